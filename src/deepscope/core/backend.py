@@ -1,0 +1,136 @@
+"""One switch for where the numbers are computed.
+
+A :class:`Backend` is a record whose fields are the primitives (``dense_forward``, ...).
+Layers receive one when they are built and never ask which device they run on.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from types import ModuleType
+from typing import Callable
+
+PRIMITIVES = (
+    "dense_forward", "dense_backward",
+    "conv2d_forward", "conv2d_backward",
+    "maxpool2d_forward", "maxpool2d_backward",
+    "avgpool2d_forward", "avgpool2d_backward",
+    "relu_forward", "relu_backward",
+    "leaky_relu_forward", "leaky_relu_backward",
+    "sigmoid_forward", "sigmoid_backward",
+    "tanh_forward", "tanh_backward",
+    "linear_forward", "linear_backward",
+    "softmax_forward", "softmax_backward",
+    "mse_forward", "mse_backward",
+    "bce_forward", "bce_backward",
+    "cross_entropy_forward", "cross_entropy_backward",
+    "dropout_forward", "dropout_backward",
+)  # fmt: skip
+
+BACKEND_NAMES = ("auto", "numpy", "cpu", "cuda")
+ENV_VAR = "DEEPSCOPE_BACKEND"
+
+
+@dataclass(frozen=True, repr=False)
+class Backend:
+    name: str
+    dense_forward: Callable
+    dense_backward: Callable
+    conv2d_forward: Callable
+    conv2d_backward: Callable
+    maxpool2d_forward: Callable
+    maxpool2d_backward: Callable
+    avgpool2d_forward: Callable
+    avgpool2d_backward: Callable
+    relu_forward: Callable
+    relu_backward: Callable
+    leaky_relu_forward: Callable
+    leaky_relu_backward: Callable
+    sigmoid_forward: Callable
+    sigmoid_backward: Callable
+    tanh_forward: Callable
+    tanh_backward: Callable
+    linear_forward: Callable
+    linear_backward: Callable
+    softmax_forward: Callable
+    softmax_backward: Callable
+    mse_forward: Callable
+    mse_backward: Callable
+    bce_forward: Callable
+    bce_backward: Callable
+    cross_entropy_forward: Callable
+    cross_entropy_backward: Callable
+    dropout_forward: Callable
+    dropout_backward: Callable
+
+    @classmethod
+    def from_module(cls, name: str, module: ModuleType) -> Backend:
+        return cls(name=name, **{p: getattr(module, p) for p in PRIMITIVES})
+
+    def __repr__(self) -> str:
+        return f"Backend({self.name!r}, {len(fields(self)) - 1} primitives)"
+
+
+_CACHE: dict[str, Backend] = {}
+
+
+def cuda_status() -> tuple[bool, str]:
+    """(usable, why): whether a real CUDA GPU can run deepscope's kernels, and the reason."""
+    try:
+        import numba
+        from numba import cuda
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return False, "numba is not installed"
+    if numba.config.ENABLE_CUDASIM:
+        return False, "NUMBA_ENABLE_CUDASIM=1: only the CUDA simulator is present"
+    if not cuda.is_available():
+        return False, "no CUDA driver or GPU found"
+    try:
+        import numba_cuda  # noqa: F401
+    except ImportError:
+        return False, 'numba-cuda is not installed (pip install "deepscope[cuda]")'
+    return True, "a CUDA GPU is present"
+
+
+def _resolve(name: str) -> str:
+    if name == "auto":
+        env = os.environ.get(ENV_VAR, "").strip().lower()
+        if env and env != "auto":
+            if env not in BACKEND_NAMES:
+                raise ValueError(
+                    f"{ENV_VAR} must be one of {', '.join(BACKEND_NAMES)}; got {env!r}"
+                )
+            return env
+        return "cuda" if cuda_status()[0] else "cpu"
+    return name
+
+
+def get_backend(name: str | Backend = "auto") -> Backend:
+    """Return the Backend called ``name``: "numpy" (reference), "cpu" (numba), "cuda" or "auto".
+
+    "auto" honours the ``DEEPSCOPE_BACKEND`` environment variable, else picks "cuda" only
+    when a real GPU is present (never the simulator), else "cpu".
+    """
+    if isinstance(name, Backend):
+        return name
+    if not isinstance(name, str) or name.lower() not in BACKEND_NAMES:
+        raise ValueError(f"backend must be one of {', '.join(BACKEND_NAMES)}; got {name!r}")
+    resolved = _resolve(name.lower())
+    if resolved not in _CACHE:
+        if resolved == "numpy":
+            from . import reference as module
+        elif resolved == "cpu":
+            from . import cpu as module
+        else:
+            ok, why = cuda_status()
+            raise RuntimeError(
+                f"backend 'cuda' is not available: {why}. The CUDA kernels are not part of"
+                ' this release yet; use backend="cpu".'
+                if ok
+                else f"backend 'cuda' is not available: {why}. Install the CUDA extra with"
+                ' pip install "deepscope[cuda]" on a machine with an NVIDIA GPU, or use'
+                ' backend="cpu".'
+            )
+        _CACHE[resolved] = Backend.from_module(resolved, module)
+    return _CACHE[resolved]

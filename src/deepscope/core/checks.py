@@ -1,0 +1,137 @@
+"""Argument checks shared by every backend: each error names the argument, the value, what is allowed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def as_float_array(name: str, x, ndim: int | None = None, dtype=None) -> np.ndarray:
+    """Return ``x`` as a float32/float64 array; reject non-numeric input and wrong ranks."""
+    if isinstance(x, np.ndarray):
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except Exception as exc:  # ragged lists and the like
+            raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}") from exc
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold numbers (bool, int or float), got dtype {arr.dtype}"
+        )
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    elif arr.dtype not in FLOAT_DTYPES:
+        arr = arr.astype(np.float64 if arr.dtype.itemsize > 4 else np.float32)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
+    return arr
+
+
+def check_finite(name: str, x: np.ndarray) -> None:
+    """Reject NaN or inf in data (training inputs and targets)."""
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        raise ValueError(f"{name} contains {bad} NaN or inf value(s); clean the data first")
+
+
+def check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_same_dtype(**arrays: np.ndarray) -> None:
+    dtypes = {name: a.dtype for name, a in arrays.items()}
+    if len(set(dtypes.values())) > 1:
+        listed = ", ".join(f"{n}={d}" for n, d in dtypes.items())
+        raise TypeError(f"arrays must share one float dtype, got {listed}")
+
+
+def check_dense(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> None:
+    if x.ndim != 2 or w.ndim != 2 or (b is not None and b.ndim != 1):
+        raise ValueError(
+            f"dense expects x (N, in_features), w (in_features, out_features), b (out_features,);"
+            f" got x {x.shape}, w {w.shape}, b {None if b is None else b.shape}"
+        )
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(
+            f"in_features disagree: x has {x.shape[1]} columns but w has {w.shape[0]} rows"
+        )
+    if b is not None and b.shape[0] != w.shape[1]:
+        raise ValueError(
+            f"out_features disagree: w has {w.shape[1]} columns but b has {b.shape[0]} entries"
+        )
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """floor((H + 2P - K) / S) + 1, the output size of a convolution or pooling window."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def check_conv(x: np.ndarray, w: np.ndarray, b, stride, padding) -> tuple[int, int]:
+    check_int("stride", stride, 1)
+    check_int("padding", padding, 0)
+    if x.ndim != 4:
+        raise ValueError(f"x must be (N, C, H, W), got shape {x.shape}")
+    if w.ndim != 4 or w.shape[2] != w.shape[3]:
+        raise ValueError(f"w must be (out_channels, in_channels, K, K), got shape {w.shape}")
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(
+            f"channels disagree: x has {x.shape[1]} channels but w expects {w.shape[1]}"
+        )
+    if b is not None and (b.ndim != 1 or b.shape[0] != w.shape[0]):
+        raise ValueError(f"b must be (out_channels,) = ({w.shape[0]},), got shape {b.shape}")
+    k = w.shape[2]
+    h, wd = x.shape[2] + 2 * padding, x.shape[3] + 2 * padding
+    if k > h or k > wd:
+        raise ValueError(
+            f"kernel size {k} is larger than the padded input {h}x{wd}"
+            f" (input {x.shape[2]}x{x.shape[3]}, padding {padding})"
+        )
+    return conv_output_size(x.shape[2], k, stride, padding), conv_output_size(
+        x.shape[3], k, stride, padding
+    )
+
+
+def check_pool(x: np.ndarray, size, stride) -> tuple[int, int]:
+    check_int("size", size, 1)
+    check_int("stride", stride, 1)
+    if x.ndim != 4:
+        raise ValueError(f"x must be (N, C, H, W), got shape {x.shape}")
+    if size > x.shape[2] or size > x.shape[3]:
+        raise ValueError(
+            f"pool size {size} is larger than the input {x.shape[2]}x{x.shape[3]}"
+        )
+    return conv_output_size(x.shape[2], size, stride, 0), conv_output_size(
+        x.shape[3], size, stride, 0
+    )
+
+
+def check_same_shape(a_name: str, a: np.ndarray, b_name: str, b: np.ndarray) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{a_name} and {b_name} must have the same shape, got {a.shape} and {b.shape}")
+
+
+def check_labels(logits: np.ndarray, labels) -> np.ndarray:
+    if logits.ndim != 2:
+        raise ValueError(f"logits must be (N, classes), got shape {logits.shape}")
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers 0..{logits.shape[1] - 1}, got dtype {labels.dtype}")
+    if labels.shape != (logits.shape[0],):
+        raise ValueError(f"labels must be ({logits.shape[0]},) to match logits, got {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+        raise ValueError(
+            f"labels must lie in 0..{logits.shape[1] - 1}, got {labels.min()}..{labels.max()}"
+        )
+    return labels.astype(np.int64, copy=False)
+
+
+def check_dropout(p) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p < 1:
+        raise ValueError(f"dropout p must be a number in [0, 1), got {p!r}")
+    return float(p)

@@ -1,0 +1,30 @@
+"""numba-compiled versions of every primitive in ``core.reference``, same names and signatures."""
+
+from .activations import (
+    leaky_relu_backward,
+    leaky_relu_forward,
+    linear_backward,
+    linear_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    softmax_backward,
+    softmax_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from .conv import conv2d_backward, conv2d_forward
+from .dense import dense_backward, dense_forward
+from .dropout import dropout_backward, dropout_forward
+from .losses import (
+    bce_backward,
+    bce_forward,
+    cross_entropy_backward,
+    cross_entropy_forward,
+    mse_backward,
+    mse_forward,
+)
+from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+
+__all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))]

@@ -1,0 +1,84 @@
+"""numba max and average pooling, one parallel task per image."""
+
+import numpy as np
+from numba import njit, prange
+
+from ..checks import check_pool
+
+
+@njit(parallel=True, cache=True)
+def _pool(x, size, stride, ho, wo, use_max):
+    n_img, n_ch = x.shape[0], x.shape[1]
+    out = np.empty((n_img, n_ch, ho, wo), dtype=x.dtype)
+    for n in prange(n_img):
+        for c in range(n_ch):
+            for i in range(ho):
+                for j in range(wo):
+                    r0, c0 = i * stride, j * stride
+                    if use_max:
+                        m = x[n, c, r0, c0]
+                        for p in range(size):
+                            for q in range(size):
+                                m = max(m, x[n, c, r0 + p, c0 + q])
+                        out[n, c, i, j] = m
+                    else:
+                        s = 0.0
+                        for p in range(size):
+                            for q in range(size):
+                                s += x[n, c, r0 + p, c0 + q]
+                        out[n, c, i, j] = s / (size * size)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def _pool_backward(dout, x, size, stride, use_max):
+    n_img, n_ch, ho, wo = dout.shape
+    dx = np.zeros_like(x)
+    share = 1.0 / (size * size)
+    for n in prange(n_img):
+        for c in range(n_ch):
+            for i in range(ho):
+                for j in range(wo):
+                    r0, c0 = i * stride, j * stride
+                    if use_max:  # first arg-max in row-major window order, as reference
+                        bp, bq = 0, 0
+                        m = x[n, c, r0, c0]
+                        for p in range(size):
+                            for q in range(size):
+                                if x[n, c, r0 + p, c0 + q] > m:
+                                    m, bp, bq = x[n, c, r0 + p, c0 + q], p, q
+                        dx[n, c, r0 + bp, c0 + bq] += dout[n, c, i, j]
+                    else:
+                        for p in range(size):
+                            for q in range(size):
+                                dx[n, c, r0 + p, c0 + q] += dout[n, c, i, j] * share
+    return dx
+
+
+def _forward(x, size, stride, use_max):
+    ho, wo = check_pool(x, size, stride)
+    return _pool(np.ascontiguousarray(x), size, stride, ho, wo, use_max)
+
+
+def _backward(dout, x, size, stride, use_max):
+    ho, wo = check_pool(x, size, stride)
+    if dout.shape != (x.shape[0], x.shape[1], ho, wo):
+        raise ValueError(f"dout must be {(x.shape[0], x.shape[1], ho, wo)}, got {dout.shape}")
+    d = np.ascontiguousarray(dout, dtype=x.dtype)
+    return _pool_backward(d, np.ascontiguousarray(x), size, stride, use_max)
+
+
+def maxpool2d_forward(x, size, stride):
+    return _forward(x, size, stride, True)
+
+
+def maxpool2d_backward(dout, x, size, stride):
+    return _backward(dout, x, size, stride, True)
+
+
+def avgpool2d_forward(x, size, stride):
+    return _forward(x, size, stride, False)
+
+
+def avgpool2d_backward(dout, x, size, stride):
+    return _backward(dout, x, size, stride, False)
