@@ -1,0 +1,197 @@
+"""A whole training epoch of a dense network in one compiled call.
+
+Calling a compiled function from Python costs microseconds; a 2-8-8-1 network's step costs
+less than that. So ``nn.train`` hands small dense Sequentials (Dense layers, each followed by
+at most one element-wise activation) to :func:`train_steps`, which runs every mini-batch of
+an epoch - forward, loss, backward, optimizer update, per-layer norms - without returning.
+
+Parameters live in one flat vector ``theta`` (gradients in ``grad``); ``layout`` row l holds
+(W offset, b offset, in_features, out_features, activation code) of dense layer l.
+Small products run as plain loops (no call overhead); large ones go to BLAS via np.dot.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .losses import EPS, LOG_FLOOR
+from .optim import apply_update
+from .scalar import activate, activation_slope
+
+MSE, BCE, CROSS_ENTROPY = 0, 1, 2
+BLAS_MIN_WORK = 32768  # m * k * n from which np.dot beats hand loops
+
+
+@njit(cache=True)
+def _mm(a, b, out):
+    """out = a @ b."""
+    m, k = a.shape
+    n = b.shape[1]
+    if m * k * n >= BLAS_MIN_WORK:
+        np.dot(a, b, out)
+        return
+    for i in range(m):
+        for j in range(n):
+            out[i, j] = 0.0
+        for p in range(k):
+            av = a[i, p]
+            for j in range(n):
+                out[i, j] += av * b[p, j]
+
+
+@njit(cache=True)
+def _mm_tn(a, b, out):
+    """out = a.T @ b (weight gradient: inputs.T @ dz)."""
+    k, m = a.shape
+    n = b.shape[1]
+    if m * k * n >= BLAS_MIN_WORK:
+        np.dot(a.T, b, out)
+        return
+    for i in range(m):
+        for j in range(n):
+            out[i, j] = 0.0
+    for p in range(k):
+        for i in range(m):
+            av = a[p, i]
+            for j in range(n):
+                out[i, j] += av * b[p, j]
+
+
+@njit(cache=True)
+def _mm_nt(a, b, out):
+    """out = a @ b.T (input gradient: dz @ W.T)."""
+    m, k = a.shape
+    n = b.shape[0]
+    if m * k * n >= BLAS_MIN_WORK:
+        np.dot(a, b.T, out)
+        return
+    for i in range(m):
+        for j in range(n):
+            s = 0.0
+            for p in range(k):
+                s += a[i, p] * b[j, p]
+            out[i, j] = s
+
+
+@njit(cache=True)
+def forward_into(theta, layout, alphas, x, acts, exact):
+    """Fill acts[l] (flat workspace slices) with layer l's output for the batch x."""
+    prev = x
+    for layer in range(layout.shape[0]):
+        w_off, b_off, n_in, n_out, code = layout[layer]
+        w = theta[w_off : w_off + n_in * n_out].reshape(n_in, n_out)
+        b = theta[b_off : b_off + n_out]
+        out = acts[layer]
+        _mm(prev, w, out)
+        alpha = alphas[layer]
+        for i in range(out.shape[0]):
+            for j in range(n_out):
+                out[i, j] = activate(code, out[i, j] + b[j], alpha, exact)
+        prev = out
+    return prev
+
+
+@njit(cache=True)
+def _loss_and_grad(kind, out, yb, dout):
+    """Batch loss (reduced like reference/losses.py) and d loss / d out into dout."""
+    n, k = out.shape
+    total = 0.0
+    if kind == CROSS_ENTROPY:
+        for r in range(n):
+            m = out[r, 0]
+            for j in range(1, k):
+                m = max(m, out[r, j])
+            s = 0.0
+            for j in range(k):
+                s += math.exp(out[r, j] - m)
+            label = int(yb[r, 0])
+            total += math.log(s) + m - out[r, label]
+            for j in range(k):
+                dout[r, j] = math.exp(out[r, j] - m) / s / n
+            dout[r, label] -= 1.0 / n
+        return total / n
+    size = n * k
+    for r in range(n):
+        for j in range(k):
+            p, t = out[r, j], yb[r, j]
+            if kind == MSE:
+                total += (p - t) * (p - t)
+                dout[r, j] = 2.0 * (p - t) / size
+            else:
+                lp = max(math.log(p), LOG_FLOOR) if p > 0 else LOG_FLOOR
+                lq = max(math.log1p(-p), LOG_FLOOR) if p < 1 else LOG_FLOOR
+                total -= t * lp + (1.0 - t) * lq
+                dout[r, j] = (p - t) / max(p * (1.0 - p), EPS) / size
+    return total / size
+
+
+@njit(cache=True)
+def train_steps(theta, grad, layout, alphas, x_all, y_all, order, batch_size, loss_kind,
+                exact, opt_kind, hyper, s1, s2, lrs, t0, losses, norms):
+    """Run len(lrs) mini-batch steps over the rows ``order`` of (x_all, y_all).
+
+    losses[s] receives step s's batch loss; norms[s, l] = (|dW_l|, |W_l|). Returns the
+    number of steps completed: fewer than asked when a loss turns NaN or inf (divergence).
+    """
+    n_layers = layout.shape[0]
+    dtype = theta.dtype
+    widths = layout[:, 3]
+    total_width = 0
+    for layer in range(n_layers):
+        total_width += widths[layer]
+    act_ws = np.empty(batch_size * total_width, dtype=dtype)
+    grad_ws = np.empty(batch_size * total_width, dtype=dtype)
+    xb_ws = np.empty(batch_size * x_all.shape[1], dtype=dtype)
+    yb_ws = np.empty(batch_size * y_all.shape[1], dtype=dtype)
+    n_rows = order.shape[0]
+    for step in range(lrs.shape[0]):
+        start = step * batch_size
+        bsz = min(batch_size, n_rows - start)
+        xb = xb_ws[: bsz * x_all.shape[1]].reshape(bsz, x_all.shape[1])
+        yb = yb_ws[: bsz * y_all.shape[1]].reshape(bsz, y_all.shape[1])
+        for r in range(bsz):
+            src = order[start + r]
+            xb[r, :] = x_all[src]
+            yb[r, :] = y_all[src]
+        acts = []
+        deltas = []
+        off = 0
+        for layer in range(n_layers):
+            n = bsz * widths[layer]
+            acts.append(act_ws[off : off + n].reshape(bsz, widths[layer]))
+            deltas.append(grad_ws[off : off + n].reshape(bsz, widths[layer]))
+            off += n
+        out = forward_into(theta, layout, alphas, xb, acts, exact)
+        loss = _loss_and_grad(loss_kind, out, yb, deltas[n_layers - 1])
+        losses[step] = loss
+        if not math.isfinite(loss):
+            return step
+        for layer in range(n_layers - 1, -1, -1):
+            w_off, b_off, n_in, n_out, code = layout[layer]
+            a, dz = acts[layer], deltas[layer]
+            alpha = alphas[layer]
+            for i in range(bsz):
+                for j in range(n_out):
+                    dz[i, j] *= activation_slope(code, a[i, j], alpha)
+            prev = xb if layer == 0 else acts[layer - 1]
+            _mm_tn(prev, dz, grad[w_off : w_off + n_in * n_out].reshape(n_in, n_out))
+            db = grad[b_off : b_off + n_out]
+            for j in range(n_out):
+                db[j] = 0.0
+            for i in range(bsz):
+                for j in range(n_out):
+                    db[j] += dz[i, j]
+            if layer > 0:
+                w = theta[w_off : w_off + n_in * n_out].reshape(n_in, n_out)
+                _mm_nt(dz, w, deltas[layer - 1])
+        for layer in range(n_layers):
+            w_off, n_w = layout[layer, 0], layout[layer, 2] * layout[layer, 3]
+            gs, ws = 0.0, 0.0
+            for i in range(w_off, w_off + n_w):
+                gs += grad[i] * grad[i]
+                ws += theta[i] * theta[i]
+            norms[step, layer, 0] = math.sqrt(gs)
+            norms[step, layer, 1] = math.sqrt(ws)
+        apply_update(opt_kind, theta, grad, s1, s2, hyper, lrs[step], t0 + step + 1)
+    return lrs.shape[0]

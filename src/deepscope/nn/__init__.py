@@ -1,0 +1,40 @@
+"""A tiny neural-network framework with PyTorch-like names, on deepscope's compute core."""
+
+from .layers import (
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Identity,
+    Layer,
+    LeakyReLU,
+    MaxPool2D,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    activation,
+)
+from .losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
+from .model import Sequential
+from .optim import (
+    SGD,
+    Adagrad,
+    Adam,
+    ConstantLR,
+    ExponentialLR,
+    InverseTimeLR,
+    Optimizer,
+    RMSprop,
+    StepLR,
+)
+from .train import Callback, EarlyStopping, Event, History, Trainer, fit
+
+__all__ = [
+    "AvgPool2D", "Conv2D", "Dense", "Dropout", "Flatten", "Identity", "Layer", "LeakyReLU",
+    "MaxPool2D", "ReLU", "Sigmoid", "Softmax", "Tanh", "activation",
+    "BCELoss", "CrossEntropyLoss", "Loss", "MSELoss", "Sequential",
+    "SGD", "Adagrad", "Adam", "ConstantLR", "ExponentialLR", "InverseTimeLR", "Optimizer",
+    "RMSprop", "StepLR", "Callback", "EarlyStopping", "Event", "History", "Trainer", "fit",
+]  # fmt: skip

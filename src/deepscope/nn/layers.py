@@ -1,0 +1,351 @@
+"""Layers with PyTorch-like names. Each has ``forward(x, training=True)``, ``backward(dout)``
+and the dicts ``params`` / ``grads`` keyed "W" and "b"; each also works on its own."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..core import Backend, get_backend
+from ..core.checks import as_float_array, check_dropout, check_int
+
+INIT_NAMES = ('"xavier"', '"he"', '"normal(std)"', '"uniform(a)"', '"zeros"')
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def resolve_dtype(dtype) -> np.dtype:
+    key = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    if key not in DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return np.dtype(DTYPES[key])
+
+
+def init_weights(init: str, shape: tuple, fan_in: int, fan_out: int, rng, dtype) -> np.ndarray:
+    """Draw a weight array by the name of its scheme (see INIT_NAMES)."""
+    if not isinstance(init, str):
+        raise TypeError(f"init must be a string, one of {', '.join(INIT_NAMES)}; got {init!r}")
+    name = init.strip().lower()
+    match = re.fullmatch(r"(normal|uniform)\(\s*([0-9.eE+-]+)\s*\)", name)
+    if name == "xavier":
+        a = np.sqrt(6.0 / (fan_in + fan_out))
+        w = rng.uniform(-a, a, size=shape)
+    elif name == "he":
+        w = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape)
+    elif name == "zeros":
+        w = np.zeros(shape)
+    elif match:
+        try:
+            scale = float(match.group(2))
+        except ValueError:
+            scale = -1.0
+        if not scale > 0:
+            raise ValueError(f"init {init!r}: the scale must be a positive number")
+        if match.group(1) == "normal":
+            w = rng.normal(0.0, scale, size=shape)
+        else:
+            w = rng.uniform(-scale, scale, size=shape)
+    else:
+        raise ValueError(f"init must be one of {', '.join(INIT_NAMES)}; got {init!r}")
+    return w.astype(dtype)
+
+
+class Layer:
+    """Base class: holds the backend, dtype, parameters and their gradients."""
+
+    def __init__(self, dtype="float32", backend: str | Backend = "auto"):
+        self.dtype = resolve_dtype(dtype)
+        self.backend = get_backend(backend)
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self._x: np.ndarray | None = None
+
+    # shapes -----------------------------------------------------------------------------
+    def param_shapes(self) -> dict[str, tuple]:
+        return {k: v.shape for k, v in self.params.items()}
+
+    def output_shape(self, input_shape: tuple) -> tuple:
+        """Shape of one sample's output given one sample's input shape."""
+        return input_shape
+
+    def reset_parameters(self, rng) -> None:
+        """Draw fresh parameters (layers without parameters have nothing to do)."""
+
+    def num_parameters(self) -> int:
+        return int(sum(v.size for v in self.params.values()))
+
+    # compute ----------------------------------------------------------------------------
+    def _input(self, x) -> np.ndarray:
+        return as_float_array("x", x, dtype=self.dtype)
+
+    def _saved(self) -> np.ndarray:
+        if self._x is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        return self._x
+
+    def _set_grad(self, key: str, value: np.ndarray) -> None:
+        self.grads[key][...] = value
+
+    def forward(self, x, training: bool = True) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, x, training: bool = True) -> np.ndarray:
+        return self.forward(x, training)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Dense(Layer):
+    """out = x @ W + b, with W (in_features, out_features) and b (out_features,)."""
+
+    def __init__(self, in_features: int, out_features: int, init: str = "xavier",
+                 dtype="float32", backend="auto", seed=None):
+        super().__init__(dtype, backend)
+        self.in_features = check_int("in_features", in_features, 1)
+        self.out_features = check_int("out_features", out_features, 1)
+        self.init = init
+        self.reset_parameters(np.random.default_rng(seed))
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def reset_parameters(self, rng) -> None:
+        shape = (self.in_features, self.out_features)
+        self.params["W"] = init_weights(self.init, shape, shape[0], shape[1], rng, self.dtype)
+        self.params["b"] = np.zeros(self.out_features, dtype=self.dtype)
+
+    def output_shape(self, input_shape):
+        if input_shape[-1] != self.in_features:
+            raise ValueError(
+                f"in_features disagree: {self!r} expects {self.in_features}, "
+                f"its input has {input_shape[-1]}"
+            )
+        return (self.out_features,)
+
+    def forward(self, x, training=True):
+        x = self._input(x)
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(
+                f"in_features disagree: {self!r} expects input (N, {self.in_features}), "
+                f"got shape {x.shape}"
+            )
+        self._x = x
+        return self.backend.dense_forward(x, self.params["W"], self.params["b"])
+
+    def backward(self, dout):
+        dx, dw, db = self.backend.dense_backward(dout, self._saved(), self.params["W"])
+        self._set_grad("W", dw)
+        self._set_grad("b", db)
+        return dx
+
+    def __repr__(self):
+        return f"Dense({self.in_features}, {self.out_features})"
+
+
+class Conv2D(Layer):
+    """2-D convolution, NCHW. W is (out_channels, in_channels, K, K), b is (out_channels,)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 padding: int = 0, init: str = "he", dtype="float32", backend="auto", seed=None):
+        super().__init__(dtype, backend)
+        self.in_channels = check_int("in_channels", in_channels, 1)
+        self.out_channels = check_int("out_channels", out_channels, 1)
+        self.kernel_size = check_int("kernel_size", kernel_size, 1)
+        self.stride = check_int("stride", stride, 1)
+        self.padding = check_int("padding", padding, 0)
+        self.init = init
+        self.reset_parameters(np.random.default_rng(seed))
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def reset_parameters(self, rng) -> None:
+        k, c, o = self.kernel_size, self.in_channels, self.out_channels
+        self.params["W"] = init_weights(self.init, (o, c, k, k), c * k * k, o * k * k, rng,
+                                        self.dtype)
+        self.params["b"] = np.zeros(o, dtype=self.dtype)
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 3 or input_shape[0] != self.in_channels:
+            raise ValueError(
+                f"channels disagree: {self!r} expects input (C={self.in_channels}, H, W), "
+                f"got {input_shape}"
+            )
+        k, s, p = self.kernel_size, self.stride, self.padding
+        h, w = ((d + 2 * p - k) // s + 1 for d in input_shape[1:])
+        if h < 1 or w < 1:
+            raise ValueError(f"kernel_size {k} is larger than the padded input {input_shape[1:]}")
+        return (self.out_channels, h, w)
+
+    def forward(self, x, training=True):
+        x = self._input(x)
+        self._x = x
+        return self.backend.conv2d_forward(x, self.params["W"], self.params["b"], self.stride,
+                                           self.padding)
+
+    def backward(self, dout):
+        dx, dw, db = self.backend.conv2d_backward(dout, self._saved(), self.params["W"],
+                                                  self.stride, self.padding)
+        self._set_grad("W", dw)
+        self._set_grad("b", db)
+        return dx
+
+    def __repr__(self):
+        extra = "".join(
+            f", {n}={v}" for n, v in (("stride", self.stride), ("padding", self.padding)) if v
+            != (1 if n == "stride" else 0)
+        )
+        return (f"Conv2D({self.in_channels}, {self.out_channels}, "
+                f"kernel_size={self.kernel_size}{extra})")
+
+
+class _Pool(Layer):
+    kind = ""
+
+    def __init__(self, size: int, stride: int | None = None, dtype="float32", backend="auto"):
+        super().__init__(dtype, backend)
+        self.size = check_int("size", size, 1)
+        self.stride = self.size if stride is None else check_int("stride", stride, 1)
+
+    def output_shape(self, input_shape):
+        c, h, w = input_shape
+        if self.size > h or self.size > w:
+            raise ValueError(f"pool size {self.size} is larger than the input {h}x{w}")
+        return (c, (h - self.size) // self.stride + 1, (w - self.size) // self.stride + 1)
+
+    def forward(self, x, training=True):
+        x = self._input(x)
+        self._x = x
+        return getattr(self.backend, f"{self.kind}_forward")(x, self.size, self.stride)
+
+    def backward(self, dout):
+        return getattr(self.backend, f"{self.kind}_backward")(dout, self._saved(), self.size,
+                                                              self.stride)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.size}, stride={self.stride})"
+
+
+class MaxPool2D(_Pool):
+    """Largest value of each size x size window; the gradient goes to that arg-max."""
+
+    kind = "maxpool2d"
+
+
+class AvgPool2D(_Pool):
+    """Mean of each size x size window; the gradient is shared equally."""
+
+    kind = "avgpool2d"
+
+
+class Flatten(Layer):
+    """(N, C, H, W) -> (N, C*H*W), the bridge from feature maps to dense layers."""
+
+    def output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x, training=True):
+        x = self._input(x)
+        self._x = x
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        return np.asarray(dout).reshape(self._saved().shape)
+
+
+class Activation(Layer):
+    """Element-wise activation; ``name`` picks the primitive pair in the backend."""
+
+    name = "linear"
+
+    def forward(self, x, training=True):
+        x = self._input(x)
+        self._x = x
+        return getattr(self.backend, f"{self.name}_forward")(x)
+
+    def backward(self, dout):
+        return getattr(self.backend, f"{self.name}_backward")(dout, self._saved())
+
+
+class ReLU(Activation):
+    name = "relu"
+
+
+class Sigmoid(Activation):
+    name = "sigmoid"
+
+
+class Tanh(Activation):
+    name = "tanh"
+
+
+class Identity(Activation):
+    name = "linear"
+
+
+class Softmax(Activation):
+    name = "softmax"
+
+
+class LeakyReLU(Activation):
+    name = "leaky_relu"
+
+    def __init__(self, alpha: float = 0.01, dtype="float32", backend="auto"):
+        super().__init__(dtype, backend)
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha < 1:
+            raise ValueError(f"alpha must be a number in [0, 1), got {alpha!r}")
+        self.alpha = float(alpha)
+
+    def forward(self, x, training=True):
+        x = self._input(x)
+        self._x = x
+        return self.backend.leaky_relu_forward(x, self.alpha)
+
+    def backward(self, dout):
+        return self.backend.leaky_relu_backward(dout, self._saved(), self.alpha)
+
+    def __repr__(self):
+        return f"LeakyReLU(alpha={self.alpha})"
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training each unit is zeroed with probability p, the kept ones
+    scaled by 1 / (1 - p); at evaluation it passes its input through unchanged."""
+
+    def __init__(self, p: float = 0.5, dtype="float32", backend="auto", seed=None):
+        super().__init__(dtype, backend)
+        self.p = check_dropout(p)
+        self.rng = np.random.default_rng(seed)
+        self._mask = None
+
+    def reset_parameters(self, rng) -> None:
+        self.rng = np.random.default_rng(rng.integers(2**63))
+
+    def forward(self, x, training=True):
+        x = self._input(x)
+        if not training or self.p == 0:
+            self._mask = None
+            return x
+        self._mask = (self.rng.random(x.shape) >= self.p).astype(x.dtype)
+        return self.backend.dropout_forward(x, self._mask, self.p)
+
+    def backward(self, dout):
+        if self._mask is None:
+            return np.asarray(dout)
+        return self.backend.dropout_backward(dout, self._mask, self.p)
+
+    def __repr__(self):
+        return f"Dropout(p={self.p})"
+
+
+ACTIVATIONS = {
+    "relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh,
+    "identity": Identity, "linear": Identity, "softmax": Softmax,
+}  # fmt: skip
+
+
+def activation(name: str) -> Activation:
+    """An activation layer by name (relu, leaky_relu, sigmoid, tanh, identity, softmax)."""
+    if not isinstance(name, str) or name.lower() not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}")
+    return ACTIVATIONS[name.lower()]()

@@ -1,0 +1,162 @@
+"""Sequential: layers run in order, their parameters gathered into one flat vector."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..core import get_backend
+from .layers import Layer, resolve_dtype
+
+
+class Sequential:
+    """A stack of layers. ``seed`` (an int) re-draws every layer's parameters so the same seed
+    gives the same network; ``seed=None`` keeps the values the layers already hold.
+
+    All parameters live in one flat vector (``theta``) and all gradients in another
+    (``grad``); each layer's ``params["W"]`` is a view into it. This is what lets an optimizer
+    update the whole network in one pass and lets the loss landscape move along directions.
+    """
+
+    def __init__(self, layers, seed: int | None = 0, backend="auto", dtype="float32"):
+        layers = list(layers)
+        if not layers or not all(isinstance(layer, Layer) for layer in layers):
+            bad = [type(x).__name__ for x in layers if not isinstance(x, Layer)]
+            raise TypeError(f"layers must be a non-empty list of Layer objects; got {bad or []}")
+        self.layers = layers
+        self.backend = get_backend(backend)
+        self.dtype = resolve_dtype(dtype)
+        self.seed = seed
+        rng = np.random.default_rng(seed)
+        for layer in layers:
+            layer.backend, layer.dtype = self.backend, self.dtype
+            if seed is not None:
+                layer.reset_parameters(rng)
+        self._check_chain()
+        self._gather()
+
+    # parameters -------------------------------------------------------------------------
+    def _check_chain(self) -> None:
+        """Adjacent dense layers must agree on their widths (conv shapes need an input)."""
+        width = None
+        for layer in self.layers:
+            if hasattr(layer, "in_features"):
+                if width is not None and width != layer.in_features:
+                    raise ValueError(
+                        f"in_features disagree: {layer!r} expects {layer.in_features} but the "
+                        f"layer before it gives {width}"
+                    )
+                width = layer.out_features
+            elif hasattr(layer, "in_channels"):
+                width = None
+
+    def _gather(self) -> None:
+        entries = [(layer, k) for layer in self.layers for k in layer.params]
+        total = sum(layer.params[k].size for layer, k in entries)
+        self.theta = np.zeros(total, dtype=self.dtype)
+        self.grad = np.zeros(total, dtype=self.dtype)
+        self.offsets = {}
+        off = 0
+        for layer, k in entries:
+            value = layer.params[k]
+            n = value.size
+            self.theta[off : off + n] = value.reshape(-1)
+            layer.params[k] = self.theta[off : off + n].reshape(value.shape)
+            layer.grads[k] = self.grad[off : off + n].reshape(value.shape)
+            self.offsets[(id(layer), k)] = off
+            off += n
+
+    def parameters(self) -> list[np.ndarray]:
+        """Every parameter array (views into ``theta``), layer by layer, W before b."""
+        return [layer.params[k] for layer in self.layers for k in layer.params]
+
+    def gradients(self) -> list[np.ndarray]:
+        return [layer.grads[k] for layer in self.layers for k in layer.grads]
+
+    def num_parameters(self) -> int:
+        return int(self.theta.size)
+
+    def param_layers(self) -> list[tuple[int, Layer]]:
+        """(index, layer) for each layer that has a weight matrix, in order."""
+        return [(i, layer) for i, layer in enumerate(self.layers) if "W" in layer.params]
+
+    def norms(self) -> np.ndarray:
+        """(layers with weights, 2): the gradient norm |dW| and the weight norm |W| of each."""
+        return np.array(
+            [[np.linalg.norm(layer.grads["W"]), np.linalg.norm(layer.params["W"])]
+             for _, layer in self.param_layers()],
+            dtype=np.float64,
+        ).reshape(-1, 2)
+
+    # compute ----------------------------------------------------------------------------
+    def forward(self, x, training: bool = True) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    __call__ = forward
+
+    def predict(self, x) -> np.ndarray:
+        """Forward pass in evaluation mode (dropout off)."""
+        return self.forward(x, training=False)
+
+    def backward(self, dout) -> np.ndarray:
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    # persistence ------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """{"<layer index>.W": array, ...}: copies, safe to keep while training goes on."""
+        return {f"{i}.{k}": v.copy() for i, layer in enumerate(self.layers)
+                for k, v in layer.params.items()}
+
+    def load_state_dict(self, state: dict) -> None:
+        expected = {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                    for k, v in layer.params.items()}
+        missing = sorted(set(expected) - set(state))
+        extra = sorted(set(state) - set(expected))
+        if missing or extra:
+            raise ValueError(f"state does not fit this model: missing {missing}, unexpected {extra}")
+        for key, target in expected.items():
+            value = np.asarray(state[key])
+            if value.shape != target.shape:
+                raise ValueError(f"state[{key!r}] has shape {value.shape}, the model needs "
+                                 f"{target.shape}")
+            target[...] = value
+
+    def save(self, path: str | os.PathLike) -> None:
+        np.savez(path, **self.state_dict())
+
+    def load(self, path: str | os.PathLike) -> None:
+        with np.load(path) as data:
+            self.load_state_dict(dict(data))
+
+    # display ----------------------------------------------------------------------------
+    def summary(self, input_shape: tuple | None = None) -> str:
+        """A table of layers, their output shape (when ``input_shape`` of one sample is
+        given) and parameter counts."""
+        rows = [("layer", "output", "parameters")]
+        shape = tuple(input_shape) if input_shape is not None else None
+        for i, layer in enumerate(self.layers):
+            if shape is not None:
+                shape = layer.output_shape(shape)
+            params = " + ".join(
+                f"{k}{list(v.shape)}" for k, v in layer.params.items()
+            )
+            count = layer.num_parameters()
+            rows.append((f"{i}: {layer!r}", "" if shape is None else str(shape),
+                         f"{count:,}" + (f"  ({params})" if params else "")))
+        widths = [max(len(r[c]) for r in rows) for c in range(3)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+        lines.append(f"total parameters: {self.num_parameters():,}  "
+                     f"(dtype {self.dtype.name}, backend {self.backend.name})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        inner = "\n".join(f"  ({i}) {layer!r}" + (f"  params {layer.num_parameters():,}"
+                                                  if layer.params else "")
+                          for i, layer in enumerate(self.layers))
+        return (f"Sequential(\n{inner}\n) total parameters {self.num_parameters():,}, "
+                f"{self.dtype.name}, backend {self.backend.name!r}")

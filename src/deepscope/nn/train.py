@@ -1,0 +1,329 @@
+"""Training: mini-batches in a seeded shuffle, progress reported as events.
+
+``fit`` is the one-call form; ``Trainer`` runs one epoch at a time so a live panel can train
+in chunks between redraws. Small dense networks on the cpu backend take a compiled path that
+runs a whole epoch in one call (see ``core/cpu/mlp.py``), unless a callback asks for every step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.checks import as_float_array, check_finite, check_int
+from ..core.cpu import mlp
+from ..core.cpu.scalar import ACTIVATION_CODES
+from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from .losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
+from .model import Sequential
+from .optim import ConstantLR, Optimizer
+
+
+@dataclass
+class Event:
+    """What happened: kind is "step", "epoch", "diverged" or "stopped"."""
+
+    kind: str
+    epoch: int
+    step: int
+    loss: float
+    metrics: dict = field(default_factory=dict)
+    norms: np.ndarray | None = None  # (layers with weights, 2): |dW|, |W|
+    message: str = ""
+    step_losses: np.ndarray | None = None  # epoch events: the loss of each step
+
+
+class Callback:
+    """Override ``on_step`` (forces the step-by-step path), ``on_epoch`` (return True to stop
+    training) or ``on_end``; plain callables given to ``fit`` receive every event."""
+
+    def on_step(self, event: Event) -> None:
+        pass
+
+    def on_epoch(self, event: Event) -> bool | None:
+        return None
+
+    def on_end(self, history: History) -> None:
+        pass
+
+    @property
+    def wants_steps(self) -> bool:
+        return type(self).on_step is not Callback.on_step
+
+
+class _FunctionCallback(Callback):
+    def __init__(self, fn):
+        self.fn = fn
+
+    def on_step(self, event):
+        self.fn(event)
+
+    def on_epoch(self, event):
+        return self.fn(event)
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
+
+    def __init__(self, patience: int = 5, min_delta: float = 0.0, monitor: str = "val_loss"):
+        self.patience = check_int("patience", patience, 1)
+        self.min_delta = float(min_delta)
+        self.monitor = monitor
+        self.best = math.inf
+        self.waited = 0
+
+    def on_epoch(self, event):
+        if self.monitor not in event.metrics:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r} but the epoch reports "
+                             f"{sorted(event.metrics)}; pass validation= or monitor='loss'")
+        value = event.metrics[self.monitor]
+        if value < self.best - self.min_delta:
+            self.best, self.waited = value, 0
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+
+@dataclass
+class History:
+    """Per-epoch metrics (``history["loss"]``, ``history["val_accuracy"]``...), every step's
+    loss, per-epoch layer norms, and how training ended."""
+
+    epochs: list = field(default_factory=list)
+    step_loss: list = field(default_factory=list)
+    norms: list = field(default_factory=list)
+    diverged_at: int | None = None
+    stopped_early: bool = False
+
+    def __getitem__(self, key: str) -> list:
+        if self.epochs and key not in self.epochs[0]:
+            raise KeyError(f"{key!r}: history holds {sorted(self.epochs[0])}")
+        return [e[key] for e in self.epochs]
+
+    def __len__(self):
+        return len(self.epochs)
+
+    def __repr__(self):
+        last = self.epochs[-1] if self.epochs else {}
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k != "epoch")
+        end = (f", diverged at step {self.diverged_at}" if self.diverged_at is not None else
+               ", stopped early" if self.stopped_early else "")
+        return f"History({len(self.epochs)} epochs{', last: ' + shown if shown else ''}{end})"
+
+
+_FAST_ACTIVATIONS = {ReLU: "relu", LeakyReLU: "leaky_relu", Sigmoid: "sigmoid", Tanh: "tanh",
+                     Identity: "identity"}
+
+
+def compiled_layout(model: Sequential):
+    """(layout, alphas) for the compiled epoch when ``model`` is Dense layers each followed by
+    at most one element-wise activation; None otherwise (conv, pooling, dropout, softmax)."""
+    rows, alphas = [], []
+    layers = model.layers
+    i = 0
+    while i < len(layers):
+        layer = layers[i]
+        if type(layer) is not Dense:
+            return None
+        act = layers[i + 1] if i + 1 < len(layers) else None
+        name = _FAST_ACTIVATIONS.get(type(act)) if act is not None else None
+        if act is not None and name is None:
+            return None
+        i += 2 if name else 1
+        name = name or "identity"
+        w_off = model.offsets[(id(layer), "W")]
+        b_off = model.offsets[(id(layer), "b")]
+        rows.append((w_off, b_off, layer.in_features, layer.out_features,
+                     ACTIVATION_CODES[name]))
+        alphas.append(act.alpha if isinstance(act, LeakyReLU) else 0.0)
+    return np.array(rows, dtype=np.int64), np.array(alphas, dtype=np.float64)
+
+
+class Trainer:
+    """Runs epochs of mini-batch training; ``epoch()`` returns that epoch's Event."""
+
+    def __init__(self, model: Sequential, X, y, loss: Loss, optimizer: Optimizer,
+                 batch_size: int = 32, seed: int = 0, validation=None, compiled: bool = True):
+        if not isinstance(model, Sequential):
+            raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
+        if not isinstance(loss, Loss):
+            raise TypeError(f"loss must be MSELoss(), BCELoss() or CrossEntropyLoss(), got {loss!r}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be SGD, RMSprop, Adam or Adagrad, got {optimizer!r}")
+        if optimizer.model is not model:
+            raise ValueError("optimizer must be built on this model: SGD(model, lr=...)")
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        self.X, self.y = self._data("X", "y", X, y)
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.seed = check_int("seed", seed, 0)
+        self.validation = None
+        if validation is not None:
+            if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+                raise TypeError("validation must be a pair (X_val, y_val)")
+            self.validation = self._data("validation X", "validation y", *validation)
+        self.epoch_index = 0
+        self.step_index = 0
+        self._plan = self._compiled_plan() if compiled else None
+
+    @property
+    def compiled(self) -> bool:
+        """True when epochs run in one compiled call."""
+        return self._plan is not None
+
+    def _data(self, xname, yname, X, y):
+        X = as_float_array(xname, X, dtype=self.model.dtype)
+        check_finite(xname, X)
+        if isinstance(self.loss, CrossEntropyLoss):
+            y = np.asarray(y)
+            if y.dtype.kind not in "iu" or y.ndim != 1:
+                raise TypeError(f"{yname} must be integer class labels (N,) for "
+                                f"CrossEntropyLoss, got dtype {y.dtype} shape {y.shape}")
+            y = y.astype(np.int64)
+        else:
+            y = as_float_array(yname, y, dtype=self.model.dtype)
+            check_finite(yname, y)
+            if y.ndim == 1:
+                y = y[:, None]
+        if len(X) != len(y):
+            raise ValueError(f"{xname} has {len(X)} samples but {yname} has {len(y)}")
+        if len(X) == 0:
+            raise ValueError(f"{xname} is empty")
+        return X, y
+
+    def _compiled_plan(self):
+        model, loss = self.model, self.loss
+        if model.backend.name != "cpu" or self.X.ndim != 2:
+            return None
+        plan = compiled_layout(model)
+        if plan is None:
+            return None
+        codes = plan[0][:, 4]
+        if isinstance(loss, MSELoss):
+            kind = mlp.MSE
+        elif isinstance(loss, BCELoss) and codes[-1] == ACTIVATION_CODES["sigmoid"]:
+            kind = mlp.BCE
+        elif isinstance(loss, CrossEntropyLoss) and codes[-1] == ACTIVATION_CODES["identity"]:
+            kind = mlp.CROSS_ENTROPY
+        else:
+            return None
+        y = self.y.astype(model.dtype)[:, None] if kind == mlp.CROSS_ENTROPY else self.y
+        return plan[0], plan[1], kind, np.ascontiguousarray(y)
+
+    # one epoch ---------------------------------------------------------------------------
+    def _order(self) -> np.ndarray:
+        return np.random.default_rng([self.seed, self.epoch_index]).permutation(len(self.X))
+
+    def _lrs(self, n_steps: int) -> np.ndarray:
+        opt = self.optimizer
+        if isinstance(opt.schedule, ConstantLR):
+            return np.full(n_steps, opt.lr)
+        return np.array([opt.schedule(opt.lr, opt.t + i) for i in range(n_steps)], dtype=float)
+
+    def _run_compiled(self, order):
+        layout, alphas, kind, y = self._plan
+        model, opt = self.model, self.optimizer
+        n_steps = -(-len(order) // self.batch_size)
+        losses = np.empty(n_steps)
+        norms = np.zeros((n_steps, layout.shape[0], 2))
+        s1, s2 = opt.state[0]
+        done = mlp.train_steps(
+            model.theta, model.grad, layout, alphas, self.X, y, order,
+            min(self.batch_size, len(order)), kind, model.dtype == np.float64, opt.kind,
+            opt.hyper(), s1, s2, self._lrs(n_steps), opt.t, losses, norms,
+        )
+        opt.t += min(done, n_steps)
+        ok = done == n_steps
+        return losses[: done + (0 if ok else 1)], norms[: max(done, 1)], ok
+
+    def _run_steps(self, order, on_step):
+        model, loss, opt = self.model, self.loss, self.optimizer
+        losses, last_norms = [], None
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            value = loss.forward(model.forward(self.X[idx]), self.y[idx])
+            losses.append(value)
+            if not math.isfinite(value):
+                return np.array(losses), last_norms, False
+            model.backward(loss.backward())
+            last_norms = model.norms()
+            if on_step is not None:
+                on_step(Event("step", self.epoch_index, self.step_index + len(losses) - 1,
+                              value, norms=last_norms))
+            opt.step()
+        return np.array(losses), last_norms, True
+
+    def evaluate(self, X, y) -> dict:
+        """Loss (and accuracy for classification) of the current model on (X, y)."""
+        pred = self.model.predict(X)
+        out = {"loss": float(self.loss.forward(pred, y))}
+        acc = self.loss.accuracy(pred, y)
+        if acc is not None:
+            out["accuracy"] = acc
+        return out
+
+    def epoch(self, on_step=None) -> Event:
+        """Train one epoch; returns an Event of kind "epoch" (or "diverged")."""
+        order = self._order()
+        sizes = np.diff(np.r_[np.arange(0, len(order), self.batch_size), len(order)])
+        if self._plan is not None and on_step is None:
+            losses, norms, ok = self._run_compiled(order)
+            last_norms = norms[-1]
+        else:
+            losses, last_norms, ok = self._run_steps(order, on_step)
+        first_step = self.step_index
+        self.step_index += len(losses) if ok else len(losses) - 1
+        self.epoch_index += 1
+        if not ok:
+            step = first_step + len(losses) - 1
+            return Event("diverged", self.epoch_index, step, float(losses[-1]), {}, last_norms,
+                         step_losses=losses, message=f"diverged at step {step}: the loss became {losses[-1]}. The learning "
+                         "rate is probably too large for this problem.")
+        metrics = {"loss": float(np.average(losses, weights=sizes))}
+        if self.loss.classification:
+            metrics["accuracy"] = self.evaluate(self.X, self.y)["accuracy"]
+        if self.validation is not None:
+            metrics.update({f"val_{k}": v for k, v in self.evaluate(*self.validation).items()})
+        return Event("epoch", self.epoch_index, self.step_index - 1, metrics["loss"], metrics,
+                     last_norms, step_losses=losses)
+
+
+def fit(model: Sequential, X, y, loss: Loss, optimizer: Optimizer, epochs: int = 10,
+        batch_size: int = 32, seed: int = 0, validation=None, callbacks=()) -> History:
+    """Train ``model`` and return its History. Same seed, same numbers, bit for bit.
+
+    callbacks: Callback objects (``on_step``, ``on_epoch``, ``on_end``; ``EarlyStopping``) or
+    plain functions that receive every Event. A loss that turns NaN or inf ends training with
+    ``history.diverged_at`` set and a "diverged" event, never an exception.
+    """
+    epochs = check_int("epochs", epochs, 1)
+    cbs = [cb if isinstance(cb, Callback) else _FunctionCallback(cb) for cb in callbacks]
+    for cb in cbs:
+        if isinstance(cb, _FunctionCallback) and not callable(cb.fn):
+            raise TypeError(f"callbacks must be Callback objects or functions, got {cb.fn!r}")
+    trainer = Trainer(model, X, y, loss, optimizer, batch_size, seed, validation)
+    step_cbs = [cb for cb in cbs if cb.wants_steps]
+
+    def on_step(event):
+        for cb in step_cbs:
+            cb.on_step(event)
+
+    history = History()
+    for _ in range(epochs):
+        event = trainer.epoch(on_step if step_cbs else None)
+        history.step_loss.extend(float(v) for v in event.step_losses)
+        if event.kind == "diverged":
+            history.diverged_at = event.step
+            for cb in cbs:
+                cb.on_epoch(event)
+            break
+        history.epochs.append({"epoch": event.epoch, **event.metrics})
+        history.norms.append(event.norms)
+        stop = [cb.on_epoch(event) for cb in cbs]
+        if any(stop):
+            history.stopped_early = True
+            break
+    for cb in cbs:
+        cb.on_end(history)
+    return history
