@@ -254,9 +254,18 @@ class Trainer:
             opt.step()
         return np.array(losses), last_norms, True
 
+    def predict(self, X) -> np.ndarray:
+        """The model's output in evaluation mode, in one compiled call when possible."""
+        if self._plan is None:
+            return self.model.predict(X)
+        layout, alphas = self._plan[:2]
+        acts = [np.empty((len(X), n), dtype=self.model.dtype) for n in layout[:, 3]]
+        return mlp.forward_into(self.model.theta, layout, alphas, X, acts,
+                                self.model.dtype == np.float64)
+
     def evaluate(self, X, y) -> dict:
         """Loss (and accuracy for classification) of the current model on (X, y)."""
-        pred = self.model.predict(X)
+        pred = self.predict(X)
         out = {"loss": float(self.loss.forward(pred, y))}
         acc = self.loss.accuracy(pred, y)
         if acc is not None:

@@ -3,24 +3,23 @@
 import numpy as np
 from numba import njit
 
-from .scalar import activate, activation_slope
+from .scalar import activate_array, multiply_slope
 
 RELU, LEAKY, SIGMOID, TANH = 1, 2, 3, 4
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _forward(code, x, alpha, exact):
-    out = np.empty_like(x)
-    for i in range(x.size):
-        out[i] = activate(code, x[i], alpha, exact)
+    out = x.copy()
+    activate_array(code, out, alpha, exact)
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _backward(code, dout, x, alpha, exact):
-    dx = np.empty_like(x)
-    for i in range(x.size):
-        dx[i] = dout[i] * activation_slope(code, activate(code, x[i], alpha, exact), alpha)
+    a = _forward(code, x, alpha, exact)
+    dx = dout.copy()
+    multiply_slope(code, dx, a, alpha)
     return dx
 
 
@@ -83,7 +82,7 @@ def linear_backward(dout, x):
     return dout.copy()
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _softmax_rows(x):
     out = np.empty_like(x)
     for r in range(x.shape[0]):
@@ -99,7 +98,7 @@ def _softmax_rows(x):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _softmax_rows_backward(dout, x):
     s = _softmax_rows(x)
     dx = np.empty_like(x)

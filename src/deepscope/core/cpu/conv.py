@@ -15,7 +15,7 @@ def pad(x, padding):
     return xp
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=True)
 def _forward(xp, w, b, stride, ho, wo):
     n_img, n_in = xp.shape[0], xp.shape[1]
     n_out, k = w.shape[0], w.shape[2]
@@ -30,13 +30,18 @@ def _forward(xp, w, b, stride, ho, wo):
                     for q in range(k):
                         wv = w[o, c, p, q]
                         for i in range(ho):
-                            row = i * stride + p
-                            for j in range(wo):
-                                acc[i, j] += wv * img[row, j * stride + q]
+                            src = img[i * stride + p]
+                            dst = acc[i]
+                            if stride == 1:  # unit stride: this loop vectorises
+                                for j in range(wo):
+                                    dst[j] += wv * src[j + q]
+                            else:
+                                for j in range(wo):
+                                    dst[j] += wv * src[j * stride + q]
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=True)
 def _grad_w(dout, xp, k, stride):
     n_img, n_out, ho, wo = dout.shape
     n_in = xp.shape[1]
@@ -48,14 +53,19 @@ def _grad_w(dout, xp, k, stride):
                 s = 0.0
                 for n in range(n_img):
                     for i in range(ho):
-                        row = i * stride + p
-                        for j in range(wo):
-                            s += dout[n, o, i, j] * xp[n, c, row, j * stride + q]
+                        d = dout[n, o, i]
+                        src = xp[n, c, i * stride + p]
+                        if stride == 1:
+                            for j in range(wo):
+                                s += d[j] * src[j + q]
+                        else:
+                            for j in range(wo):
+                                s += d[j] * src[j * stride + q]
                 dw[o, c, p, q] = s
     return dw
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=True)
 def _grad_x(dout, w, stride, hp, wp):
     n_img, n_out, ho, wo = dout.shape
     n_in, k = w.shape[1], w.shape[2]
@@ -69,9 +79,14 @@ def _grad_x(dout, w, stride, hp, wp):
                     for q in range(k):
                         wv = w[o, c, p, q]
                         for i in range(ho):
-                            row = i * stride + p
-                            for j in range(wo):
-                                g[row, j * stride + q] += wv * d[i, j]
+                            dst = g[i * stride + p]
+                            src = d[i]
+                            if stride == 1:
+                                for j in range(wo):
+                                    dst[j + q] += wv * src[j]
+                            else:
+                                for j in range(wo):
+                                    dst[j * stride + q] += wv * src[j]
     return dxp
 
 

@@ -17,13 +17,13 @@ from numba import njit
 
 from .losses import EPS, LOG_FLOOR
 from .optim import apply_update
-from .scalar import activate, activation_slope
+from .scalar import activate_array, multiply_slope
 
 MSE, BCE, CROSS_ENTROPY = 0, 1, 2
 BLAS_MIN_WORK = 32768  # m * k * n from which np.dot beats hand loops
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _mm(a, b, out):
     """out = a @ b."""
     m, k = a.shape
@@ -40,7 +40,7 @@ def _mm(a, b, out):
                 out[i, j] += av * b[p, j]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _mm_tn(a, b, out):
     """out = a.T @ b (weight gradient: inputs.T @ dz)."""
     k, m = a.shape
@@ -58,7 +58,7 @@ def _mm_tn(a, b, out):
                 out[i, j] += av * b[p, j]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _mm_nt(a, b, out):
     """out = a @ b.T (input gradient: dz @ W.T)."""
     m, k = a.shape
@@ -74,7 +74,7 @@ def _mm_nt(a, b, out):
             out[i, j] = s
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def forward_into(theta, layout, alphas, x, acts, exact):
     """Fill acts[l] (flat workspace slices) with layer l's output for the batch x."""
     prev = x
@@ -84,15 +84,15 @@ def forward_into(theta, layout, alphas, x, acts, exact):
         b = theta[b_off : b_off + n_out]
         out = acts[layer]
         _mm(prev, w, out)
-        alpha = alphas[layer]
         for i in range(out.shape[0]):
             for j in range(n_out):
-                out[i, j] = activate(code, out[i, j] + b[j], alpha, exact)
+                out[i, j] += b[j]
+        activate_array(code, out.reshape(out.size), alphas[layer], exact)
         prev = out
     return prev
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _loss_and_grad(kind, out, yb, dout):
     """Batch loss (reduced like reference/losses.py) and d loss / d out into dout."""
     n, k = out.shape
@@ -126,7 +126,7 @@ def _loss_and_grad(kind, out, yb, dout):
     return total / size
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def train_steps(theta, grad, layout, alphas, x_all, y_all, order, batch_size, loss_kind,
                 exact, opt_kind, hyper, s1, s2, lrs, t0, losses, norms):
     """Run len(lrs) mini-batch steps over the rows ``order`` of (x_all, y_all).
@@ -170,10 +170,7 @@ def train_steps(theta, grad, layout, alphas, x_all, y_all, order, batch_size, lo
         for layer in range(n_layers - 1, -1, -1):
             w_off, b_off, n_in, n_out, code = layout[layer]
             a, dz = acts[layer], deltas[layer]
-            alpha = alphas[layer]
-            for i in range(bsz):
-                for j in range(n_out):
-                    dz[i, j] *= activation_slope(code, a[i, j], alpha)
+            multiply_slope(code, dz.reshape(dz.size), a.reshape(a.size), alphas[layer])
             prev = xb if layer == 0 else acts[layer - 1]
             _mm_tn(prev, dz, grad[w_off : w_off + n_in * n_out].reshape(n_in, n_out))
             db = grad[b_off : b_off + n_out]

@@ -12,7 +12,7 @@ from numba import njit
 _CLAMP = 7.90531110763549805
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def tanh_fast(x):
     """tanh(x) = x * P(x^2) / Q(x^2) on |x| <= 7.9 (tanh is +-1 to float32 precision beyond)."""
     x = min(max(x, -_CLAMP), _CLAMP)
@@ -30,12 +30,12 @@ def tanh_fast(x):
     return p / q
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def tanh_exact(x):
     return math.tanh(x)
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def activate(code, x, alpha, exact):
     """Activation by code (see ACTIVATION_CODES); exact=True uses libm for tanh/sigmoid."""
     if code == 0:  # identity
@@ -50,7 +50,7 @@ def activate(code, x, alpha, exact):
     return t  # 4: tanh
 
 
-@njit(inline="always", cache=True)
+@njit(inline="always", cache=True, error_model="numpy")
 def activation_slope(code, a, alpha):
     """Derivative of the activation written with its *output* a (all codes allow it)."""
     if code == 0:
@@ -67,3 +67,43 @@ def activation_slope(code, a, alpha):
 ACTIVATION_CODES = {"identity": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4}
 
 __all__ = ["tanh_fast", "tanh_exact", "activate", "activation_slope", "ACTIVATION_CODES"]
+
+
+@njit(cache=True, error_model="numpy")
+def activate_array(code, x, alpha, exact):
+    """x[i] = activation(x[i]) in place on a flat array. One loop per code and a single
+    array (no aliasing for LLVM to guard against), so each loop vectorises."""
+    n = x.size
+    if code == 1:
+        for i in range(n):
+            x[i] = max(x[i], 0.0)
+    elif code == 2:
+        for i in range(n):
+            x[i] = x[i] if x[i] > 0 else alpha * x[i]
+    elif code in (3, 4) and exact:
+        for i in range(n):
+            x[i] = activate(code, x[i], alpha, True)
+    elif code == 3:
+        for i in range(n):
+            x[i] = 0.5 * tanh_fast(0.5 * x[i]) + 0.5
+    elif code == 4:
+        for i in range(n):
+            x[i] = tanh_fast(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def multiply_slope(code, d, a, alpha):
+    """d[i] *= activation'(.) written with the activation's output a[i] (flat arrays)."""
+    n = d.size
+    if code == 1:
+        for i in range(n):
+            d[i] = d[i] if a[i] > 0 else 0.0
+    elif code == 2:
+        for i in range(n):
+            d[i] = d[i] if a[i] > 0 else alpha * d[i]
+    elif code == 3:
+        for i in range(n):
+            d[i] *= a[i] * (1.0 - a[i])
+    elif code == 4:
+        for i in range(n):
+            d[i] *= 1.0 - a[i] * a[i]

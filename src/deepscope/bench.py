@@ -1,0 +1,262 @@
+"""``deepscope bench``: time training workloads against the numpy reference and, when it is
+importable, PyTorch on the CPU, in the same run, same dtype (float32), same work.
+
+Printed figures are medians; the ratio columns are deepscope time / other time, so 0.02
+means deepscope took 2% of the other's time (50x faster). Nothing here is asserted on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import nn
+from .data import load_mnist, playground
+
+
+@dataclass
+class Workload:
+    key: str
+    title: str
+    target: float  # ratio to reach against torch
+    repeats: int
+
+
+WORKLOADS = {
+    "A": Workload("A", "Playground MLP 2-8-8-1 tanh, BCE, 500 points, batch 10, one epoch (fit)",
+                  0.02, 30),
+    "B": Workload("B", "Autoencoder 784-128-32-128-784, MSE, Adam, batch 256, 6000 samples, "
+                  "one epoch", 0.9, 5),
+    "C": Workload("C", "CNN conv 8@3x3-relu-maxpool 2-dense 10, softmax CE, batch 64 of 28x28, "
+                  "one SGD step", 0.75, 20),
+    "F": Workload("F", "20-layer sigmoid MLP, width 32, batch 128, one step + per-layer grad "
+                  "norms", 0.3, 50),
+}
+
+
+def median_time(fn, repeats: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+# ---- the workloads, deepscope side -------------------------------------------------------
+def _mnist_rows(n: int) -> np.ndarray:
+    images = load_mnist()[0].reshape(-1, 784).astype(np.float32) / 255
+    return np.resize(images, (n, 784))
+
+
+def _data(key):
+    if key == "A":
+        X, y = playground("xor", 500, 0.0, seed=0)
+        return X.astype(np.float32), y.astype(np.float32)
+    if key == "B":
+        X = _mnist_rows(6000)
+        return X, X
+    if key == "C":
+        images, labels = load_mnist()
+        return images[:64, None].astype(np.float32) / 255, labels[:64].astype(np.int64)
+    rng = np.random.default_rng(0)
+    return (rng.normal(size=(128, 32)).astype(np.float32),
+            rng.uniform(size=(128, 32)).astype(np.float32))
+
+
+def _model(key, backend):
+    if key == "A":
+        layers = [nn.Dense(2, 8), nn.Tanh(), nn.Dense(8, 8), nn.Tanh(), nn.Dense(8, 1),
+                  nn.Sigmoid()]
+    elif key == "B":
+        layers = [nn.Dense(784, 128), nn.ReLU(), nn.Dense(128, 32), nn.ReLU(),
+                  nn.Dense(32, 128), nn.ReLU(), nn.Dense(128, 784), nn.Sigmoid()]
+    elif key == "C":
+        layers = [nn.Conv2D(1, 8, 3), nn.ReLU(), nn.MaxPool2D(2), nn.Flatten(),
+                  nn.Dense(8 * 13 * 13, 10)]
+    else:
+        layers = [x for _ in range(20) for x in (nn.Dense(32, 32), nn.Sigmoid())]
+    return nn.Sequential(layers, seed=0, backend=backend)
+
+
+def deepscope_runner(key, backend):
+    """A zero-argument function that runs one unit of workload ``key`` on ``backend``."""
+    X, y = _data(key)
+    model = _model(key, backend)
+    if key == "A":
+        loss, opt = nn.BCELoss(backend), nn.SGD(model, lr=0.03)
+        return lambda: nn.fit(model, X, y, loss, opt, epochs=1, batch_size=10, seed=0)
+    if key == "B":
+        loss, opt = nn.MSELoss(backend), nn.Adam(model, lr=1e-3)
+        trainer = nn.Trainer(model, X, y, loss, opt, batch_size=256, seed=0)
+        return trainer.epoch
+    if key == "C":
+        loss, opt = nn.CrossEntropyLoss(backend), nn.SGD(model, lr=0.01)
+
+        def step():
+            loss.forward(model.forward(X), y)
+            model.backward(loss.backward())
+            opt.step()
+
+        return step
+    loss, opt = nn.MSELoss(backend), nn.SGD(model, lr=0.1)
+    trainer = nn.Trainer(model, X, y, loss, opt, batch_size=128, seed=0)
+
+    def step_with_norms():
+        return trainer.epoch().norms  # one batch: one step; norms of every layer
+
+    return step_with_norms
+
+
+# ---- the same workloads in PyTorch -------------------------------------------------------
+def torch_runner(key):
+    import torch
+
+    torch.manual_seed(0)
+    X, y = (torch.from_numpy(a) for a in _data(key))
+    tnn = torch.nn
+    if key == "A":
+        model = tnn.Sequential(tnn.Linear(2, 8), tnn.Tanh(), tnn.Linear(8, 8), tnn.Tanh(),
+                               tnn.Linear(8, 1), tnn.Sigmoid())
+        loss_fn, opt = tnn.BCELoss(), torch.optim.SGD(model.parameters(), lr=0.03)
+        y = y[:, None]
+
+        def epoch():
+            order = torch.randperm(len(X))
+            for s in range(0, len(X), 10):
+                idx = order[s : s + 10]
+                opt.zero_grad()
+                loss = loss_fn(model(X[idx]), y[idx])
+                loss.backward()
+                opt.step()
+
+        return epoch
+    if key == "B":
+        model = tnn.Sequential(tnn.Linear(784, 128), tnn.ReLU(), tnn.Linear(128, 32), tnn.ReLU(),
+                               tnn.Linear(32, 128), tnn.ReLU(), tnn.Linear(128, 784),
+                               tnn.Sigmoid())
+        loss_fn, opt = tnn.MSELoss(), torch.optim.Adam(model.parameters(), lr=1e-3)
+
+        def epoch():
+            order = torch.randperm(len(X))
+            for s in range(0, len(X), 256):
+                idx = order[s : s + 256]
+                opt.zero_grad()
+                loss = loss_fn(model(X[idx]), y[idx])
+                loss.backward()
+                opt.step()
+
+        return epoch
+    if key == "C":
+        model = tnn.Sequential(tnn.Conv2d(1, 8, 3), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
+                               tnn.Linear(8 * 13 * 13, 10))
+        loss_fn, opt = tnn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.01)
+    else:
+        layers = []
+        for _ in range(20):
+            layers += [tnn.Linear(32, 32), tnn.Sigmoid()]
+        model = tnn.Sequential(*layers)
+        loss_fn, opt = tnn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1)
+    weights = [m.weight for m in model if isinstance(m, (tnn.Linear, tnn.Conv2d))]
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        norms = torch.stack([w.grad.norm() for w in weights]) if key == "F" else None
+        opt.step()
+        return norms
+
+    return step
+
+
+def torch_available() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def run_workload(key: str, with_numpy: bool = True, with_torch: bool = True) -> dict:
+    w = WORKLOADS[key]
+    row = {"key": key, "title": w.title, "target": w.target}
+    row["deepscope"] = median_time(deepscope_runner(key, "cpu"), w.repeats)
+    if with_numpy:
+        row["numpy"] = median_time(deepscope_runner(key, "numpy"), max(3, w.repeats // 5))
+    if with_torch and torch_available():
+        row["torch"] = median_time(torch_runner(key), w.repeats)
+    return row
+
+
+def _fmt_time(seconds: float) -> str:
+    return f"{seconds * 1e3:.3f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def format_table(rows: list[dict]) -> str:
+    lines = ["| workload | deepscope (cpu) | numpy reference | PyTorch CPU | vs numpy | vs torch "
+             "| target vs torch |", "|" + "---|" * 7]
+    for r in rows:
+        ds, ref, th = r["deepscope"], r.get("numpy"), r.get("torch")
+        verdict = "" if th is None else (" met" if ds / th <= r["target"] else " not met")
+        cells = [
+            f"{r['key']}. {r['title']}",
+            _fmt_time(ds),
+            _fmt_time(ref) if ref else "-",
+            _fmt_time(th) if th else "not installed",
+            f"{ds / ref:.3f}" if ref else "-",
+            f"{ds / th:.3f}" if th else "-",
+            f"<= {r['target']}{verdict}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def import_time() -> float:
+    """Seconds for ``import deepscope, deepscope.nn`` in a fresh interpreter (warm cache)."""
+    code = "import time; t=time.perf_counter(); import deepscope.nn; print(time.perf_counter()-t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def compile_times() -> tuple[float, float]:
+    """(cold, warm): seconds for the first epoch of workload A with an empty numba cache
+    directory, and again in a new process with that cache filled."""
+    import tempfile
+
+    code = ("import time; t=time.perf_counter(); from deepscope.bench import deepscope_runner;"
+            "deepscope_runner('A','cpu')(); print(time.perf_counter()-t)")
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        cold = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, check=True)
+        warm = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, check=True)
+    return float(cold.stdout.strip()), float(warm.stdout.strip())
+
+
+def main(keys=None, with_numpy=True, startup=True, out=print) -> list[dict]:
+    keys = list(keys or WORKLOADS)
+    unknown = [k for k in keys if k not in WORKLOADS]
+    if unknown:
+        raise ValueError(f"workloads must be among {', '.join(WORKLOADS)}; got {unknown}")
+    if not torch_available():
+        out("PyTorch is not importable: the torch columns stay empty "
+            "(pip install torch==2.13.0 to compare; it is never a dependency).")
+    rows = []
+    for key in keys:
+        out(f"running {key}: {WORKLOADS[key].title} ...")
+        rows.append(run_workload(key, with_numpy))
+    out("")
+    out(format_table(rows))
+    if startup:
+        cold, warm = compile_times()
+        out("")
+        out(f"import deepscope.nn: {import_time() * 1e3:.0f} ms; first epoch of A with a cold "
+            f"numba cache: {cold:.2f} s, with a warm cache: {warm:.2f} s")
+    return rows
