@@ -265,6 +265,7 @@ class Trainer:
 
     def evaluate(self, X, y) -> dict:
         """Loss (and accuracy for classification) of the current model on (X, y)."""
+        X, y = self._data("X", "y", X, y)
         pred = self.predict(X)
         out = {"loss": float(self.loss.forward(pred, y))}
         acc = self.loss.accuracy(pred, y)

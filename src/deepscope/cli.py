@@ -1,0 +1,93 @@
+"""Command line: ``deepscope serve``, ``deepscope bench``, ``deepscope info``."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shutil
+import subprocess
+import sys
+from importlib import metadata, resources
+from pathlib import Path
+
+
+def apps_dir() -> Path:
+    """The Voila dashboards (package data ``deepscope/apps``: in a checkout a link to
+    voila_apps/, in a wheel a copy)."""
+    return Path(str(resources.files("deepscope") / "apps")).resolve()
+
+
+def serve(port: int, host: str, no_browser: bool) -> int:
+    root = apps_dir()
+    voila = shutil.which("voila") or str(Path(sys.executable).with_name("voila"))
+    cmd = [voila, str(root), f"--port={port}", f"--Voila.ip={host}", "--theme=light"]
+    if no_browser:
+        cmd.append("--no-browser")
+    print(f"deepscope gallery: http://{host}:{port}/voila/render/index.ipynb "
+          f"(every dashboard: http://{host}:{port}/; Ctrl+C stops)")
+    return subprocess.call(cmd)
+
+
+def info() -> str:
+    import numba
+
+    from .core import backend as be
+    from .core.cpu import POLICY
+
+    lines = [f"deepscope {metadata.version('deepscope')}, Python {platform.python_version()} "
+             f"on {platform.machine()}"]
+    for pkg in ("numpy", "numba", "scipy", "ipywidgets", "plotly", "anywidget", "voila",
+                "numba-cuda", "torch"):
+        try:
+            lines.append(f"  {pkg:<11} {metadata.version(pkg)}")
+        except metadata.PackageNotFoundError:
+            lines.append(f"  {pkg:<11} not installed")
+    try:
+        x = __import__("numpy").zeros((1, 1, 2, 2))
+        be.get_backend("cpu").maxpool2d_forward(x, 2, 2)  # starts numba's thread pool
+        layer = numba.threading_layer()
+    except ValueError:
+        layer = "not initialised"
+    lines.append(f"numba threading layer: {layer}, {numba.config.NUMBA_NUM_THREADS} threads; "
+                 f"BLAS threads: {POLICY['blas_threads']}")
+    ok, why = be.cuda_status()
+    lines.append("backends: numpy (reference), cpu (numba)" + (", cuda" if ok else ""))
+    lines.append(f"cuda: {'available' if ok else 'unavailable'} ({why})")
+    try:
+        auto = be.get_backend("auto").name
+        src = (f"{be.ENV_VAR}={__import__('os').environ[be.ENV_VAR]}"
+               if __import__("os").environ.get(be.ENV_VAR) else
+               "a GPU is present" if ok else "no GPU")
+        lines.append(f'"auto" picks: {auto} ({src})')
+    except (ValueError, RuntimeError) as exc:
+        lines.append(f'"auto" fails: {exc}')
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="deepscope", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="serve the dashboard gallery with Voila")
+    p_serve.add_argument("--port", type=int, default=8866)
+    p_serve.add_argument("--host", default="127.0.0.1")
+    p_serve.add_argument("--no-browser", action="store_true")
+    p_bench = sub.add_parser("bench", help="print the benchmark tables")
+    p_bench.add_argument("workloads", nargs="*", help="A B C F (default: all)")
+    p_bench.add_argument("--no-numpy", action="store_true", help="skip the numpy reference")
+    p_bench.add_argument("--no-startup", action="store_true",
+                         help="skip import and compile-time measurements")
+    sub.add_parser("info", help="versions, threading, backends")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args.port, args.host, args.no_browser)
+    if args.command == "bench":
+        from . import bench
+
+        bench.main(args.workloads, not args.no_numpy, not args.no_startup)
+        return 0
+    print(info())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

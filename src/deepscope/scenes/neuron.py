@@ -1,0 +1,162 @@
+"""One artificial neuron: weighted sum, activation, the logic gates it can and cannot learn.
+
+out = f(w1 * x1 + w2 * x2 + b). The decision line is where the weighted sum z is 0: for every
+activation offered here that is also where the output crosses its threshold (0.5 for sigmoid,
+0 for tanh and relu, the step of sign), so the line a student drags is the line that decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import nn
+from ..core import get_backend
+
+INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+GATES = {"AND": np.array([0, 0, 0, 1]), "OR": np.array([0, 1, 1, 1]),
+         "XOR": np.array([0, 1, 1, 0])}
+ACTIVATIONS = ("sign", "sigmoid", "tanh", "relu")
+RULES = ("perceptron", "gradient descent")
+THRESHOLD = {"sign": 0.5, "sigmoid": 0.5, "tanh": 0.0, "relu": 0.0}
+
+_ref = get_backend("numpy")
+
+
+def _check(activation: str, gate: str | None = None) -> None:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+    if gate is not None and gate not in GATES:
+        raise ValueError(f"gate must be one of {', '.join(GATES)}; got {gate!r}")
+
+
+def activate(activation: str, z):
+    """(output, derivative) of the activation at z. sign is the step 1 if z >= 0 else 0 (its
+    derivative is 0 everywhere it exists, which is why gradient descent cannot use it)."""
+    _check(activation)
+    z = np.asarray(z, dtype=np.float64)
+    if activation == "sign":
+        return (z >= 0).astype(np.float64), np.zeros_like(z)
+    name = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu"}[activation]
+    out = getattr(_ref, f"{name}_forward")(z)
+    slope = getattr(_ref, f"{name}_backward")(np.ones_like(z), z)
+    return out, slope
+
+
+def weighted_sum(w1, w2, b, x1, x2):
+    return w1 * np.asarray(x1) + w2 * np.asarray(x2) + b
+
+
+@dataclass
+class Row:
+    x1: int
+    x2: int
+    target: int
+    z: float
+    output: float
+    predicted: int
+
+    @property
+    def correct(self) -> bool:
+        return self.predicted == self.target
+
+
+def truth_table(w1: float, w2: float, b: float, activation: str, gate: str) -> list[Row]:
+    """The four input rows of ``gate`` with the neuron's sum, output and verdict."""
+    _check(activation, gate)
+    z = weighted_sum(w1, w2, b, INPUTS[:, 0], INPUTS[:, 1])
+    out, _ = activate(activation, z)
+    pred = (out > THRESHOLD[activation]) if activation != "sign" else out >= 0.5
+    return [Row(int(x[0]), int(x[1]), int(t), float(zi), float(o), int(p))
+            for x, t, zi, o, p in zip(INPUTS, GATES[gate], z, out, pred)]
+
+
+def decision_line(w1: float, w2: float, b: float, lo: float = -0.5, hi: float = 1.5):
+    """Two points (xs, ys) of the line w1 x1 + w2 x2 + b = 0 across the view, or None."""
+    if abs(w2) > 1e-12:
+        xs = np.array([lo, hi])
+        return xs, -(w1 * xs + b) / w2
+    if abs(w1) > 1e-12:
+        x = -b / w1
+        return np.array([x, x]), np.array([lo, hi])
+    return None
+
+
+@dataclass
+class LearnFrame:
+    epoch: int
+    w1: float
+    w2: float
+    b: float
+    loss: float
+    correct: int
+
+
+def learn(gate: str, rule: str = "perceptron", lr: float = 0.5, epochs: int = 30,
+          start=(0.0, 0.0, 0.0), activation: str = "sign") -> list[LearnFrame]:
+    """Train the single neuron on ``gate``; frame 0 is the start, frame k after epoch k.
+
+    perceptron: the classic rule w += lr * (target - prediction) * x, sample by sample, with
+    the step activation; loss is the number of mistakes. gradient descent: a sigmoid neuron
+    trained with deepscope.nn (Dense(2, 1) + Sigmoid, BCE, SGD, full batch); loss is the BCE.
+    On XOR neither ever gets all four rows right: no single line separates them.
+    """
+    _check(activation, gate)
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {', '.join(RULES)}; got {rule!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= 10_000:
+        raise ValueError(f"epochs must be an integer in 1..10000, got {epochs!r}")
+    w = np.array(start, dtype=np.float64)
+    targets = GATES[gate]
+
+    def frame(k, loss):
+        act = "sign" if rule == "perceptron" else "sigmoid"
+        rows = truth_table(w[0], w[1], w[2], act, gate)
+        return LearnFrame(k, float(w[0]), float(w[1]), float(w[2]), float(loss),
+                          sum(r.correct for r in rows))
+
+    if rule == "perceptron":
+        def mistakes():
+            return int(np.sum((weighted_sum(w[0], w[1], w[2], *INPUTS.T) >= 0) != targets))
+
+        frames = [frame(0, mistakes())]
+        for k in range(1, epochs + 1):
+            for x, t in zip(INPUTS, targets):
+                err = t - float(w[0] * x[0] + w[1] * x[1] + w[2] >= 0)
+                w += lr * err * np.array([x[0], x[1], 1.0])
+            frames.append(frame(k, mistakes()))
+        return frames
+
+    dense = nn.Dense(2, 1)
+    model = nn.Sequential([dense, nn.Sigmoid()], seed=None, backend="numpy", dtype="float64")
+    dense.params["W"][:, 0] = w[:2]
+    dense.params["b"][0] = w[2]
+    loss = nn.BCELoss("numpy")
+    trainer = nn.Trainer(model, INPUTS, targets.astype(float), loss, nn.SGD(model, lr=lr),
+                         batch_size=4, seed=0)
+    frames = [frame(0, trainer.evaluate(INPUTS, targets.astype(float))["loss"])]
+    for k in range(1, epochs + 1):
+        trainer.epoch()
+        w[:] = [dense.params["W"][0, 0], dense.params["W"][1, 0], dense.params["b"][0]]
+        frames.append(frame(k, trainer.evaluate(INPUTS, targets.astype(float))["loss"]))
+    return frames
+
+
+def two_layer(gate: str = "XOR", hidden: int = 3, epochs: int = 400, lr: float = 0.1,
+              seed: int = 0):
+    """The hidden-layer fix: Dense(2, hidden) + Tanh + Dense(hidden, 1) + Sigmoid trained
+    with Adam on the four rows. Returns (model, history)."""
+    _check("sigmoid", gate)
+    model = nn.Sequential([nn.Dense(2, hidden), nn.Tanh(), nn.Dense(hidden, 1), nn.Sigmoid()],
+                          seed=seed, backend="cpu", dtype="float64")
+    history = nn.fit(model, INPUTS, GATES[gate].astype(float), nn.BCELoss("cpu"),
+                     nn.Adam(model, lr=lr), epochs=epochs, batch_size=4, seed=seed)
+    return model, history
+
+
+def plane(n: int = 61, lo: float = -0.5, hi: float = 1.5) -> np.ndarray:
+    """The grid of input points the panel colours: axis values of length n."""
+    return np.linspace(lo, hi, n)
