@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import traitlets as T
 
 from ..scenes import neuron as scene
+from .figures import sync_state
 from .player import Player
 
 GRID = scene.plane(61)
@@ -48,7 +49,8 @@ class NeuronPanel(W.VBox):
         self.gate_select = W.ToggleButtons(options=list(scene.GATES), description="gate")
         self.rule_select = W.Dropdown(options=scene.RULES, description="learn by")
         self.lr_slider = W.FloatLogSlider(base=10, min=-2, max=1, step=0.1,
-                                          description="learning rate")
+                                          description="learning rate",
+                                          style={"description_width": "initial"})
         self.epochs_slider = W.IntSlider(min=1, max=300, description="epochs")
         for widget, name in ((self.w1_slider, "w1"), (self.w2_slider, "w2"),
                              (self.b_slider, "b"), (self.activation_select, "activation"),
@@ -80,6 +82,8 @@ class NeuronPanel(W.VBox):
                                 f"allowed: {', '.join(self.STATE_KEYS)}")
             setattr(self, key, value)
         self._redraw()
+        sync_state(self.plane_fig)
+        sync_state(self.curve_fig)
 
     # figures ------------------------------------------------------------------------------
     def _build_plane(self) -> go.FigureWidget:
@@ -99,7 +103,8 @@ class NeuronPanel(W.VBox):
             fig.add_scatter(x=[], y=[], mode="markers+text", name=f"target {target}",
                             marker=dict(size=22, color=COLORS[target],
                                         line=dict(color="white", width=2)),
-                            textposition="top center", textfont=dict(size=16),
+                            textposition="top center",
+                            textfont=dict(size=20, color="black"),
                             hovertemplate="%{customdata}<extra></extra>")
         return fig
 

@@ -1,0 +1,156 @@
+"""Reference primitives against central differences (float64), cpu against reference."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deepscope.core import get_backend
+
+REF = get_backend("numpy")
+CPU = get_backend("cpu")
+
+
+def numeric_grad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        fp = f()
+        x[i] = old - eps
+        fm = f()
+        x[i] = old
+        g[i] = (fp - fm) / (2 * eps)
+    return g
+
+
+conv_cases = st.tuples(
+    st.integers(1, 2), st.integers(1, 3), st.integers(1, 3),  # N, C, O
+    st.integers(1, 4), st.integers(1, 3), st.integers(0, 2),  # K, stride, padding
+    st.integers(0, 4), st.integers(0, 4),  # extra H, extra W beyond the kernel
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(conv_cases, st.integers(0, 10_000))
+def test_conv2d_gradients_match_central_differences(case, seed):
+    n, c, o, k, s, p, eh, ew = case
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, c, k + eh, k + ew))
+    w = rng.normal(size=(o, c, k, k))
+    b = rng.normal(size=o)
+    out = REF.conv2d_forward(x, w, b, s, p)
+    dout = rng.normal(size=out.shape)
+    dx, dw, db = REF.conv2d_backward(dout, x, w, s, p)
+
+    def f():
+        return float(np.sum(REF.conv2d_forward(x, w, b, s, p) * dout))
+
+    np.testing.assert_allclose(dx, numeric_grad(f, x), atol=1e-6)
+    np.testing.assert_allclose(dw, numeric_grad(f, w), atol=1e-6)
+    np.testing.assert_allclose(db, numeric_grad(f, b), atol=1e-6)
+    # and the numba backend agrees with the specification
+    np.testing.assert_allclose(CPU.conv2d_forward(x, w, b, s, p), out, atol=1e-10)
+    for a, r in zip(CPU.conv2d_backward(dout, x, w, s, p), (dx, dw, db)):
+        np.testing.assert_allclose(a, r, atol=1e-10)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 5), st.integers(0, 10_000),
+       st.sampled_from(["maxpool2d", "avgpool2d"]))
+def test_pool_gradients(size, stride, extra, seed, kind):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(2, 2, size + extra, size + extra + 1))
+    fwd = getattr(REF, f"{kind}_forward")
+    out = fwd(x, size, stride)
+    dout = rng.normal(size=out.shape)
+    dx = getattr(REF, f"{kind}_backward")(dout, x, size, stride)
+    np.testing.assert_allclose(dx, numeric_grad(lambda: float(np.sum(fwd(x, size, stride) * dout)),
+                                                x), atol=1e-6)
+    np.testing.assert_allclose(getattr(CPU, f"{kind}_forward")(x, size, stride), out, atol=1e-12)
+    np.testing.assert_allclose(getattr(CPU, f"{kind}_backward")(dout, x, size, stride), dx,
+                               atol=1e-12)
+
+
+def test_maxpool_routes_gradient_to_argmax():
+    x = np.array([[[[1.0, 5.0], [2.0, 3.0]]]])
+    dx = REF.maxpool2d_backward(np.array([[[[7.0]]]]), x, 2, 2)
+    assert dx.tolist() == [[[[0.0, 7.0], [0.0, 0.0]]]]
+
+
+def test_dense_gradients(rng):
+    x, w, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 5)), rng.normal(size=5)
+    dout = rng.normal(size=(4, 5))
+    dx, dw, db = REF.dense_backward(dout, x, w)
+
+    def f():
+        return float(np.sum(REF.dense_forward(x, w, b) * dout))
+
+    np.testing.assert_allclose(dx, numeric_grad(f, x), atol=1e-6)
+    np.testing.assert_allclose(dw, numeric_grad(f, w), atol=1e-6)
+    np.testing.assert_allclose(db, numeric_grad(f, b), atol=1e-6)
+    for a, r in zip(CPU.dense_backward(dout, x, w), (dx, dw, db)):
+        np.testing.assert_allclose(a, r, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "sigmoid", "tanh", "linear", "softmax"])
+def test_activation_gradients(name, rng):
+    x = rng.normal(size=(3, 4)) * 3
+    x[np.abs(x) < 1e-3] = 0.5  # keep clear of relu's kink
+    fwd, bwd = getattr(REF, f"{name}_forward"), getattr(REF, f"{name}_backward")
+    dout = rng.normal(size=x.shape)
+    np.testing.assert_allclose(bwd(dout, x),
+                               numeric_grad(lambda: float(np.sum(fwd(x) * dout)), x), atol=1e-6)
+    np.testing.assert_allclose(getattr(CPU, f"{name}_forward")(x), fwd(x), atol=1e-12)
+    np.testing.assert_allclose(getattr(CPU, f"{name}_backward")(dout, x), bwd(dout, x), atol=1e-12)
+    x32, d32 = x.astype(np.float32), dout.astype(np.float32)
+    np.testing.assert_allclose(getattr(CPU, f"{name}_forward")(x32), fwd(x), atol=1e-6)
+    np.testing.assert_allclose(getattr(CPU, f"{name}_backward")(d32, x32), bwd(dout, x),
+                               atol=2e-6)
+
+
+@pytest.mark.parametrize("name", ["mse", "bce"])
+def test_loss_gradients(name, rng):
+    pred = rng.uniform(0.05, 0.95, size=(5, 2))
+    target = rng.uniform(size=(5, 2))
+    fwd, bwd = getattr(REF, f"{name}_forward"), getattr(REF, f"{name}_backward")
+    np.testing.assert_allclose(bwd(pred, target), numeric_grad(lambda: fwd(pred, target), pred),
+                               atol=1e-6)
+    assert getattr(CPU, f"{name}_forward")(pred, target) == pytest.approx(fwd(pred, target))
+    np.testing.assert_allclose(getattr(CPU, f"{name}_backward")(pred, target), bwd(pred, target))
+
+
+def test_cross_entropy_is_stable_and_correct(rng):
+    logits = rng.normal(size=(6, 4)) * 5
+    labels = rng.integers(0, 4, 6)
+    g = REF.cross_entropy_backward(logits, labels)
+    np.testing.assert_allclose(
+        g, numeric_grad(lambda: REF.cross_entropy_forward(logits, labels), logits), atol=1e-6)
+    huge = np.array([[1000.0, 0.0]])
+    assert REF.cross_entropy_forward(huge, np.array([1])) == pytest.approx(1000.0)
+    assert CPU.cross_entropy_forward(huge, np.array([1])) == pytest.approx(1000.0)
+    assert np.isfinite(REF.bce_forward(np.array([0.0, 1.0]), np.array([1.0, 0.0])))
+
+
+def test_dropout_same_mask_every_backend(rng):
+    x = rng.normal(size=(4, 5))
+    mask = (rng.random(x.shape) > 0.3).astype(float)
+    np.testing.assert_allclose(CPU.dropout_forward(x, mask, 0.3), REF.dropout_forward(x, mask, 0.3))
+    np.testing.assert_allclose(REF.dropout_forward(x, mask, 0.3), x * mask / 0.7)
+
+
+def test_cpu_accepts_non_contiguous_views(rng):
+    x = rng.normal(size=(2, 3, 8, 8))[:, :, ::2, ::2]
+    w = rng.normal(size=(2, 3, 3, 3))
+    np.testing.assert_allclose(CPU.conv2d_forward(x, w, np.zeros(2), 1, 1),
+                               REF.conv2d_forward(x, w, np.zeros(2), 1, 1), atol=1e-10)
+
+
+def test_float32_conv_close_to_float64(rng):
+    x, w, b = rng.normal(size=(2, 2, 9, 9)), rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
+    ref = REF.conv2d_forward(x, w, b, 2, 1)
+    out = CPU.conv2d_forward(x.astype(np.float32), w.astype(np.float32), b.astype(np.float32), 2, 1)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, ref, atol=1e-5)
