@@ -14,8 +14,9 @@ def pytest_collection_modifyitems(config, items):
     under CI=true they must run (a missing browser fails)."""
     if os.path.exists("/usr/bin/chromium") or os.environ.get("CI") == "true":
         return
-    skip = pytest.mark.skip(reason="no /usr/bin/chromium (apt-get install chromium); "
-                            "set CI=true to make this a failure")
+    skip = pytest.mark.skip(
+        reason="no /usr/bin/chromium (apt-get install chromium); set CI=true to make this a failure"
+    )
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)

@@ -30,14 +30,21 @@ class Workload:
 
 
 WORKLOADS = {
-    "A": Workload("A", "Playground MLP 2-8-8-1 tanh, BCE, 500 points, batch 10, one epoch (fit)",
-                  0.02, 30),
-    "B": Workload("B", "Autoencoder 784-128-32-128-784, MSE, Adam, batch 256, 6000 samples, "
-                  "one epoch", 0.9, 5),
-    "C": Workload("C", "CNN conv 8@3x3-relu-maxpool 2-dense 10, softmax CE, batch 64 of 28x28, "
-                  "one SGD step", 0.75, 20),
-    "F": Workload("F", "20-layer sigmoid MLP, width 32, batch 128, one step + per-layer grad "
-                  "norms", 0.3, 50),
+    "A": Workload(
+        "A", "Playground MLP 2-8-8-1 tanh, BCE, 500 points, batch 10, one epoch (fit)", 0.02, 30
+    ),
+    "B": Workload(
+        "B", "Autoencoder 784-128-32-128-784, MSE, Adam, batch 256, 6000 samples, one epoch", 0.9, 5
+    ),
+    "C": Workload(
+        "C",
+        "CNN conv 8@3x3-relu-maxpool 2-dense 10, softmax CE, batch 64 of 28x28, one SGD step",
+        0.75,
+        20,
+    ),
+    "F": Workload(
+        "F", "20-layer sigmoid MLP, width 32, batch 128, one step + per-layer grad norms", 0.3, 50
+    ),
 }
 
 
@@ -69,20 +76,41 @@ def _data(key):
         images, labels = load_mnist()
         return images[:64, None].astype(np.float32) / 255, labels[:64].astype(np.int64)
     rng = np.random.default_rng(0)
-    return (rng.normal(size=(128, 32)).astype(np.float32),
-            rng.uniform(size=(128, 32)).astype(np.float32))
+    return (
+        rng.normal(size=(128, 32)).astype(np.float32),
+        rng.uniform(size=(128, 32)).astype(np.float32),
+    )
 
 
 def _model(key, backend):
     if key == "A":
-        layers = [nn.Dense(2, 8), nn.Tanh(), nn.Dense(8, 8), nn.Tanh(), nn.Dense(8, 1),
-                  nn.Sigmoid()]
+        layers = [
+            nn.Dense(2, 8),
+            nn.Tanh(),
+            nn.Dense(8, 8),
+            nn.Tanh(),
+            nn.Dense(8, 1),
+            nn.Sigmoid(),
+        ]
     elif key == "B":
-        layers = [nn.Dense(784, 128), nn.ReLU(), nn.Dense(128, 32), nn.ReLU(),
-                  nn.Dense(32, 128), nn.ReLU(), nn.Dense(128, 784), nn.Sigmoid()]
+        layers = [
+            nn.Dense(784, 128),
+            nn.ReLU(),
+            nn.Dense(128, 32),
+            nn.ReLU(),
+            nn.Dense(32, 128),
+            nn.ReLU(),
+            nn.Dense(128, 784),
+            nn.Sigmoid(),
+        ]
     elif key == "C":
-        layers = [nn.Conv2D(1, 8, 3), nn.ReLU(), nn.MaxPool2D(2), nn.Flatten(),
-                  nn.Dense(8 * 13 * 13, 10)]
+        layers = [
+            nn.Conv2D(1, 8, 3),
+            nn.ReLU(),
+            nn.MaxPool2D(2),
+            nn.Flatten(),
+            nn.Dense(8 * 13 * 13, 10),
+        ]
     else:
         layers = [x for _ in range(20) for x in (nn.Dense(32, 32), nn.Sigmoid())]
     return nn.Sequential(layers, seed=0, backend=backend)
@@ -125,8 +153,14 @@ def torch_runner(key):
     X, y = (torch.from_numpy(a) for a in _data(key))
     tnn = torch.nn
     if key == "A":
-        model = tnn.Sequential(tnn.Linear(2, 8), tnn.Tanh(), tnn.Linear(8, 8), tnn.Tanh(),
-                               tnn.Linear(8, 1), tnn.Sigmoid())
+        model = tnn.Sequential(
+            tnn.Linear(2, 8),
+            tnn.Tanh(),
+            tnn.Linear(8, 8),
+            tnn.Tanh(),
+            tnn.Linear(8, 1),
+            tnn.Sigmoid(),
+        )
         loss_fn, opt = tnn.BCELoss(), torch.optim.SGD(model.parameters(), lr=0.03)
         y = y[:, None]
 
@@ -141,9 +175,16 @@ def torch_runner(key):
 
         return epoch
     if key == "B":
-        model = tnn.Sequential(tnn.Linear(784, 128), tnn.ReLU(), tnn.Linear(128, 32), tnn.ReLU(),
-                               tnn.Linear(32, 128), tnn.ReLU(), tnn.Linear(128, 784),
-                               tnn.Sigmoid())
+        model = tnn.Sequential(
+            tnn.Linear(784, 128),
+            tnn.ReLU(),
+            tnn.Linear(128, 32),
+            tnn.ReLU(),
+            tnn.Linear(32, 128),
+            tnn.ReLU(),
+            tnn.Linear(128, 784),
+            tnn.Sigmoid(),
+        )
         loss_fn, opt = tnn.MSELoss(), torch.optim.Adam(model.parameters(), lr=1e-3)
 
         def epoch():
@@ -157,8 +198,13 @@ def torch_runner(key):
 
         return epoch
     if key == "C":
-        model = tnn.Sequential(tnn.Conv2d(1, 8, 3), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
-                               tnn.Linear(8 * 13 * 13, 10))
+        model = tnn.Sequential(
+            tnn.Conv2d(1, 8, 3),
+            tnn.ReLU(),
+            tnn.MaxPool2d(2),
+            tnn.Flatten(),
+            tnn.Linear(8 * 13 * 13, 10),
+        )
         loss_fn, opt = tnn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.01)
     else:
         layers = []
@@ -199,8 +245,11 @@ def _fmt_time(seconds: float) -> str:
 
 
 def format_table(rows: list[dict]) -> str:
-    lines = ["| workload | deepscope (cpu) | numpy reference | PyTorch CPU | vs numpy | vs torch "
-             "| target vs torch |", "|" + "---|" * 7]
+    lines = [
+        "| workload | deepscope (cpu) | numpy reference | PyTorch CPU | vs numpy | vs torch "
+        "| target vs torch |",
+        "|" + "---|" * 7,
+    ]
     for r in rows:
         ds, ref, th = r["deepscope"], r.get("numpy"), r.get("torch")
         verdict = "" if th is None else (" met" if ds / th <= r["target"] else " not met")
@@ -229,14 +278,18 @@ def compile_times() -> tuple[float, float]:
     directory, and again in a new process with that cache filled."""
     import tempfile
 
-    code = ("import time; t=time.perf_counter(); from deepscope.bench import deepscope_runner;"
-            "deepscope_runner('A','cpu')(); print(time.perf_counter()-t)")
+    code = (
+        "import time; t=time.perf_counter(); from deepscope.bench import deepscope_runner;"
+        "deepscope_runner('A','cpu')(); print(time.perf_counter()-t)"
+    )
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        cold = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                              text=True, check=True)
-        warm = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                              text=True, check=True)
+        cold = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        warm = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
     return float(cold.stdout.strip()), float(warm.stdout.strip())
 
 
@@ -246,8 +299,10 @@ def main(keys=None, with_numpy=True, startup=True, out=print) -> list[dict]:
     if unknown:
         raise ValueError(f"workloads must be among {', '.join(WORKLOADS)}; got {unknown}")
     if not torch_available():
-        out("PyTorch is not importable: the torch columns stay empty "
-            "(pip install torch==2.13.0 to compare; it is never a dependency).")
+        out(
+            "PyTorch is not importable: the torch columns stay empty "
+            "(pip install torch==2.13.0 to compare; it is never a dependency)."
+        )
     rows = []
     for key in keys:
         out(f"running {key}: {WORKLOADS[key].title} ...")
@@ -257,6 +312,8 @@ def main(keys=None, with_numpy=True, startup=True, out=print) -> list[dict]:
     if startup:
         cold, warm = compile_times()
         out("")
-        out(f"import deepscope.nn: {import_time() * 1e3:.0f} ms; first epoch of A with a cold "
-            f"numba cache: {cold:.2f} s, with a warm cache: {warm:.2f} s")
+        out(
+            f"import deepscope.nn: {import_time() * 1e3:.0f} ms; first epoch of A with a cold "
+            f"numba cache: {cold:.2f} s, with a warm cache: {warm:.2f} s"
+        )
     return rows

@@ -23,8 +23,10 @@ def serve(port: int, host: str, no_browser: bool) -> int:
     cmd = [voila, str(root), f"--port={port}", f"--Voila.ip={host}", "--theme=light"]
     if no_browser:
         cmd.append("--no-browser")
-    print(f"deepscope gallery: http://{host}:{port}/voila/render/index.ipynb "
-          f"(every dashboard: http://{host}:{port}/; Ctrl+C stops)")
+    print(
+        f"deepscope gallery: http://{host}:{port}/voila/render/index.ipynb "
+        f"(every dashboard: http://{host}:{port}/; Ctrl+C stops)"
+    )
     return subprocess.call(cmd)
 
 
@@ -34,10 +36,21 @@ def info() -> str:
     from .core import backend as be
     from .core.cpu import POLICY
 
-    lines = [f"deepscope {metadata.version('deepscope')}, Python {platform.python_version()} "
-             f"on {platform.machine()}"]
-    for pkg in ("numpy", "numba", "scipy", "ipywidgets", "plotly", "anywidget", "voila",
-                "numba-cuda", "torch"):
+    lines = [
+        f"deepscope {metadata.version('deepscope')}, Python {platform.python_version()} "
+        f"on {platform.machine()}"
+    ]
+    for pkg in (
+        "numpy",
+        "numba",
+        "scipy",
+        "ipywidgets",
+        "plotly",
+        "anywidget",
+        "voila",
+        "numba-cuda",
+        "torch",
+    ):
         try:
             lines.append(f"  {pkg:<11} {metadata.version(pkg)}")
         except metadata.PackageNotFoundError:
@@ -48,16 +61,22 @@ def info() -> str:
         layer = numba.threading_layer()
     except ValueError:
         layer = "not initialised"
-    lines.append(f"numba threading layer: {layer}, {numba.config.NUMBA_NUM_THREADS} threads; "
-                 f"BLAS threads: {POLICY['blas_threads']}")
+    lines.append(
+        f"numba threading layer: {layer}, {numba.config.NUMBA_NUM_THREADS} threads; "
+        f"BLAS threads: {POLICY['blas_threads']}"
+    )
     ok, why = be.cuda_status()
     lines.append("backends: numpy (reference), cpu (numba)" + (", cuda" if ok else ""))
     lines.append(f"cuda: {'available' if ok else 'unavailable'} ({why})")
     try:
         auto = be.get_backend("auto").name
-        src = (f"{be.ENV_VAR}={__import__('os').environ[be.ENV_VAR]}"
-               if __import__("os").environ.get(be.ENV_VAR) else
-               "a GPU is present" if ok else "no GPU")
+        src = (
+            f"{be.ENV_VAR}={__import__('os').environ[be.ENV_VAR]}"
+            if __import__("os").environ.get(be.ENV_VAR)
+            else "a GPU is present"
+            if ok
+            else "no GPU"
+        )
         lines.append(f'"auto" picks: {auto} ({src})')
     except (ValueError, RuntimeError) as exc:
         lines.append(f'"auto" fails: {exc}')
@@ -74,8 +93,9 @@ def main(argv=None) -> int:
     p_bench = sub.add_parser("bench", help="print the benchmark tables")
     p_bench.add_argument("workloads", nargs="*", help="A B C F (default: all)")
     p_bench.add_argument("--no-numpy", action="store_true", help="skip the numpy reference")
-    p_bench.add_argument("--no-startup", action="store_true",
-                         help="skip import and compile-time measurements")
+    p_bench.add_argument(
+        "--no-startup", action="store_true", help="skip import and compile-time measurements"
+    )
     sub.add_parser("info", help="versions, threading, backends")
     args = parser.parse_args(argv)
     if args.command == "serve":

@@ -27,9 +27,14 @@ def numeric_grad(f, x, eps=1e-6):
 
 
 conv_cases = st.tuples(
-    st.integers(1, 2), st.integers(1, 3), st.integers(1, 3),  # N, C, O
-    st.integers(1, 4), st.integers(1, 3), st.integers(0, 2),  # K, stride, padding
-    st.integers(0, 4), st.integers(0, 4),  # extra H, extra W beyond the kernel
+    st.integers(1, 2),
+    st.integers(1, 3),
+    st.integers(1, 3),  # N, C, O
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(0, 2),  # K, stride, padding
+    st.integers(0, 4),
+    st.integers(0, 4),  # extra H, extra W beyond the kernel
 )
 
 
@@ -58,8 +63,13 @@ def test_conv2d_gradients_match_central_differences(case, seed):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 5), st.integers(0, 10_000),
-       st.sampled_from(["maxpool2d", "avgpool2d"]))
+@given(
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(0, 5),
+    st.integers(0, 10_000),
+    st.sampled_from(["maxpool2d", "avgpool2d"]),
+)
 def test_pool_gradients(size, stride, extra, seed, kind):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(2, 2, size + extra, size + extra + 1))
@@ -67,11 +77,13 @@ def test_pool_gradients(size, stride, extra, seed, kind):
     out = fwd(x, size, stride)
     dout = rng.normal(size=out.shape)
     dx = getattr(REF, f"{kind}_backward")(dout, x, size, stride)
-    np.testing.assert_allclose(dx, numeric_grad(lambda: float(np.sum(fwd(x, size, stride) * dout)),
-                                                x), atol=1e-6)
+    np.testing.assert_allclose(
+        dx, numeric_grad(lambda: float(np.sum(fwd(x, size, stride) * dout)), x), atol=1e-6
+    )
     np.testing.assert_allclose(getattr(CPU, f"{kind}_forward")(x, size, stride), out, atol=1e-12)
-    np.testing.assert_allclose(getattr(CPU, f"{kind}_backward")(dout, x, size, stride), dx,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        getattr(CPU, f"{kind}_backward")(dout, x, size, stride), dx, atol=1e-12
+    )
 
 
 def test_maxpool_routes_gradient_to_argmax():
@@ -101,14 +113,14 @@ def test_activation_gradients(name, rng):
     x[np.abs(x) < 1e-3] = 0.5  # keep clear of relu's kink
     fwd, bwd = getattr(REF, f"{name}_forward"), getattr(REF, f"{name}_backward")
     dout = rng.normal(size=x.shape)
-    np.testing.assert_allclose(bwd(dout, x),
-                               numeric_grad(lambda: float(np.sum(fwd(x) * dout)), x), atol=1e-6)
+    np.testing.assert_allclose(
+        bwd(dout, x), numeric_grad(lambda: float(np.sum(fwd(x) * dout)), x), atol=1e-6
+    )
     np.testing.assert_allclose(getattr(CPU, f"{name}_forward")(x), fwd(x), atol=1e-12)
     np.testing.assert_allclose(getattr(CPU, f"{name}_backward")(dout, x), bwd(dout, x), atol=1e-12)
     x32, d32 = x.astype(np.float32), dout.astype(np.float32)
     np.testing.assert_allclose(getattr(CPU, f"{name}_forward")(x32), fwd(x), atol=1e-6)
-    np.testing.assert_allclose(getattr(CPU, f"{name}_backward")(d32, x32), bwd(dout, x),
-                               atol=2e-6)
+    np.testing.assert_allclose(getattr(CPU, f"{name}_backward")(d32, x32), bwd(dout, x), atol=2e-6)
 
 
 @pytest.mark.parametrize("name", ["mse", "bce"])
@@ -116,8 +128,9 @@ def test_loss_gradients(name, rng):
     pred = rng.uniform(0.05, 0.95, size=(5, 2))
     target = rng.uniform(size=(5, 2))
     fwd, bwd = getattr(REF, f"{name}_forward"), getattr(REF, f"{name}_backward")
-    np.testing.assert_allclose(bwd(pred, target), numeric_grad(lambda: fwd(pred, target), pred),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        bwd(pred, target), numeric_grad(lambda: fwd(pred, target), pred), atol=1e-6
+    )
     assert getattr(CPU, f"{name}_forward")(pred, target) == pytest.approx(fwd(pred, target))
     np.testing.assert_allclose(getattr(CPU, f"{name}_backward")(pred, target), bwd(pred, target))
 
@@ -127,7 +140,8 @@ def test_cross_entropy_is_stable_and_correct(rng):
     labels = rng.integers(0, 4, 6)
     g = REF.cross_entropy_backward(logits, labels)
     np.testing.assert_allclose(
-        g, numeric_grad(lambda: REF.cross_entropy_forward(logits, labels), logits), atol=1e-6)
+        g, numeric_grad(lambda: REF.cross_entropy_forward(logits, labels), logits), atol=1e-6
+    )
     huge = np.array([[1000.0, 0.0]])
     assert REF.cross_entropy_forward(huge, np.array([1])) == pytest.approx(1000.0)
     assert CPU.cross_entropy_forward(huge, np.array([1])) == pytest.approx(1000.0)
@@ -144,8 +158,11 @@ def test_dropout_same_mask_every_backend(rng):
 def test_cpu_accepts_non_contiguous_views(rng):
     x = rng.normal(size=(2, 3, 8, 8))[:, :, ::2, ::2]
     w = rng.normal(size=(2, 3, 3, 3))
-    np.testing.assert_allclose(CPU.conv2d_forward(x, w, np.zeros(2), 1, 1),
-                               REF.conv2d_forward(x, w, np.zeros(2), 1, 1), atol=1e-10)
+    np.testing.assert_allclose(
+        CPU.conv2d_forward(x, w, np.zeros(2), 1, 1),
+        REF.conv2d_forward(x, w, np.zeros(2), 1, 1),
+        atol=1e-10,
+    )
 
 
 def test_float32_conv_close_to_float64(rng):

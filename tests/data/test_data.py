@@ -3,8 +3,17 @@ import gzip
 import numpy as np
 import pytest
 
-from deepscope.data import (DATASETS, glyph, glyphs, load_idx, load_mnist, minmax, playground,
-                            train_test_split, zscore)
+from deepscope.data import (
+    DATASETS,
+    glyph,
+    glyphs,
+    load_idx,
+    load_mnist,
+    minmax,
+    playground,
+    train_test_split,
+    zscore,
+)
 
 
 @pytest.mark.parametrize("name", DATASETS)
@@ -57,7 +66,8 @@ def test_shipped_mnist():
 
 def _idx(data: np.ndarray) -> bytes:
     header = bytes([0, 0, 0x08, data.ndim]) + b"".join(
-        int(d).to_bytes(4, "big") for d in data.shape)
+        int(d).to_bytes(4, "big") for d in data.shape
+    )
     return header + data.astype(np.uint8).tobytes()
 
 

@@ -6,8 +6,11 @@ from deepscope.data import glyphs, playground
 
 
 def mlp(backend="cpu", seed=0, act=nn.Tanh):
-    return nn.Sequential([nn.Dense(2, 8), act(), nn.Dense(8, 8), act(), nn.Dense(8, 1),
-                          nn.Sigmoid()], seed=seed, backend=backend)
+    return nn.Sequential(
+        [nn.Dense(2, 8), act(), nn.Dense(8, 8), act(), nn.Dense(8, 1), nn.Sigmoid()],
+        seed=seed,
+        backend=backend,
+    )
 
 
 def xor_data():
@@ -20,18 +23,24 @@ def test_fit_learns_xor_and_is_bit_for_bit_deterministic():
     runs = []
     for _ in range(2):
         model = mlp()
-        hist = nn.fit(model, X, y, nn.BCELoss(), nn.Adam(model, lr=0.03), epochs=40,
-                      batch_size=10, seed=7)
+        hist = nn.fit(
+            model, X, y, nn.BCELoss(), nn.Adam(model, lr=0.03), epochs=40, batch_size=10, seed=7
+        )
         runs.append((model.theta.copy(), hist.step_loss))
     assert hist["accuracy"][-1] > 0.95
     assert np.array_equal(runs[0][0], runs[1][0])
     assert runs[0][1] == runs[1][1]
 
 
-@pytest.mark.parametrize("opt", [lambda m: nn.SGD(m, lr=0.1, momentum=0.9, nesterov=True),
-                                 lambda m: nn.RMSprop(m, lr=0.01, weight_decay=1e-3),
-                                 lambda m: nn.Adam(m, lr=0.01, l1=1e-4),
-                                 lambda m: nn.Adagrad(m, lr=0.1)])
+@pytest.mark.parametrize(
+    "opt",
+    [
+        lambda m: nn.SGD(m, lr=0.1, momentum=0.9, nesterov=True),
+        lambda m: nn.RMSprop(m, lr=0.01, weight_decay=1e-3),
+        lambda m: nn.Adam(m, lr=0.01, l1=1e-4),
+        lambda m: nn.Adagrad(m, lr=0.1),
+    ],
+)
 def test_compiled_epoch_matches_step_by_step_and_numpy(opt):
     X, y = xor_data()
     results = []
@@ -39,8 +48,9 @@ def test_compiled_epoch_matches_step_by_step_and_numpy(opt):
         model = mlp(backend)
         o = opt(model)
         o.schedule = nn.StepLR(7, 0.5)
-        trainer = nn.Trainer(model, X, y, nn.BCELoss(backend), o, batch_size=16, seed=1,
-                             compiled=compiled)
+        trainer = nn.Trainer(
+            model, X, y, nn.BCELoss(backend), o, batch_size=16, seed=1, compiled=compiled
+        )
         assert trainer.compiled == compiled
         for _ in range(3):
             event = trainer.epoch()
@@ -95,8 +105,16 @@ def test_divergence_is_an_event_not_a_crash():
     X, y = playground("reg-plane", 100, seed=0)
     model = nn.Sequential([nn.Dense(2, 16), nn.ReLU(), nn.Dense(16, 1)], seed=0)
     seen = []
-    hist = nn.fit(model, X * 100, y, nn.MSELoss(), nn.SGD(model, lr=5.0), epochs=20,
-                  batch_size=10, callbacks=[lambda e: seen.append(e.kind)])
+    hist = nn.fit(
+        model,
+        X * 100,
+        y,
+        nn.MSELoss(),
+        nn.SGD(model, lr=5.0),
+        epochs=20,
+        batch_size=10,
+        callbacks=[lambda e: seen.append(e.kind)],
+    )
     assert hist.diverged_at is not None
     assert "diverged" in seen
 
@@ -104,9 +122,17 @@ def test_divergence_is_an_event_not_a_crash():
 def test_early_stopping_and_validation():
     X, y = xor_data()
     model = mlp()
-    hist = nn.fit(model, X[:150], y[:150], nn.BCELoss(), nn.Adam(model, lr=0.05), epochs=500,
-                  batch_size=10, validation=(X[150:], y[150:]),
-                  callbacks=[nn.EarlyStopping(patience=3, monitor="val_loss")])
+    hist = nn.fit(
+        model,
+        X[:150],
+        y[:150],
+        nn.BCELoss(),
+        nn.Adam(model, lr=0.05),
+        epochs=500,
+        batch_size=10,
+        validation=(X[150:], y[150:]),
+        callbacks=[nn.EarlyStopping(patience=3, monitor="val_loss")],
+    )
     assert hist.stopped_early and len(hist) < 500
     assert "val_accuracy" in hist.epochs[-1]
 
@@ -122,16 +148,32 @@ def test_step_callbacks_see_every_step():
             Count.steps += 1
             assert event.norms.shape == (3, 2)
 
-    nn.fit(model, X, y, nn.BCELoss(), nn.SGD(model, lr=0.1), epochs=2, batch_size=50,
-           callbacks=[Count()])
+    nn.fit(
+        model,
+        X,
+        y,
+        nn.BCELoss(),
+        nn.SGD(model, lr=0.1),
+        epochs=2,
+        batch_size=50,
+        callbacks=[Count()],
+    )
     assert Count.steps == 8
 
 
 def test_xo_cnn_reaches_full_accuracy_on_held_out_glyphs():
     Xtr, ytr = glyphs(200, shift=1, seed=0)
     Xte, yte = glyphs(60, shift=1, seed=99)
-    model = nn.Sequential([nn.Conv2D(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2D(2),
-                           nn.Flatten(), nn.Dense(4 * 4 * 4, 2)], seed=0)
+    model = nn.Sequential(
+        [
+            nn.Conv2D(1, 4, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2D(2),
+            nn.Flatten(),
+            nn.Dense(4 * 4 * 4, 2),
+        ],
+        seed=0,
+    )
     loss = nn.CrossEntropyLoss()
     nn.fit(model, Xtr[:, None], ytr, loss, nn.Adam(model, lr=0.01), epochs=15, batch_size=20)
     assert loss.accuracy(model.predict(Xte[:, None]), yte) == 1.0
@@ -148,21 +190,25 @@ def test_state_dict_save_load_roundtrip(tmp_path):
 
 
 def test_repr_and_summary():
-    model = nn.Sequential([nn.Conv2D(1, 8, 3), nn.ReLU(), nn.MaxPool2D(2), nn.Flatten(),
-                           nn.Dense(1352, 10)])
+    model = nn.Sequential(
+        [nn.Conv2D(1, 8, 3), nn.ReLU(), nn.MaxPool2D(2), nn.Flatten(), nn.Dense(1352, 10)]
+    )
     assert "total parameters 13,610" in repr(model)
     assert "(8, 13, 13)" in model.summary((1, 28, 28))
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: nn.Dense(0, 3), "in_features must be an integer >= 1, got 0"),
-    (lambda: nn.Dense(2, 3, init="glorot"), "init must be one of"),
-    (lambda: nn.Dense(2, 3, init="normal(-1)"), "positive"),
-    (lambda: nn.Dropout(1.0), r"dropout p must be a number in \[0, 1\), got 1.0"),
-    (lambda: nn.SGD([np.zeros(2)], lr=0), "lr must be a finite number > 0, got 0"),
-    (lambda: nn.activation("swish"), "activation must be one of"),
-    (lambda: nn.Sequential([nn.Dense(2, 3), nn.Dense(4, 1)]), "in_features disagree"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: nn.Dense(0, 3), "in_features must be an integer >= 1, got 0"),
+        (lambda: nn.Dense(2, 3, init="glorot"), "init must be one of"),
+        (lambda: nn.Dense(2, 3, init="normal(-1)"), "positive"),
+        (lambda: nn.Dropout(1.0), r"dropout p must be a number in \[0, 1\), got 1.0"),
+        (lambda: nn.SGD([np.zeros(2)], lr=0), "lr must be a finite number > 0, got 0"),
+        (lambda: nn.activation("swish"), "activation must be one of"),
+        (lambda: nn.Sequential([nn.Dense(2, 3), nn.Dense(4, 1)]), "in_features disagree"),
+    ],
+)
 def test_bad_arguments(make, message):
     with pytest.raises((ValueError, TypeError), match=message):
         make()

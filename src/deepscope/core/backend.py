@@ -7,9 +7,9 @@ Layers receive one when they are built and never ask which device they run on.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from types import ModuleType
-from typing import Callable
 
 PRIMITIVES = (
     "dense_forward", "dense_backward",

@@ -1,4 +1,4 @@
-"""Argument checks shared by every backend: each error names the argument, the value, what is allowed."""
+"""Argument checks shared by every backend: each error names the argument, value and rule."""
 
 from __future__ import annotations
 
@@ -17,9 +17,7 @@ def as_float_array(name: str, x, ndim: int | None = None, dtype=None) -> np.ndar
         except Exception as exc:  # ragged lists and the like
             raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}") from exc
     if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{name} must hold numbers (bool, int or float), got dtype {arr.dtype}"
-        )
+        raise TypeError(f"{name} must hold numbers (bool, int or float), got dtype {arr.dtype}")
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     elif arr.dtype not in FLOAT_DTYPES:
@@ -103,9 +101,7 @@ def check_pool(x: np.ndarray, size, stride) -> tuple[int, int]:
     if x.ndim != 4:
         raise ValueError(f"x must be (N, C, H, W), got shape {x.shape}")
     if size > x.shape[2] or size > x.shape[3]:
-        raise ValueError(
-            f"pool size {size} is larger than the input {x.shape[2]}x{x.shape[3]}"
-        )
+        raise ValueError(f"pool size {size} is larger than the input {x.shape[2]}x{x.shape[3]}")
     return conv_output_size(x.shape[2], size, stride, 0), conv_output_size(
         x.shape[3], size, stride, 0
     )
@@ -113,7 +109,9 @@ def check_pool(x: np.ndarray, size, stride) -> tuple[int, int]:
 
 def check_same_shape(a_name: str, a: np.ndarray, b_name: str, b: np.ndarray) -> None:
     if a.shape != b.shape:
-        raise ValueError(f"{a_name} and {b_name} must have the same shape, got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"{a_name} and {b_name} must have the same shape, got {a.shape} and {b.shape}"
+        )
 
 
 def check_labels(logits: np.ndarray, labels) -> np.ndarray:
@@ -121,7 +119,9 @@ def check_labels(logits: np.ndarray, labels) -> np.ndarray:
         raise ValueError(f"logits must be (N, classes), got shape {logits.shape}")
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"labels must be integers 0..{logits.shape[1] - 1}, got dtype {labels.dtype}")
+        raise TypeError(
+            f"labels must be integers 0..{logits.shape[1] - 1}, got dtype {labels.dtype}"
+        )
     if labels.shape != (logits.shape[0],):
         raise ValueError(f"labels must be ({logits.shape[0]},) to match logits, got {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):

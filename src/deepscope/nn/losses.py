@@ -21,8 +21,9 @@ class Loss:
         pred = as_float_array("pred", pred)
         target = as_float_array("target", target, dtype=pred.dtype)
         if pred.shape != target.shape:
-            raise ValueError(f"pred and target must have the same shape, got {pred.shape} "
-                             f"and {target.shape}")
+            raise ValueError(
+                f"pred and target must have the same shape, got {pred.shape} and {target.shape}"
+            )
         return pred, target
 
     def forward(self, pred, target) -> float:
@@ -60,8 +61,10 @@ class BCELoss(Loss):
     def _prepare(self, pred, target):
         pred, target = super()._prepare(pred, target)
         if pred.size and (pred.min() < 0 or pred.max() > 1):
-            raise ValueError(f"BCELoss needs probabilities in [0, 1] (put a Sigmoid last); "
-                             f"pred spans {pred.min():.3g}..{pred.max():.3g}")
+            raise ValueError(
+                f"BCELoss needs probabilities in [0, 1] (put a Sigmoid last); "
+                f"pred spans {pred.min():.3g}..{pred.max():.3g}"
+            )
         return pred, target
 
     def accuracy(self, pred, target):

@@ -84,8 +84,10 @@ class Sequential:
     def norms(self) -> np.ndarray:
         """(layers with weights, 2): the gradient norm |dW| and the weight norm |W| of each."""
         return np.array(
-            [[np.linalg.norm(layer.grads["W"]), np.linalg.norm(layer.params["W"])]
-             for _, layer in self.param_layers()],
+            [
+                [np.linalg.norm(layer.grads["W"]), np.linalg.norm(layer.params["W"])]
+                for _, layer in self.param_layers()
+            ],
             dtype=np.float64,
         ).reshape(-1, 2)
 
@@ -109,21 +111,28 @@ class Sequential:
     # persistence ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """{"<layer index>.W": array, ...}: copies, safe to keep while training goes on."""
-        return {f"{i}.{k}": v.copy() for i, layer in enumerate(self.layers)
-                for k, v in layer.params.items()}
+        return {
+            f"{i}.{k}": v.copy()
+            for i, layer in enumerate(self.layers)
+            for k, v in layer.params.items()
+        }
 
     def load_state_dict(self, state: dict) -> None:
-        expected = {f"{i}.{k}": v for i, layer in enumerate(self.layers)
-                    for k, v in layer.params.items()}
+        expected = {
+            f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()
+        }
         missing = sorted(set(expected) - set(state))
         extra = sorted(set(state) - set(expected))
         if missing or extra:
-            raise ValueError(f"state does not fit this model: missing {missing}, unexpected {extra}")
+            raise ValueError(
+                f"state does not fit this model: missing {missing}, unexpected {extra}"
+            )
         for key, target in expected.items():
             value = np.asarray(state[key])
             if value.shape != target.shape:
-                raise ValueError(f"state[{key!r}] has shape {value.shape}, the model needs "
-                                 f"{target.shape}")
+                raise ValueError(
+                    f"state[{key!r}] has shape {value.shape}, the model needs {target.shape}"
+                )
             target[...] = value
 
     def save(self, path: str | os.PathLike) -> None:
@@ -142,21 +151,29 @@ class Sequential:
         for i, layer in enumerate(self.layers):
             if shape is not None:
                 shape = layer.output_shape(shape)
-            params = " + ".join(
-                f"{k}{list(v.shape)}" for k, v in layer.params.items()
-            )
+            params = " + ".join(f"{k}{list(v.shape)}" for k, v in layer.params.items())
             count = layer.num_parameters()
-            rows.append((f"{i}: {layer!r}", "" if shape is None else str(shape),
-                         f"{count:,}" + (f"  ({params})" if params else "")))
+            rows.append(
+                (
+                    f"{i}: {layer!r}",
+                    "" if shape is None else str(shape),
+                    f"{count:,}" + (f"  ({params})" if params else ""),
+                )
+            )
         widths = [max(len(r[c]) for r in rows) for c in range(3)]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
-        lines.append(f"total parameters: {self.num_parameters():,}  "
-                     f"(dtype {self.dtype.name}, backend {self.backend.name})")
+        lines.append(
+            f"total parameters: {self.num_parameters():,}  "
+            f"(dtype {self.dtype.name}, backend {self.backend.name})"
+        )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        inner = "\n".join(f"  ({i}) {layer!r}" + (f"  params {layer.num_parameters():,}"
-                                                  if layer.params else "")
-                          for i, layer in enumerate(self.layers))
-        return (f"Sequential(\n{inner}\n) total parameters {self.num_parameters():,}, "
-                f"{self.dtype.name}, backend {self.backend.name!r}")
+        inner = "\n".join(
+            f"  ({i}) {layer!r}" + (f"  params {layer.num_parameters():,}" if layer.params else "")
+            for i, layer in enumerate(self.layers)
+        )
+        return (
+            f"Sequential(\n{inner}\n) total parameters {self.num_parameters():,}, "
+            f"{self.dtype.name}, backend {self.backend.name!r}"
+        )

@@ -79,14 +79,16 @@ class InverseTimeLR:
 class Optimizer:
     kind = -1
 
-    def __init__(self, params, lr: float, weight_decay: float = 0.0, l1: float = 0.0,
-                 schedule=None):
+    def __init__(
+        self, params, lr: float, weight_decay: float = 0.0, l1: float = 0.0, schedule=None
+    ):
         self.lr = _positive("lr", lr)
         self.weight_decay = _positive("weight_decay", weight_decay, allow_zero=True)
         self.l1 = _positive("l1", l1, allow_zero=True)
         if schedule is not None and not callable(schedule):
-            raise TypeError(f"schedule must be a schedule such as StepLR(100, 0.5), "
-                            f"got {schedule!r}")
+            raise TypeError(
+                f"schedule must be a schedule such as StepLR(100, 0.5), got {schedule!r}"
+            )
         self.schedule = schedule or ConstantLR()
         if hasattr(params, "theta") and hasattr(params, "grad"):
             self.model = params
@@ -104,11 +106,14 @@ class Optimizer:
         params = list(params)
         for i, p in enumerate(params):
             if not isinstance(p, np.ndarray) or p.dtype not in (np.float32, np.float64):
-                raise TypeError(f"params[{i}] must be a float32/float64 numpy array, "
-                                f"got {type(p).__name__} {getattr(p, 'dtype', '')}")
+                raise TypeError(
+                    f"params[{i}] must be a float32/float64 numpy array, "
+                    f"got {type(p).__name__} {getattr(p, 'dtype', '')}"
+                )
             if not p.flags.c_contiguous or not p.flags.writeable:
-                raise ValueError(f"params[{i}] must be a writeable C-contiguous array "
-                                 "(it is updated in place)")
+                raise ValueError(
+                    f"params[{i}] must be a writeable C-contiguous array (it is updated in place)"
+                )
         if not params:
             raise ValueError("params is empty: nothing to optimize")
         return params
@@ -137,8 +142,16 @@ class Optimizer:
             g = np.ascontiguousarray(g, dtype=p.dtype)
             if g.shape != p.shape:
                 raise ValueError(f"grads[{i}] has shape {g.shape}, its parameter {p.shape}")
-            kernels.apply_update(self.kind, p.reshape(-1), g.reshape(-1), s1.reshape(-1),
-                                 s2.reshape(-1), hyper, lr, self.t)
+            kernels.apply_update(
+                self.kind,
+                p.reshape(-1),
+                g.reshape(-1),
+                s1.reshape(-1),
+                s2.reshape(-1),
+                hyper,
+                lr,
+                self.t,
+            )
 
     def zero_grad(self) -> None:
         if self.model is not None:
@@ -153,8 +166,9 @@ class SGD(Optimizer):
 
     kind = kernels.SGD
 
-    def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, l1=0.0,
-                 schedule=None):
+    def __init__(
+        self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, l1=0.0, schedule=None
+    ):
         super().__init__(params, lr, weight_decay, l1, schedule)
         self.momentum = _positive("momentum", momentum, allow_zero=True, below_one=True)
         if nesterov and self.momentum == 0:
@@ -170,8 +184,9 @@ class RMSprop(Optimizer):
 
     kind = kernels.RMSPROP
 
-    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, l1=0.0,
-                 schedule=None):
+    def __init__(
+        self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, l1=0.0, schedule=None
+    ):
         super().__init__(params, lr, weight_decay, l1, schedule)
         self.alpha = _positive("alpha", alpha, allow_zero=True, below_one=True)
         self.eps = _positive("eps", eps)
@@ -185,13 +200,23 @@ class Adam(Optimizer):
 
     kind = kernels.ADAM
 
-    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, l1=0.0,
-                 schedule=None):
+    def __init__(
+        self,
+        params,
+        lr=0.001,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        l1=0.0,
+        schedule=None,
+    ):
         super().__init__(params, lr, weight_decay, l1, schedule)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = tuple(_positive(f"betas[{i}]", b, allow_zero=True, below_one=True)
-                           for i, b in enumerate(betas))
+        self.betas = tuple(
+            _positive(f"betas[{i}]", b, allow_zero=True, below_one=True)
+            for i, b in enumerate(betas)
+        )
         self.eps = _positive("eps", eps)
 
     def hyper(self):

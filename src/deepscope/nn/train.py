@@ -76,8 +76,10 @@ class EarlyStopping(Callback):
 
     def on_epoch(self, event):
         if self.monitor not in event.metrics:
-            raise ValueError(f"EarlyStopping monitors {self.monitor!r} but the epoch reports "
-                             f"{sorted(event.metrics)}; pass validation= or monitor='loss'")
+            raise ValueError(
+                f"EarlyStopping monitors {self.monitor!r} but the epoch reports "
+                f"{sorted(event.metrics)}; pass validation= or monitor='loss'"
+            )
         value = event.metrics[self.monitor]
         if value < self.best - self.min_delta:
             self.best, self.waited = value, 0
@@ -108,13 +110,23 @@ class History:
     def __repr__(self):
         last = self.epochs[-1] if self.epochs else {}
         shown = ", ".join(f"{k}={v:.4g}" for k, v in last.items() if k != "epoch")
-        end = (f", diverged at step {self.diverged_at}" if self.diverged_at is not None else
-               ", stopped early" if self.stopped_early else "")
+        end = (
+            f", diverged at step {self.diverged_at}"
+            if self.diverged_at is not None
+            else ", stopped early"
+            if self.stopped_early
+            else ""
+        )
         return f"History({len(self.epochs)} epochs{', last: ' + shown if shown else ''}{end})"
 
 
-_FAST_ACTIVATIONS = {ReLU: "relu", LeakyReLU: "leaky_relu", Sigmoid: "sigmoid", Tanh: "tanh",
-                     Identity: "identity"}
+_FAST_ACTIVATIONS = {
+    ReLU: "relu",
+    LeakyReLU: "leaky_relu",
+    Sigmoid: "sigmoid",
+    Tanh: "tanh",
+    Identity: "identity",
+}
 
 
 def compiled_layout(model: Sequential):
@@ -135,8 +147,7 @@ def compiled_layout(model: Sequential):
         name = name or "identity"
         w_off = model.offsets[(id(layer), "W")]
         b_off = model.offsets[(id(layer), "b")]
-        rows.append((w_off, b_off, layer.in_features, layer.out_features,
-                     ACTIVATION_CODES[name]))
+        rows.append((w_off, b_off, layer.in_features, layer.out_features, ACTIVATION_CODES[name]))
         alphas.append(act.alpha if isinstance(act, LeakyReLU) else 0.0)
     return np.array(rows, dtype=np.int64), np.array(alphas, dtype=np.float64)
 
@@ -144,12 +155,24 @@ def compiled_layout(model: Sequential):
 class Trainer:
     """Runs epochs of mini-batch training; ``epoch()`` returns that epoch's Event."""
 
-    def __init__(self, model: Sequential, X, y, loss: Loss, optimizer: Optimizer,
-                 batch_size: int = 32, seed: int = 0, validation=None, compiled: bool = True):
+    def __init__(
+        self,
+        model: Sequential,
+        X,
+        y,
+        loss: Loss,
+        optimizer: Optimizer,
+        batch_size: int = 32,
+        seed: int = 0,
+        validation=None,
+        compiled: bool = True,
+    ):
         if not isinstance(model, Sequential):
             raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
         if not isinstance(loss, Loss):
-            raise TypeError(f"loss must be MSELoss(), BCELoss() or CrossEntropyLoss(), got {loss!r}")
+            raise TypeError(
+                f"loss must be MSELoss(), BCELoss() or CrossEntropyLoss(), got {loss!r}"
+            )
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"optimizer must be SGD, RMSprop, Adam or Adagrad, got {optimizer!r}")
         if optimizer.model is not model:
@@ -178,8 +201,10 @@ class Trainer:
         if isinstance(self.loss, CrossEntropyLoss):
             y = np.asarray(y)
             if y.dtype.kind not in "iu" or y.ndim != 1:
-                raise TypeError(f"{yname} must be integer class labels (N,) for "
-                                f"CrossEntropyLoss, got dtype {y.dtype} shape {y.shape}")
+                raise TypeError(
+                    f"{yname} must be integer class labels (N,) for "
+                    f"CrossEntropyLoss, got dtype {y.dtype} shape {y.shape}"
+                )
             y = y.astype(np.int64)
         else:
             y = as_float_array(yname, y, dtype=self.model.dtype)
@@ -229,9 +254,24 @@ class Trainer:
         norms = np.zeros((n_steps, layout.shape[0], 2))
         s1, s2 = opt.state[0]
         done = mlp.train_steps(
-            model.theta, model.grad, layout, alphas, self.X, y, order,
-            min(self.batch_size, len(order)), kind, model.dtype == np.float64, opt.kind,
-            opt.hyper(), s1, s2, self._lrs(n_steps), opt.t, losses, norms,
+            model.theta,
+            model.grad,
+            layout,
+            alphas,
+            self.X,
+            y,
+            order,
+            min(self.batch_size, len(order)),
+            kind,
+            model.dtype == np.float64,
+            opt.kind,
+            opt.hyper(),
+            s1,
+            s2,
+            self._lrs(n_steps),
+            opt.t,
+            losses,
+            norms,
         )
         opt.t += min(done, n_steps)
         ok = done == n_steps
@@ -249,8 +289,15 @@ class Trainer:
             model.backward(loss.backward())
             last_norms = model.norms()
             if on_step is not None:
-                on_step(Event("step", self.epoch_index, self.step_index + len(losses) - 1,
-                              value, norms=last_norms))
+                on_step(
+                    Event(
+                        "step",
+                        self.epoch_index,
+                        self.step_index + len(losses) - 1,
+                        value,
+                        norms=last_norms,
+                    )
+                )
             opt.step()
         return np.array(losses), last_norms, True
 
@@ -260,8 +307,9 @@ class Trainer:
             return self.model.predict(X)
         layout, alphas = self._plan[:2]
         acts = [np.empty((len(X), n), dtype=self.model.dtype) for n in layout[:, 3]]
-        return mlp.forward_into(self.model.theta, layout, alphas, X, acts,
-                                self.model.dtype == np.float64)
+        return mlp.forward_into(
+            self.model.theta, layout, alphas, X, acts, self.model.dtype == np.float64
+        )
 
     def evaluate(self, X, y) -> dict:
         """Loss (and accuracy for classification) of the current model on (X, y)."""
@@ -287,20 +335,45 @@ class Trainer:
         self.epoch_index += 1
         if not ok:
             step = first_step + len(losses) - 1
-            return Event("diverged", self.epoch_index, step, float(losses[-1]), {}, last_norms,
-                         step_losses=losses, message=f"diverged at step {step}: the loss became {losses[-1]}. The learning "
-                         "rate is probably too large for this problem.")
+            return Event(
+                "diverged",
+                self.epoch_index,
+                step,
+                float(losses[-1]),
+                {},
+                last_norms,
+                step_losses=losses,
+                message=f"diverged at step {step}: the loss became {losses[-1]}. The learning "
+                "rate is probably too large for this problem.",
+            )
         metrics = {"loss": float(np.average(losses, weights=sizes))}
         if self.loss.classification:
             metrics["accuracy"] = self.evaluate(self.X, self.y)["accuracy"]
         if self.validation is not None:
             metrics.update({f"val_{k}": v for k, v in self.evaluate(*self.validation).items()})
-        return Event("epoch", self.epoch_index, self.step_index - 1, metrics["loss"], metrics,
-                     last_norms, step_losses=losses)
+        return Event(
+            "epoch",
+            self.epoch_index,
+            self.step_index - 1,
+            metrics["loss"],
+            metrics,
+            last_norms,
+            step_losses=losses,
+        )
 
 
-def fit(model: Sequential, X, y, loss: Loss, optimizer: Optimizer, epochs: int = 10,
-        batch_size: int = 32, seed: int = 0, validation=None, callbacks=()) -> History:
+def fit(
+    model: Sequential,
+    X,
+    y,
+    loss: Loss,
+    optimizer: Optimizer,
+    epochs: int = 10,
+    batch_size: int = 32,
+    seed: int = 0,
+    validation=None,
+    callbacks=(),
+) -> History:
     """Train ``model`` and return its History. Same seed, same numbers, bit for bit.
 
     callbacks: Callback objects (``on_step``, ``on_epoch``, ``on_end``; ``EarlyStopping``) or

@@ -15,8 +15,7 @@ from .. import nn
 from ..core import get_backend
 
 INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
-GATES = {"AND": np.array([0, 0, 0, 1]), "OR": np.array([0, 1, 1, 1]),
-         "XOR": np.array([0, 1, 1, 0])}
+GATES = {"AND": np.array([0, 0, 0, 1]), "OR": np.array([0, 1, 1, 1]), "XOR": np.array([0, 1, 1, 0])}
 ACTIVATIONS = ("sign", "sigmoid", "tanh", "relu")
 RULES = ("perceptron", "gradient descent")
 THRESHOLD = {"sign": 0.5, "sigmoid": 0.5, "tanh": 0.0, "relu": 0.0}
@@ -68,8 +67,10 @@ def truth_table(w1: float, w2: float, b: float, activation: str, gate: str) -> l
     z = weighted_sum(w1, w2, b, INPUTS[:, 0], INPUTS[:, 1])
     out, _ = activate(activation, z)
     pred = (out > THRESHOLD[activation]) if activation != "sign" else out >= 0.5
-    return [Row(int(x[0]), int(x[1]), int(t), float(zi), float(o), int(p))
-            for x, t, zi, o, p in zip(INPUTS, GATES[gate], z, out, pred)]
+    return [
+        Row(int(x[0]), int(x[1]), int(t), float(zi), float(o), int(p))
+        for x, t, zi, o, p in zip(INPUTS, GATES[gate], z, out, pred)
+    ]
 
 
 def decision_line(w1: float, w2: float, b: float, lo: float = -0.5, hi: float = 1.5):
@@ -93,8 +94,14 @@ class LearnFrame:
     correct: int
 
 
-def learn(gate: str, rule: str = "perceptron", lr: float = 0.5, epochs: int = 30,
-          start=(0.0, 0.0, 0.0), activation: str = "sign") -> list[LearnFrame]:
+def learn(
+    gate: str,
+    rule: str = "perceptron",
+    lr: float = 0.5,
+    epochs: int = 30,
+    start=(0.0, 0.0, 0.0),
+    activation: str = "sign",
+) -> list[LearnFrame]:
     """Train the single neuron on ``gate``; frame 0 is the start, frame k after epoch k.
 
     perceptron: the classic rule w += lr * (target - prediction) * x, sample by sample, with
@@ -115,10 +122,12 @@ def learn(gate: str, rule: str = "perceptron", lr: float = 0.5, epochs: int = 30
     def frame(k, loss):
         act = "sign" if rule == "perceptron" else "sigmoid"
         rows = truth_table(w[0], w[1], w[2], act, gate)
-        return LearnFrame(k, float(w[0]), float(w[1]), float(w[2]), float(loss),
-                          sum(r.correct for r in rows))
+        return LearnFrame(
+            k, float(w[0]), float(w[1]), float(w[2]), float(loss), sum(r.correct for r in rows)
+        )
 
     if rule == "perceptron":
+
         def mistakes():
             return int(np.sum((weighted_sum(w[0], w[1], w[2], *INPUTS.T) >= 0) != targets))
 
@@ -135,8 +144,9 @@ def learn(gate: str, rule: str = "perceptron", lr: float = 0.5, epochs: int = 30
     dense.params["W"][:, 0] = w[:2]
     dense.params["b"][0] = w[2]
     loss = nn.BCELoss("numpy")
-    trainer = nn.Trainer(model, INPUTS, targets.astype(float), loss, nn.SGD(model, lr=lr),
-                         batch_size=4, seed=0)
+    trainer = nn.Trainer(
+        model, INPUTS, targets.astype(float), loss, nn.SGD(model, lr=lr), batch_size=4, seed=0
+    )
     frames = [frame(0, trainer.evaluate(INPUTS, targets.astype(float))["loss"])]
     for k in range(1, epochs + 1):
         trainer.epoch()
@@ -145,15 +155,28 @@ def learn(gate: str, rule: str = "perceptron", lr: float = 0.5, epochs: int = 30
     return frames
 
 
-def two_layer(gate: str = "XOR", hidden: int = 3, epochs: int = 400, lr: float = 0.1,
-              seed: int = 0):
+def two_layer(
+    gate: str = "XOR", hidden: int = 3, epochs: int = 400, lr: float = 0.1, seed: int = 0
+):
     """The hidden-layer fix: Dense(2, hidden) + Tanh + Dense(hidden, 1) + Sigmoid trained
     with Adam on the four rows. Returns (model, history)."""
     _check("sigmoid", gate)
-    model = nn.Sequential([nn.Dense(2, hidden), nn.Tanh(), nn.Dense(hidden, 1), nn.Sigmoid()],
-                          seed=seed, backend="cpu", dtype="float64")
-    history = nn.fit(model, INPUTS, GATES[gate].astype(float), nn.BCELoss("cpu"),
-                     nn.Adam(model, lr=lr), epochs=epochs, batch_size=4, seed=seed)
+    model = nn.Sequential(
+        [nn.Dense(2, hidden), nn.Tanh(), nn.Dense(hidden, 1), nn.Sigmoid()],
+        seed=seed,
+        backend="cpu",
+        dtype="float64",
+    )
+    history = nn.fit(
+        model,
+        INPUTS,
+        GATES[gate].astype(float),
+        nn.BCELoss("cpu"),
+        nn.Adam(model, lr=lr),
+        epochs=epochs,
+        batch_size=4,
+        seed=seed,
+    )
     return model, history
 
 

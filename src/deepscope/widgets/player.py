@@ -11,10 +11,21 @@ class Player(W.HBox):
     """Play / Pause plus a slider over frames 0..n-1; ``on_frame(i)`` is called for each."""
 
     def __init__(self, on_frame, interval_ms: int = 120, description: str = "frame"):
-        self.play = W.Play(min=0, max=0, step=1, interval=interval_ms,
-                           description="Play", layout=W.Layout(width="auto"))
-        self.slider = W.IntSlider(min=0, max=0, description=description,
-                                  continuous_update=True, layout=W.Layout(width="360px"))
+        self.play = W.Play(
+            min=0,
+            max=0,
+            step=1,
+            interval=interval_ms,
+            description="Play",
+            layout=W.Layout(width="auto"),
+        )
+        self.slider = W.IntSlider(
+            min=0,
+            max=0,
+            description=description,
+            continuous_update=True,
+            layout=W.Layout(width="360px"),
+        )
         W.jslink((self.play, "value"), (self.slider, "value"))
         self.slider.observe(lambda change: on_frame(change["new"]), names="value")
         super().__init__([self.play, self.slider])

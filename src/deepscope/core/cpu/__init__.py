@@ -1,7 +1,5 @@
 """numba-compiled versions of every primitive in ``core.reference``, same names and signatures."""
 
-from .threads import POLICY  # noqa: F401  (first: thread policy before any kernel runs)
-
 from .activations import (
     leaky_relu_backward,
     leaky_relu_forward,
@@ -28,5 +26,6 @@ from .losses import (
     mse_forward,
 )
 from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+from .threads import POLICY  # noqa: F401  (first: thread policy before any kernel runs)
 
 __all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))] + ["POLICY"]

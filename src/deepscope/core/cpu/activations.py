@@ -120,4 +120,6 @@ def softmax_forward(x):
 
 
 def softmax_backward(dout, x):
-    return _softmax_rows_backward(_rows(dout).astype(x.dtype, copy=False), _rows(x)).reshape(x.shape)
+    return _softmax_rows_backward(_rows(dout).astype(x.dtype, copy=False), _rows(x)).reshape(
+        x.shape
+    )

@@ -127,8 +127,26 @@ def _loss_and_grad(kind, out, yb, dout):
 
 
 @njit(cache=True, error_model="numpy")
-def train_steps(theta, grad, layout, alphas, x_all, y_all, order, batch_size, loss_kind,
-                exact, opt_kind, hyper, s1, s2, lrs, t0, losses, norms):
+def train_steps(
+    theta,
+    grad,
+    layout,
+    alphas,
+    x_all,
+    y_all,
+    order,
+    batch_size,
+    loss_kind,
+    exact,
+    opt_kind,
+    hyper,
+    s1,
+    s2,
+    lrs,
+    t0,
+    losses,
+    norms,
+):
     """Run len(lrs) mini-batch steps over the rows ``order`` of (x_all, y_all).
 
     losses[s] receives step s's batch loss; norms[s, l] = (|dW_l|, |W_l|). Returns the

@@ -1,0 +1,38 @@
+# The two commands of the README: `make serve` and `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8866
+HOST   ?= 127.0.0.1
+
+.PHONY: serve test install chromium bench lint
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[test,dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian's chromium for the browser tests, when missing and we are root (never a
+# downloaded browser build). Elsewhere the browser tests skip with a reason.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing and not root: browser tests will skip"; fi; \
+	fi
+
+serve: install
+	$(VENV)/bin/deepscope serve --port $(PORT) --host $(HOST)
+
+test: install chromium
+	$(PY) -m pytest
+
+bench: install
+	$(VENV)/bin/deepscope bench
+
+lint: install
+	$(VENV)/bin/ruff check src tests

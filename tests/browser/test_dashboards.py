@@ -1,0 +1,131 @@
+"""Voila serves the dashboards; headless Chromium loads them and moves a control."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+]
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def voila():
+    port = free_port()
+    voila_bin = str(Path(sys.executable).with_name("voila"))
+    proc = subprocess.Popen(
+        [
+            voila_bin,
+            str(ROOT / "voila_apps"),
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(f"{url}/voila/static/voila.js", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"voila exited: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.fail("CI=true but /usr/bin/chromium is missing (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url):
+    """Open url; collect console errors other than failed loads, and failed local loads."""
+    page = browser.new_page(viewport={"width": 1200, "height": 1000})
+    errors = []
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    # Font Awesome comes from a CDN (unreachable offline, so never a local response), and
+    # Voila answers 403 to the kernel shutdown a page sends as it is left: both are allowed.
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and "/voila/api/shutdown/" not in r.url
+            else None
+        ),
+    )
+    page.goto(url, timeout=180_000)
+    return page, errors
+
+
+def test_neuron_dashboard_reacts_to_a_slider(voila, browser):
+    SHOTS.mkdir(exist_ok=True)
+    page, errors = open_page(browser, f"{voila}/voila/render/neuron.ipynb")
+    page.wait_for_selector(
+        ".js-plotly-plot .heatmaplayer image, .js-plotly-plot .hm",
+        timeout=180_000,
+        state="attached",
+    )
+    page.wait_for_selector("text=AND truth table", timeout=60_000)
+    page.screenshot(path=str(SHOTS / "neuron.png"), full_page=True)
+    assert "4 of 4 right" in page.inner_text("body")
+    line_before = page.locator(".js-plotly-plot .scatterlayer .js-line").first.get_attribute("d")
+    handle = page.locator(".widget-slider .noUi-handle").first  # w1
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + 8, box["y"] + 8)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 70, box["y"] + 8, steps=6)
+    page.mouse.up()
+    page.wait_for_function("() => document.body.innerText.includes('3 of 4 right')", timeout=30_000)
+    page.wait_for_timeout(2000)  # let the last drag values settle before the screenshot
+    line_after = page.locator(".js-plotly-plot .scatterlayer .js-line").first.get_attribute("d")
+    assert line_after != line_before
+    page.screenshot(path=str(SHOTS / "neuron_moved.png"), full_page=True)
+    body = page.inner_text("body")
+    assert "Traceback" not in body and "Error" not in body
+    assert not errors
+
+
+def test_gallery_links_the_dashboards(voila, browser):
+    page, errors = open_page(browser, f"{voila}/voila/render/index.ipynb")
+    page.wait_for_selector("text=deepscope gallery", timeout=180_000)
+    page.click("text=The neuron")
+    page.wait_for_selector("text=AND truth table", timeout=180_000)
+    assert not errors
