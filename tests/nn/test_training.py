@@ -228,3 +228,26 @@ def test_bad_training_data():
         model.forward(np.zeros((2, 5)))
     with pytest.raises(ValueError, match="BCELoss needs probabilities"):
         nn.BCELoss().forward(np.array([2.0]), np.array([1.0]))
+
+
+def test_cross_entropy_compiled_epoch_matches_numpy():
+    X, y = playground("multi-spiral", 120, 0.1, seed=0, classes=3)
+    thetas = []
+    for backend in ("cpu", "numpy"):
+        model = nn.Sequential(
+            [nn.Dense(2, 16), nn.ReLU(), nn.Dense(16, 3)], seed=0, backend=backend
+        )
+        trainer = nn.Trainer(
+            model,
+            X / 5,
+            y,
+            nn.CrossEntropyLoss(backend),
+            nn.SGD(model, lr=0.2, momentum=0.5),
+            batch_size=12,
+            seed=0,
+        )
+        assert trainer.compiled == (backend == "cpu")
+        for _ in range(3):
+            trainer.epoch()
+        thetas.append(model.theta.copy())
+    np.testing.assert_allclose(thetas[0], thetas[1], atol=2e-5)

@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .losses import EPS, LOG_FLOOR
+from .losses import EPS, LOG_FLOOR, ce_value_grad
 from .optim import apply_update
 from .scalar import activate_array, multiply_slope
 
@@ -96,21 +96,12 @@ def forward_into(theta, layout, alphas, x, acts, exact):
 def _loss_and_grad(kind, out, yb, dout):
     """Batch loss (reduced like reference/losses.py) and d loss / d out into dout."""
     n, k = out.shape
-    total = 0.0
     if kind == CROSS_ENTROPY:
+        labels = np.empty(n, dtype=np.int64)
         for r in range(n):
-            m = out[r, 0]
-            for j in range(1, k):
-                m = max(m, out[r, j])
-            s = 0.0
-            for j in range(k):
-                s += math.exp(out[r, j] - m)
-            label = int(yb[r, 0])
-            total += math.log(s) + m - out[r, label]
-            for j in range(k):
-                dout[r, j] = math.exp(out[r, j] - m) / s / n
-            dout[r, label] -= 1.0 / n
-        return total / n
+            labels[r] = int(yb[r, 0])
+        return ce_value_grad(out, labels, dout)
+    total = 0.0
     size = n * k
     for r in range(n):
         for j in range(k):
