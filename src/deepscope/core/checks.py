@@ -42,13 +42,6 @@ def check_int(name: str, value, minimum: int) -> int:
     return int(value)
 
 
-def check_same_dtype(**arrays: np.ndarray) -> None:
-    dtypes = {name: a.dtype for name, a in arrays.items()}
-    if len(set(dtypes.values())) > 1:
-        listed = ", ".join(f"{n}={d}" for n, d in dtypes.items())
-        raise TypeError(f"arrays must share one float dtype, got {listed}")
-
-
 def check_dense(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> None:
     if x.ndim != 2 or w.ndim != 2 or (b is not None and b.ndim != 1):
         raise ValueError(

@@ -50,23 +50,16 @@ def activate(code, x, alpha, exact):
     return t  # 4: tanh
 
 
-@njit(inline="always", cache=True, error_model="numpy")
-def activation_slope(code, a, alpha):
-    """Derivative of the activation written with its *output* a (all codes allow it)."""
-    if code == 0:
-        return 1.0
-    if code == 1:
-        return 1.0 if a > 0 else 0.0
-    if code == 2:
-        return 1.0 if a > 0 else alpha
-    if code == 3:
-        return a * (1.0 - a)
-    return 1.0 - a * a
-
-
 ACTIVATION_CODES = {"identity": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4}
 
-__all__ = ["tanh_fast", "tanh_exact", "activate", "activation_slope", "ACTIVATION_CODES"]
+__all__ = [
+    "tanh_fast",
+    "tanh_exact",
+    "activate",
+    "activate_array",
+    "multiply_slope",
+    "ACTIVATION_CODES",
+]
 
 
 @njit(cache=True, error_model="numpy")
