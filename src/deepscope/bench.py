@@ -45,7 +45,15 @@ WORKLOADS = {
     "F": Workload(
         "F", "20-layer sigmoid MLP, width 32, batch 128, one step + per-layer grad norms", 0.3, 50
     ),
+    "L": Workload(
+        "L",
+        "Loss landscape 101x101 of the 2-8-8-1 tanh MLP on 500 points (torch: batched matmuls, "
+        "chunks of 256 grid points; each side in its own process)",
+        1 / 3,
+        5,
+    ),
 }
+ISOLATED = ("L",)  # workloads timed in a fresh process per side
 
 
 def median_time(fn, repeats: int, warmup: int = 2) -> float:
@@ -116,8 +124,25 @@ def _model(key, backend):
     return nn.Sequential(layers, seed=0, backend=backend)
 
 
+def _landscape_setup(backend="cpu"):
+    from .scenes.landscape import landscape_directions, train_run
+
+    run = train_run("circle", batch_size=500, epochs=100, lr=0.5, seed=0)
+    if backend != "cpu":
+        run.model = nn.Sequential(run.model.layers, seed=None, backend=backend)
+    d1, d2 = landscape_directions(run.model, "filter", seed=0)
+    return run, d1, d2
+
+
 def deepscope_runner(key, backend):
     """A zero-argument function that runs one unit of workload ``key`` on ``backend``."""
+    if key == "L":
+        from .scenes.landscape import loss_landscape
+
+        run, d1, d2 = _landscape_setup(backend)
+        return lambda: loss_landscape(
+            run.model, run.X, run.y, run.loss, resolution=101, directions=(d1, d2)
+        )
     X, y = _data(key)
     model = _model(key, backend)
     if key == "A":
@@ -146,10 +171,45 @@ def deepscope_runner(key, backend):
 
 
 # ---- the same workloads in PyTorch -------------------------------------------------------
+def _torch_landscape():
+    import torch
+
+    run, d1, d2 = _landscape_setup()
+    theta, d1, d2 = (torch.from_numpy(np.ascontiguousarray(a)) for a in (run.model.theta, d1, d2))
+    X, y = torch.from_numpy(run.X), torch.from_numpy(run.y)[None, :, None]
+    axis = torch.linspace(-1.0, 1.0, 101)
+    coords = torch.cartesian_prod(axis, axis).to(torch.float32)
+    layers = [
+        (run.model.offsets[(id(layer), "W")], run.model.offsets[(id(layer), "b")], layer)
+        for _, layer in run.model.param_layers()
+    ]
+
+    def evaluate():
+        out = torch.empty(len(coords))
+        with torch.no_grad():
+            for s in range(0, len(coords), 256):
+                c = coords[s : s + 256]
+                t = theta + c[:, :1] * d1 + c[:, 1:] * d2
+                h = X.expand(len(c), -1, -1)
+                for i, (w_off, b_off, layer) in enumerate(layers):
+                    n_in, n_out = layer.in_features, layer.out_features
+                    w = t[:, w_off : w_off + n_in * n_out].reshape(-1, n_in, n_out)
+                    h = torch.baddbmm(t[:, None, b_off : b_off + n_out], h, w)
+                    h = torch.sigmoid(h) if i == len(layers) - 1 else torch.tanh(h)
+                lp = torch.clamp(torch.log(h), min=-100)
+                lq = torch.clamp(torch.log1p(-h), min=-100)
+                out[s : s + 256] = -(y * lp + (1 - y) * lq).mean(dim=(1, 2))
+        return out
+
+    return evaluate
+
+
 def torch_runner(key):
     import torch
 
     torch.manual_seed(0)
+    if key == "L":
+        return _torch_landscape()
     X, y = (torch.from_numpy(a) for a in _data(key))
     tnn = torch.nn
     if key == "A":
@@ -229,15 +289,39 @@ def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
+def time_side(key: str, side: str) -> float:
+    """Median seconds of one unit of workload ``key`` on ``side`` ("cpu", "numpy", "torch")."""
+    w = WORKLOADS[key]
+    if side == "torch":
+        return median_time(torch_runner(key), w.repeats)
+    repeats = w.repeats if side == "cpu" else max(3, w.repeats // 5)
+    return median_time(deepscope_runner(key, side), repeats)
+
+
+def _time_in_process(key: str, side: str) -> float:
+    code = f"from deepscope.bench import time_side; print(time_side({key!r}, {side!r}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def run_workload(key: str, with_numpy: bool = True, with_torch: bool = True) -> dict:
     w = WORKLOADS[key]
     row = {"key": key, "title": w.title, "target": w.target}
-    row["deepscope"] = median_time(deepscope_runner(key, "cpu"), w.repeats)
-    if with_numpy:
-        row["numpy"] = median_time(deepscope_runner(key, "numpy"), max(3, w.repeats // 5))
+    timer = _time_in_process if key in ISOLATED else time_side
+    row["deepscope"] = timer(key, "cpu")
+    if with_numpy and key not in ISOLATED:
+        row["numpy"] = timer(key, "numpy")
     if with_torch and torch_available():
-        row["torch"] = median_time(torch_runner(key), w.repeats)
+        row["torch"] = timer(key, "torch")
     return row
+
+
+def descent_recompute_time() -> float:
+    """Seconds for what one control change in the descent panel recomputes: 5 optimizers x
+    200 steps on Rosenbrock."""
+    from .scenes.descent import race
+
+    return median_time(lambda: race("rosenbrock", steps=200, lr=0.001), 20)
 
 
 def _fmt_time(seconds: float) -> str:
@@ -260,7 +344,7 @@ def format_table(rows: list[dict]) -> str:
             _fmt_time(th) if th else "not installed",
             f"{ds / ref:.3f}" if ref else "-",
             f"{ds / th:.3f}" if th else "-",
-            f"<= {r['target']}{verdict}",
+            f"<= {r['target']:.2g}{verdict}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -309,6 +393,11 @@ def main(keys=None, with_numpy=True, startup=True, out=print) -> list[dict]:
         rows.append(run_workload(key, with_numpy))
     out("")
     out(format_table(rows))
+    out("")
+    out(
+        "descent panel, one control change (5 optimizers x 200 steps, Rosenbrock): "
+        f"{descent_recompute_time() * 1e3:.1f} ms (aim < 20 ms)"
+    )
     if startup:
         cold, warm = compile_times()
         out("")

@@ -152,6 +152,52 @@ def compiled_layout(model: Sequential):
     return np.array(rows, dtype=np.int64), np.array(alphas, dtype=np.float64)
 
 
+def prepare_data(model: Sequential, loss: Loss, xname: str, yname: str, X, y):
+    """(X, y) checked and cast for ``model`` and ``loss``: X in the model's dtype, y as
+    integer labels (N,) for cross-entropy or float rows (N, k) otherwise."""
+    X = as_float_array(xname, X, dtype=model.dtype)
+    check_finite(xname, X)
+    if isinstance(loss, CrossEntropyLoss):
+        y = np.asarray(y)
+        if y.dtype.kind not in "iu" or y.ndim != 1:
+            raise TypeError(
+                f"{yname} must be integer class labels (N,) for "
+                f"CrossEntropyLoss, got dtype {y.dtype} shape {y.shape}"
+            )
+        y = y.astype(np.int64)
+    else:
+        y = as_float_array(yname, y, dtype=model.dtype)
+        check_finite(yname, y)
+        if y.ndim == 1:
+            y = y[:, None]
+    if len(X) != len(y):
+        raise ValueError(f"{xname} has {len(X)} samples but {yname} has {len(y)}")
+    if len(X) == 0:
+        raise ValueError(f"{xname} is empty")
+    return X, y
+
+
+def compiled_plan(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray):
+    """(layout, alphas, loss kind, y as float rows) for the compiled kernels of ``mlp``, or
+    None when the model, loss or backend cannot run there. X, y as from ``prepare_data``."""
+    if model.backend.name != "cpu" or X.ndim != 2:
+        return None
+    plan = compiled_layout(model)
+    if plan is None:
+        return None
+    codes = plan[0][:, 4]
+    if isinstance(loss, MSELoss):
+        kind = mlp.MSE
+    elif isinstance(loss, BCELoss) and codes[-1] == ACTIVATION_CODES["sigmoid"]:
+        kind = mlp.BCE
+    elif isinstance(loss, CrossEntropyLoss) and codes[-1] == ACTIVATION_CODES["identity"]:
+        kind = mlp.CROSS_ENTROPY
+    else:
+        return None
+    y = y.astype(model.dtype)[:, None] if kind == mlp.CROSS_ENTROPY else y
+    return plan[0], plan[1], kind, np.ascontiguousarray(y)
+
+
 class Trainer:
     """Runs epochs of mini-batch training; ``epoch()`` returns that epoch's Event."""
 
@@ -178,63 +224,22 @@ class Trainer:
         if optimizer.model is not model:
             raise ValueError("optimizer must be built on this model: SGD(model, lr=...)")
         self.model, self.loss, self.optimizer = model, loss, optimizer
-        self.X, self.y = self._data("X", "y", X, y)
+        self.X, self.y = prepare_data(model, loss, "X", "y", X, y)
         self.batch_size = check_int("batch_size", batch_size, 1)
         self.seed = check_int("seed", seed, 0)
         self.validation = None
         if validation is not None:
             if not isinstance(validation, (tuple, list)) or len(validation) != 2:
                 raise TypeError("validation must be a pair (X_val, y_val)")
-            self.validation = self._data("validation X", "validation y", *validation)
+            self.validation = prepare_data(model, loss, "validation X", "validation y", *validation)
         self.epoch_index = 0
         self.step_index = 0
-        self._plan = self._compiled_plan() if compiled else None
+        self._plan = compiled_plan(model, loss, self.X, self.y) if compiled else None
 
     @property
     def compiled(self) -> bool:
         """True when epochs run in one compiled call."""
         return self._plan is not None
-
-    def _data(self, xname, yname, X, y):
-        X = as_float_array(xname, X, dtype=self.model.dtype)
-        check_finite(xname, X)
-        if isinstance(self.loss, CrossEntropyLoss):
-            y = np.asarray(y)
-            if y.dtype.kind not in "iu" or y.ndim != 1:
-                raise TypeError(
-                    f"{yname} must be integer class labels (N,) for "
-                    f"CrossEntropyLoss, got dtype {y.dtype} shape {y.shape}"
-                )
-            y = y.astype(np.int64)
-        else:
-            y = as_float_array(yname, y, dtype=self.model.dtype)
-            check_finite(yname, y)
-            if y.ndim == 1:
-                y = y[:, None]
-        if len(X) != len(y):
-            raise ValueError(f"{xname} has {len(X)} samples but {yname} has {len(y)}")
-        if len(X) == 0:
-            raise ValueError(f"{xname} is empty")
-        return X, y
-
-    def _compiled_plan(self):
-        model, loss = self.model, self.loss
-        if model.backend.name != "cpu" or self.X.ndim != 2:
-            return None
-        plan = compiled_layout(model)
-        if plan is None:
-            return None
-        codes = plan[0][:, 4]
-        if isinstance(loss, MSELoss):
-            kind = mlp.MSE
-        elif isinstance(loss, BCELoss) and codes[-1] == ACTIVATION_CODES["sigmoid"]:
-            kind = mlp.BCE
-        elif isinstance(loss, CrossEntropyLoss) and codes[-1] == ACTIVATION_CODES["identity"]:
-            kind = mlp.CROSS_ENTROPY
-        else:
-            return None
-        y = self.y.astype(model.dtype)[:, None] if kind == mlp.CROSS_ENTROPY else self.y
-        return plan[0], plan[1], kind, np.ascontiguousarray(y)
 
     # one epoch ---------------------------------------------------------------------------
     def _order(self) -> np.ndarray:
@@ -313,7 +318,7 @@ class Trainer:
 
     def evaluate(self, X, y) -> dict:
         """Loss (and accuracy for classification) of the current model on (X, y)."""
-        X, y = self._data("X", "y", X, y)
+        X, y = prepare_data(self.model, self.loss, "X", "y", X, y)
         pred = self.predict(X)
         out = {"loss": float(self.loss.forward(pred, y))}
         acc = self.loss.accuracy(pred, y)

@@ -117,6 +117,37 @@ def _loss_and_grad(kind, out, yb, dout):
     return total / size
 
 
+@njit(cache=True, error_model="numpy", fastmath=True)
+def loss_value(kind, out, yb):
+    """The batch loss of :func:`_loss_and_grad` without its gradient, for evaluation only.
+
+    BCE takes one logarithm per entry when the target is exactly 0 or 1 (the usual case).
+    """
+    n, k = out.shape
+    total = 0.0
+    if kind == CROSS_ENTROPY:
+        for r in range(n):
+            m = out[r, 0]
+            for j in range(1, k):
+                m = max(m, out[r, j])
+            s = 0.0
+            for j in range(k):
+                s += math.exp(out[r, j] - m)
+            total += m + math.log(s) - out[r, int(yb[r, 0])]
+        return total / n
+    for r in range(n):
+        for j in range(k):
+            p, t = out[r, j], yb[r, j]
+            if kind == MSE:
+                total += (p - t) * (p - t)
+                continue
+            if t != 0.0:
+                total -= t * (max(math.log(p), LOG_FLOOR) if p > 0 else LOG_FLOOR)
+            if t != 1.0:
+                total -= (1.0 - t) * (max(math.log1p(-p), LOG_FLOOR) if p < 1 else LOG_FLOOR)
+    return total / (n * k)
+
+
 @njit(cache=True, error_model="numpy")
 def train_steps(
     theta,

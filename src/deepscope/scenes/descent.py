@@ -1,0 +1,485 @@
+"""Gradient descent on loss landscapes you can see: surfaces, curves, and the walk.
+
+Guess a point, measure the slope, step downhill, repeat. ``descend`` walks a surface with the
+very optimizer classes that train the networks (``deepscope.nn.SGD``, ``Adam``, ...), and
+records every step: where it is, the loss, the gradient, the update and its parts.
+
+>>> walk = descend("rosenbrock", "adam", start=(-1.5, 2.0), steps=500, lr=0.05)
+>>> walk[-1].position, walk.diverged_at
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.checks import check_int
+from ..nn import optim
+from .expression import Expression
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adagrad")
+HYPERPARAMETERS = {  # what each optimizer name takes besides lr
+    "sgd": (),
+    "momentum": ("momentum",),
+    "nesterov": ("momentum",),
+    "rmsprop": ("alpha", "eps"),
+    "adam": ("beta1", "beta2", "eps"),
+    "adagrad": ("eps",),
+}
+SCHEDULES = ("constant", "step", "exponential", "inverse-time", "dynamic")
+DIVERGE_SPANS = 100.0  # a walk farther than this many window widths from the window has left
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A loss surface f(x, y) (or a curve f(x) when ``dims == 1``) with its exact gradient.
+
+    Callable on arrays: ``surface(x, y)``. ``minima`` are the known minimisers (global first),
+    ``window`` the (x range, y range) worth looking at, ``start`` a standard starting point.
+    """
+
+    name: str
+    formula: str
+    f: Callable
+    gradient: Callable
+    window: tuple[tuple[float, float], tuple[float, float]]
+    start: tuple[float, float]
+    minima: tuple[tuple[float, float], ...] = ()
+    dims: int = 2
+    note: str = ""
+
+    def __call__(self, x, y=0.0):
+        with np.errstate(all="ignore"):
+            return self.f(x, y)
+
+    def grad(self, x, y=0.0) -> tuple:
+        """(df/dx, df/dy); for a curve df/dy is 0."""
+        with np.errstate(all="ignore"):
+            return self.gradient(x, y)
+
+    def grid(self, n: int = 101):
+        """(xs, ys, Z) over the window: Z[i, j] = f(xs[j], ys[i]) (plotly's orientation)."""
+        xs = np.linspace(*self.window[0], n)
+        ys = np.linspace(*self.window[1], n) if self.dims == 2 else np.zeros(1)
+        X, Y = np.meshgrid(xs, ys)
+        return xs, ys, np.asarray(self(X, Y), dtype=np.float64)
+
+
+def bowl(condition: float = 1.0) -> Surface:
+    """0.5 (x^2 + condition * y^2): a round bowl at 1, a narrowing valley as condition grows.
+
+    The condition number is the ratio of the largest to the smallest curvature; plain gradient
+    descent needs a learning rate below 2 / (largest curvature) and then crawls along the
+    flattest direction, so the number of steps grows with the condition number.
+    """
+    c = float(condition)
+    if not math.isfinite(c) or c < 1:
+        raise ValueError(f"condition must be a finite number >= 1, got {condition!r}")
+    return Surface(
+        "bowl",
+        f"0.5 (x² + {c:g} y²)",
+        lambda x, y: 0.5 * (x * x + c * y * y),
+        lambda x, y: (x, c * y),
+        ((-3.0, 3.0), (-3.0, 3.0)),
+        (-2.5, 2.0),
+        ((0.0, 0.0),),
+        note=f"condition number {c:g}: the learning rate must stay below {2 / c:.3g}",
+    )
+
+
+_COS, _SIN = math.cos(math.pi / 6), math.sin(math.pi / 6)
+_RAVINE_C = 40.0
+
+
+def _ravine(x, y):
+    u, v = _COS * x + _SIN * y, -_SIN * x + _COS * y
+    return 0.5 * (u * u + _RAVINE_C * v * v)
+
+
+def _ravine_grad(x, y):
+    u, v = _COS * x + _SIN * y, -_SIN * x + _COS * y
+    gu, gv = u, _RAVINE_C * v
+    return _COS * gu - _SIN * gv, _SIN * gu + _COS * gv
+
+
+def _himmelblau_grad(x, y):
+    a, b = x * x + y - 11, x + y * y - 7
+    return 4 * x * a + 2 * b, 2 * a + 4 * y * b
+
+
+def _camel(x, y):
+    return (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2
+
+
+def _camel_grad(x, y):
+    return 8 * x - 8.4 * x**3 + 2 * x**5 + y, x - 8 * y + 16 * y**3
+
+
+def _beale(x, y):
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+
+
+def _beale_grad(x, y):
+    a, b, c = 1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3
+    gx = 2 * a * (y - 1) + 2 * b * (y**2 - 1) + 2 * c * (y**3 - 1)
+    gy = 2 * a * x + 4 * b * x * y + 6 * c * x * y**2
+    return gx, gy
+
+
+_TWO_PI = 2 * math.pi
+
+
+def _zero_like(x):
+    return x * 0.0
+
+
+SURFACES: dict[str, Surface] = {
+    s.name: s
+    for s in (
+        bowl(1.0),
+        Surface(
+            "ravine",
+            "a long narrow valley, 40 times steeper across than along, tilted 30°",
+            _ravine,
+            _ravine_grad,
+            ((-3.0, 3.0), (-3.0, 3.0)),
+            (-2.5, 0.0),
+            ((0.0, 0.0),),
+            note="plain descent zig-zags across the valley; momentum rolls along it",
+        ),
+        Surface(
+            "rosenbrock",
+            "(1 - x)² + 100 (y - x²)²",
+            lambda x, y: (1 - x) ** 2 + 100 * (y - x * x) ** 2,
+            lambda x, y: (-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)),
+            ((-2.0, 2.0), (-1.0, 3.0)),
+            (-1.5, 2.0),
+            ((1.0, 1.0),),
+            note="finding the curved valley is easy; following it to (1, 1) is slow",
+        ),
+        Surface(
+            "himmelblau",
+            "(x² + y - 11)² + (x + y² - 7)²",
+            lambda x, y: (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2,
+            _himmelblau_grad,
+            ((-5.0, 5.0), (-5.0, 5.0)),
+            (0.0, 0.0),
+            ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)),
+            note="four equally good minima: the start decides which one you reach",
+        ),
+        Surface(
+            "rastrigin",
+            "20 + x² - 10 cos(2πx) + y² - 10 cos(2πy)",
+            lambda x, y: 20 + x * x - 10 * np.cos(_TWO_PI * x) + y * y - 10 * np.cos(_TWO_PI * y),
+            lambda x, y: (
+                2 * x + 10 * _TWO_PI * np.sin(_TWO_PI * x),
+                2 * y + 10 * _TWO_PI * np.sin(_TWO_PI * y),
+            ),
+            ((-5.12, 5.12), (-5.12, 5.12)),
+            (3.2, -2.7),
+            ((0.0, 0.0),),
+            note="a local minimum near every integer point: gradient descent stops in the nearest",
+        ),
+        Surface(
+            "saddle",
+            "x² - y²",
+            lambda x, y: x * x - y * y,
+            lambda x, y: (2 * x, -2 * y),
+            ((-2.0, 2.0), (-2.0, 2.0)),
+            (-1.8, 0.01),
+            (),
+            note="a minimum along x, a maximum along y: the gradient at the centre is zero",
+        ),
+        Surface(
+            "monkey-saddle",
+            "x³ - 3 x y²",
+            lambda x, y: x**3 - 3 * x * y * y,
+            lambda x, y: (3 * x * x - 3 * y * y, -6 * x * y),
+            ((-1.5, 1.5), (-1.5, 1.5)),
+            (1.2, 0.3),
+            (),
+            note="three ways down and three up around a flat point",
+        ),
+        Surface(
+            "six-hump-camel",
+            "(4 - 2.1 x² + x⁴/3) x² + x y + (4 y² - 4) y²",
+            _camel,
+            _camel_grad,
+            ((-2.0, 2.0), (-1.1, 1.1)),
+            (-1.5, -0.8),
+            ((0.0898, -0.7126), (-0.0898, 0.7126)),
+            note="two global minima, four local ones",
+        ),
+        Surface(
+            "beale",
+            "(1.5 - x + xy)² + (2.25 - x + xy²)² + (2.625 - x + xy³)²",
+            _beale,
+            _beale_grad,
+            ((-4.5, 4.5), (-4.5, 4.5)),
+            (1.0, 1.4),
+            ((3.0, 0.5),),
+            note="flat valleys and steep walls: a fixed learning rate suits neither",
+        ),
+        Surface(
+            "parabola",
+            "x²",
+            lambda x, y: x * x + _zero_like(y),
+            lambda x, y: (2 * x, _zero_like(y)),
+            ((-3.0, 3.0), (0.0, 0.0)),
+            (2.5, 0.0),
+            ((0.0, 0.0),),
+            dims=1,
+            note="the slope 2x shrinks as you near the bottom, so the steps shrink too",
+        ),
+        Surface(
+            "double-well",
+            "x⁴/4 - x² + 0.3 x",
+            lambda x, y: x**4 / 4 - x * x + 0.3 * x + _zero_like(y),
+            lambda x, y: (x**3 - 2 * x + 0.3, _zero_like(y)),
+            ((-2.2, 2.2), (0.0, 0.0)),
+            (2.0, 0.0),
+            ((-1.48483, 0.0), (1.33224, 0.0)),
+            dims=1,
+            note="a global minimum on the left, a local one on the right that traps a walk "
+            "starting right",
+        ),
+        Surface(
+            "plateau",
+            "1 - exp(-x²)",
+            lambda x, y: 1 - np.exp(-x * x) + _zero_like(y),
+            lambda x, y: (2 * x * np.exp(-x * x), _zero_like(y)),
+            ((-3.5, 3.5), (0.0, 0.0)),
+            (2.5, 0.0),
+            ((0.0, 0.0),),
+            dims=1,
+            note="far out the curve is flat: the slope nearly vanishes and so do the steps",
+        ),
+    )
+}
+
+
+def surface_from_expression(text: str, window=((-3.0, 3.0), (-3.0, 3.0))) -> Surface:
+    """A Surface from a formula in x (and y) typed by a user, e.g. ``"x**2 + 3*sin(y)"``.
+
+    Parsed against a whitelist (never ``eval``); raises ValueError (an ``ExpressionError``)
+    saying what is wrong and at which column. The gradient is taken by central differences.
+    """
+    expr = Expression(text)
+    dims = 2 if "y" in expr.names else 1
+    (x0, x1), (y0, y1) = window
+    if not (x0 < x1 and (dims == 1 or y0 < y1)):
+        raise ValueError(
+            f"window must be ((xmin, xmax), (ymin, ymax)) with min < max, got {window}"
+        )
+
+    def gradient(x, y):
+        hx = 1e-5 * np.maximum(1.0, np.abs(x))
+        hy = 1e-5 * np.maximum(1.0, np.abs(y))
+        gx = (expr(x + hx, y) - expr(x - hx, y)) / (2 * hx)
+        gy = (expr(x, y + hy) - expr(x, y - hy)) / (2 * hy) if dims == 2 else gx * 0.0
+        return gx, gy
+
+    window = (window[0], window[1] if dims == 2 else (0.0, 0.0))
+    start = (x0 + 0.8 * (x1 - x0), y0 + 0.75 * (y1 - y0) if dims == 2 else 0.0)
+    return Surface("custom", expr.text, expr, gradient, window, start, (), dims, "your formula")
+
+
+def get_surface(surface) -> Surface:
+    if isinstance(surface, Surface):
+        return surface
+    if isinstance(surface, str) and surface in SURFACES:
+        return SURFACES[surface]
+    raise ValueError(
+        f"surface must be a Surface or one of {', '.join(SURFACES)}; got {surface!r} "
+        "(for a formula use surface_from_expression)"
+    )
+
+
+def make_schedule(name: str, decay: float = 0.01):
+    """A learning-rate schedule by name; "dynamic" is handled in :func:`descend`."""
+    if name in ("constant", "dynamic"):
+        return optim.ConstantLR()
+    if name == "step":
+        return optim.StepLR(50, 0.5)
+    if name == "exponential":
+        return optim.ExponentialLR(1.0 - decay)
+    if name == "inverse-time":
+        return optim.InverseTimeLR(decay)
+    raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {name!r}")
+
+
+def make_optimizer(name: str, params, lr: float, schedule=None, **hyper) -> optim.Optimizer:
+    """The deepscope.nn optimizer behind each name, with the hyperparameters it takes."""
+    if name not in HYPERPARAMETERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {name!r}")
+    extra = set(hyper) - set(HYPERPARAMETERS[name])
+    if extra:
+        raise TypeError(
+            f"{name} takes {', '.join(HYPERPARAMETERS[name]) or 'no hyperparameters'}; "
+            f"got {', '.join(sorted(extra))}"
+        )
+    if name == "sgd":
+        return optim.SGD(params, lr, schedule=schedule)
+    if name in ("momentum", "nesterov"):
+        return optim.SGD(
+            params, lr, hyper.get("momentum", 0.9), nesterov=name == "nesterov", schedule=schedule
+        )
+    if name == "rmsprop":
+        return optim.RMSprop(
+            params, lr, hyper.get("alpha", 0.99), hyper.get("eps", 1e-8), schedule=schedule
+        )
+    if name == "adam":
+        betas = (hyper.get("beta1", 0.9), hyper.get("beta2", 0.999))
+        return optim.Adam(params, lr, betas, hyper.get("eps", 1e-8), schedule=schedule)
+    return optim.Adagrad(params, lr, hyper.get("eps", 1e-10), schedule=schedule)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Frame k of a walk: the position after k steps and the step taken from there.
+
+    ``grad`` is the gradient at ``position`` (noise included when the walk is noisy),
+    ``update`` the move to frame k + 1 and ``parts`` what it is made of: the plain gradient
+    term -lr*g, the momentum term, Adam's first moment and the per-coordinate rates of the
+    adaptive methods. The last frame has no next move: its update is (0, 0).
+    """
+
+    step: int
+    position: tuple[float, float]
+    loss: float
+    grad: tuple[float, float]
+    update: tuple[float, float] = (0.0, 0.0)
+    parts: dict = field(default_factory=dict)
+    lr: float = 0.0
+    diverged: bool = False
+
+
+class Walk(list):
+    """The frames of one descent (a list) plus what produced them."""
+
+    def __init__(self, frames, surface, optimizer, lr, diverged_at=None):
+        super().__init__(frames)
+        self.surface, self.optimizer, self.lr = surface, optimizer, lr
+        self.diverged_at = diverged_at
+
+    @property
+    def positions(self) -> np.ndarray:
+        return np.array([f.position for f in self], dtype=np.float64).reshape(-1, 2)
+
+    @property
+    def losses(self) -> np.ndarray:
+        return np.array([f.loss for f in self], dtype=np.float64)
+
+    def __repr__(self):
+        end = f", diverged at step {self.diverged_at}" if self.diverged_at is not None else ""
+        return f"Walk({self.optimizer} on {self.surface.name}, {len(self) - 1} steps{end})"
+
+
+def _parts(name, opt, g, lr, update):
+    s1, s2 = opt.state[0]
+    grad_term = (-lr * g[0], -lr * g[1])
+    if name == "sgd":
+        return {"gradient term": grad_term}
+    if name in ("momentum", "nesterov"):
+        rest = (update[0] - grad_term[0], update[1] - grad_term[1])
+        return {"gradient term": grad_term, "momentum term": rest}
+    if name == "adam":
+        b1, b2 = opt.betas
+        c1, c2 = 1 - b1**opt.t, 1 - b2**opt.t
+        m_hat = (float(s1[0] / c1), float(s1[1] / c1))
+        rate = tuple(lr / (math.sqrt(s2[i] / c2) + opt.eps) for i in range(2))
+        return {"gradient term": grad_term, "first moment m̂": m_hat, "rate per coordinate": rate}
+    rate = tuple(lr / (math.sqrt(s1[i]) + opt.eps) for i in range(2))
+    return {"gradient term": grad_term, "rate per coordinate": rate}
+
+
+def _check_start(start, surface):
+    try:
+        x, y = (float(v) for v in start)
+    except (TypeError, ValueError):
+        raise ValueError(f"start must be a pair of numbers (x, y), got {start!r}") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError(f"start must be finite, got {start!r}")
+    return x, 0.0 if surface.dims == 1 else y
+
+
+def descend(
+    surface,
+    optimizer: str = "adam",
+    start=None,
+    steps: int = 200,
+    lr: float = 0.01,
+    schedule: str | object = "constant",
+    decay: float = 0.01,
+    noise: float = 0.0,
+    seed: int = 0,
+    **hyper,
+) -> Walk:
+    """Walk ``surface`` downhill with a ``deepscope.nn`` optimizer; return its frames.
+
+    optimizer: "sgd", "momentum", "nesterov", "rmsprop", "adam" or "adagrad"; hyper: momentum,
+    beta1, beta2, alpha, eps as the optimizer takes them. schedule: a name in SCHEDULES (with
+    ``decay`` for exponential / inverse-time) or a schedule object from ``deepscope.nn``;
+    "dynamic" is the lecture's dynamic learning rate: lr times the size of the gradient, big
+    far from the minimum, small near it. noise: standard deviation of Gaussian noise added to
+    every gradient (stochastic descent). A walk that produces NaN/inf or leaves the window by
+    more than 100 window widths stops; its last frame has ``diverged=True`` and
+    ``walk.diverged_at`` is that step.
+    """
+    surface = get_surface(surface)
+    steps = check_int("steps", steps, 1)
+    x, y = _check_start(surface.start if start is None else start, surface)
+    if not isinstance(noise, (int, float)) or not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    dynamic = schedule == "dynamic"
+    sched = make_schedule(schedule, decay) if isinstance(schedule, str) else schedule
+    p = np.array([x, y], dtype=np.float64)
+    opt = make_optimizer(optimizer, p, lr, sched, **hyper)
+    rng = np.random.default_rng(seed) if noise else None
+    (wx0, wx1), (wy0, wy1) = surface.window
+    span = max(wx1 - wx0, wy1 - wy0) * DIVERGE_SPANS
+    cx, cy = 0.5 * (wx0 + wx1), 0.5 * (wy0 + wy1)
+    frames, diverged_at = [], None
+    g = np.empty(2)
+    for k in range(steps + 1):
+        loss = float(surface(x, y))
+        gx, gy = surface.grad(x, y)
+        gx, gy = float(gx), float(gy)
+        if rng is not None:
+            gx += noise * rng.standard_normal()
+            gy += noise * rng.standard_normal() if surface.dims == 2 else 0.0
+        bad = not (math.isfinite(x) and math.isfinite(y) and math.isfinite(loss))
+        bad = bad or abs(x - cx) > span or abs(y - cy) > span
+        if bad or k == steps:
+            frames.append(Frame(k, (x, y), loss, (gx, gy), diverged=bad))
+            diverged_at = k if bad else None
+            break
+        if dynamic:
+            opt.lr = lr * math.hypot(gx, gy)
+        step_lr = opt.current_lr()
+        g[0], g[1] = gx, gy
+        opt.step(g)
+        update = (float(p[0]) - x, float(p[1]) - y)
+        parts = _parts(optimizer, opt, (gx, gy), step_lr, update)
+        frames.append(Frame(k, (x, y), loss, (gx, gy), update, parts, step_lr))
+        x, y = float(p[0]), float(p[1])
+    return Walk(frames, surface, optimizer, lr, diverged_at)
+
+
+def race(surface, optimizers=OPTIMIZERS[:5], **kwargs) -> dict[str, Walk]:
+    """One walk per optimizer from the same start with the same settings.
+
+    Hyperparameters an optimizer does not take (momentum for Adam, betas for SGD) are left
+    out for it rather than rejected, so one set of sliders drives the whole race.
+    """
+    hyper_names = {n for names in HYPERPARAMETERS.values() for n in names}
+    common = {k: v for k, v in kwargs.items() if k not in hyper_names}
+    hyper = {k: v for k, v in kwargs.items() if k in hyper_names}
+    walks = {}
+    for name in optimizers:
+        own = {k: v for k, v in hyper.items() if k in HYPERPARAMETERS.get(name, ())}
+        walks[name] = descend(surface, name, **common, **own)
+    return walks

@@ -1,0 +1,205 @@
+"""The loss landscape of a real network (Li et al., 2018, "Visualizing the Loss Landscape of
+Neural Nets").
+
+A network has hundreds of parameters, so its loss surface cannot be drawn. Pick two
+directions d1, d2 in parameter space and draw the slice theta + a*d1 + b*d2 instead. Random
+directions are rescaled filter by filter to the size of the weights they perturb ("filter
+normalisation"), so the picture does not depend on how the weights happen to be scaled; or
+take the two principal directions of the training trajectory, the plane the walk moved in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from .. import nn
+from ..core.checks import check_int
+from ..core.cpu.landscape import grid_losses
+from ..data import playground
+from ..nn.train import compiled_plan, prepare_data
+
+DIRECTIONS = ("filter", "pca")
+
+
+def filter_normalized_direction(model: nn.Sequential, rng) -> np.ndarray:
+    """A Gaussian direction with each filter rescaled to the norm of the weights it perturbs.
+
+    A filter is one output unit's incoming weights (a column of a Dense W, one output channel
+    of a Conv2D W). Bias entries get 0, as in Li et al.
+    """
+    d = np.zeros_like(model.theta)
+    for _, layer in model.param_layers():
+        for key, value in layer.params.items():
+            if key != "W":
+                continue
+            off = model.offsets[(id(layer), key)]
+            w = value.T if value.ndim == 2 else value  # filters along axis 0
+            rows = w.reshape(w.shape[0], -1)
+            r = rng.standard_normal(rows.shape)
+            r *= np.linalg.norm(rows, axis=1, keepdims=True) / (
+                np.linalg.norm(r, axis=1, keepdims=True) + 1e-10
+            )
+            r = r.reshape(w.shape)
+            d[off : off + value.size] = (r.T if value.ndim == 2 else r).ravel()
+    return d
+
+
+def landscape_directions(model, directions="filter", seed=0, trajectory=None):
+    """(d1, d2): "filter" (random, filter-normalised), "pca" (top two principal directions of
+    ``trajectory``, a (T, P) array of parameter vectors ending at the model), or a pair."""
+    if isinstance(directions, (tuple, list)) and len(directions) == 2:
+        d1, d2 = (np.asarray(d, dtype=model.theta.dtype).ravel() for d in directions)
+        for name, d in (("d1", d1), ("d2", d2)):
+            if d.shape != model.theta.shape:
+                raise ValueError(
+                    f"direction {name} has {d.size} entries, the model has {model.theta.size}"
+                )
+        return d1, d2
+    if directions == "filter":
+        rng = np.random.default_rng(seed)
+        return filter_normalized_direction(model, rng), filter_normalized_direction(model, rng)
+    if directions == "pca":
+        if trajectory is None or len(trajectory) < 3:
+            raise ValueError("directions='pca' needs trajectory=, at least 3 parameter vectors")
+        moves = np.asarray(trajectory, dtype=np.float64) - model.theta.astype(np.float64)
+        _, _, vt = np.linalg.svd(moves, full_matrices=False)
+        return vt[0].astype(model.theta.dtype), vt[1].astype(model.theta.dtype)
+    raise ValueError(f"directions must be 'filter', 'pca' or a pair of arrays, got {directions!r}")
+
+
+def project_trajectory(trajectory, center, d1, d2) -> np.ndarray:
+    """(T, 2) plane coordinates (a, b) of each parameter vector: least squares onto d1, d2."""
+    basis = np.stack([d1, d2], axis=1).astype(np.float64)
+    moves = np.asarray(trajectory, dtype=np.float64) - np.asarray(center, dtype=np.float64)
+    coords, *_ = np.linalg.lstsq(basis, moves.T, rcond=None)
+    return coords.T
+
+
+def loss_landscape(
+    model: nn.Sequential,
+    X,
+    y,
+    loss: nn.Loss,
+    resolution: int = 41,
+    span: float = 1.0,
+    directions="filter",
+    seed: int = 0,
+    trajectory=None,
+    progress=None,
+):
+    """Loss of ``model`` over the plane theta + a*d1 + b*d2, a and b in [-span, span].
+
+    Returns (alphas, betas, losses) with losses[i, j] at (a=alphas[j], b=betas[i]) (rows are
+    b, as plotly draws z) and the model's own loss at the centre [resolution // 2] * 2.
+    Dense networks on the cpu backend run in one compiled, threaded kernel; other models are
+    evaluated point by point. ``progress(done, total)`` is called as rows finish.
+    """
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
+    resolution = check_int("resolution", resolution, 3, 201)
+    if resolution % 2 == 0:
+        raise ValueError(
+            f"resolution must be odd so the model sits at the centre, got {resolution}"
+        )
+    if not isinstance(span, (int, float)) or not np.isfinite(span) or span <= 0:
+        raise ValueError(f"span must be a finite number > 0, got {span!r}")
+    X, y = prepare_data(model, loss, "X", "y", X, y)
+    d1, d2 = landscape_directions(model, directions, seed, trajectory)
+    alphas = np.linspace(-span, span, resolution)
+    betas = alphas.copy()
+    losses = np.empty((resolution, resolution))
+    plan = compiled_plan(model, loss, X, y)
+    theta = model.theta.copy()
+    rows_per_chunk = max(1, resolution // 10)
+    try:
+        for r0 in range(0, resolution, rows_per_chunk):
+            r1 = min(r0 + rows_per_chunk, resolution)
+            B, A = np.meshgrid(betas[r0:r1], alphas, indexing="ij")
+            coords = np.ascontiguousarray(np.stack([A.ravel(), B.ravel()], axis=1))
+            out = losses[r0:r1].reshape(-1)
+            if plan is not None:
+                layout, act_alphas, kind, y_rows = plan
+                xt = np.ascontiguousarray(X.T)
+                grid_losses(
+                    theta,
+                    d1,
+                    d2,
+                    coords,
+                    layout,
+                    act_alphas,
+                    xt,
+                    y_rows,
+                    kind,
+                    numba.get_num_threads(),
+                    out,
+                )
+            else:
+                for p, (a, b) in enumerate(coords):
+                    model.theta[:] = theta + a * d1 + b * d2
+                    out[p] = loss.forward(model.forward(X, training=False), y)
+            if progress is not None:
+                progress(r1, resolution)
+    finally:
+        model.theta[:] = theta
+    return alphas, betas, losses
+
+
+@dataclass
+class TrainingRun:
+    """A small network trained on a playground dataset, with its path through weight space."""
+
+    model: nn.Sequential
+    X: np.ndarray
+    y: np.ndarray
+    loss: nn.Loss
+    thetas: np.ndarray  # (epochs + 1, P): the parameters before training and after each epoch
+    losses: np.ndarray  # (epochs + 1,): full-data loss at each of them
+    batch_size: int
+
+
+def train_run(
+    dataset: str = "circle",
+    hidden=(8, 8),
+    batch_size: int = 500,
+    epochs: int = 60,
+    lr: float = 0.05,
+    optimizer: str = "sgd",
+    n_points: int = 500,
+    noise: float = 0.1,
+    seed: int = 0,
+) -> TrainingRun:
+    """Train a tanh MLP (2-hidden-1, sigmoid out, BCE) and keep theta after every epoch.
+
+    ``batch_size`` equal to ``n_points`` is full-batch gradient descent (a smooth path);
+    small batches give stochastic, noisy paths.
+    """
+    if dataset not in ("circle", "xor", "gauss", "spiral"):
+        raise ValueError(
+            f"dataset must be a classification set: circle, xor, gauss or spiral; got {dataset!r}"
+        )
+    X, y = playground(dataset, n_points, noise, seed=seed)
+    X, y = X.astype(np.float32), y.astype(np.float32)
+    sizes = (2, *hidden)
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Dense(n_in, n_out), nn.Tanh()]
+    model = nn.Sequential([*layers, nn.Dense(sizes[-1], 1), nn.Sigmoid()], seed=seed)
+    loss = nn.BCELoss()
+    optimizers = {"sgd": nn.SGD, "momentum": nn.SGD, "adam": nn.Adam}
+    if optimizer not in optimizers:
+        raise ValueError(f"optimizer must be sgd, momentum or adam; got {optimizer!r}")
+    extra = {"momentum": 0.9} if optimizer == "momentum" else {}
+    opt = optimizers[optimizer](model, lr=lr, **extra)
+    trainer = nn.Trainer(model, X, y, loss, opt, batch_size=batch_size, seed=seed)
+    thetas = [model.theta.copy()]
+    losses = [trainer.evaluate(X, y)["loss"]]
+    for _ in range(check_int("epochs", epochs, 1)):
+        event = trainer.epoch()
+        if event.kind == "diverged":
+            break
+        thetas.append(model.theta.copy())
+        losses.append(trainer.evaluate(X, y)["loss"])
+    return TrainingRun(model, X, y, loss, np.array(thetas), np.array(losses), batch_size)
