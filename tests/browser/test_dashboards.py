@@ -69,9 +69,9 @@ def browser():
         b.close()
 
 
-def open_page(browser, url):
+def open_page(browser, url, height=1000):
     """Open url; collect console errors other than failed loads, and failed local loads."""
-    page = browser.new_page(viewport={"width": 1200, "height": 1000})
+    page = browser.new_page(viewport={"width": 1200, "height": height})
     errors = []
     page.on(
         "console",
@@ -128,4 +128,40 @@ def test_gallery_links_the_dashboards(voila, browser):
     page.wait_for_selector("text=deepscope gallery", timeout=180_000)
     page.click("text=The neuron")
     page.wait_for_selector("text=AND truth table", timeout=180_000)
+    assert not errors
+
+
+def _paths(page):
+    return page.evaluate(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot .scatterlayer .js-line'))"
+        ".map(e => e.getAttribute('d')).join('|')"
+    )
+
+
+def test_descent_dashboard_learning_rate_changes_the_paths(voila, browser):
+    SHOTS.mkdir(exist_ok=True)
+    page, errors = open_page(browser, f"{voila}/voila/render/descent.ipynb", height=2000)
+    page.wait_for_selector(".js-plotly-plot .contourlayer", timeout=180_000, state="attached")
+    page.wait_for_selector("text=rate per coordinate", timeout=120_000)
+    page.wait_for_selector("text=Train & compute", timeout=120_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(SHOTS / "descent.png"), full_page=True)
+    before = _paths(page)
+    handle = page.locator(".widget-slider:has-text('learning rate') .noUi-handle").first
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + 8, box["y"] + 8)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 40, box["y"] + 8, steps=4)
+    page.mouse.up()
+    page.wait_for_function(
+        "(old) => Array.from(document.querySelectorAll('.js-plotly-plot .scatterlayer .js-line'))"
+        ".map(e => e.getAttribute('d')).join('|') !== old",
+        arg=before,
+        timeout=30_000,
+    )
+    page.click("button:has-text('Step')")
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(SHOTS / "descent_moved.png"), full_page=True)
+    body = page.inner_text("body")
+    assert "Traceback" not in body and "Error" not in body
     assert not errors

@@ -50,6 +50,7 @@ class Surface:
     minima: tuple[tuple[float, float], ...] = ()
     dims: int = 2
     note: str = ""
+    lr: float = 0.01  # a learning rate at which plain gradient descent makes visible progress
 
     def __call__(self, x, y=0.0):
         with np.errstate(all="ignore"):
@@ -87,6 +88,7 @@ def bowl(condition: float = 1.0) -> Surface:
         (-2.5, 2.0),
         ((0.0, 0.0),),
         note=f"condition number {c:g}: the learning rate must stay below {2 / c:.3g}",
+        lr=min(0.1, 0.5 / c),
     )
 
 
@@ -149,6 +151,7 @@ SURFACES: dict[str, Surface] = {
             (-2.5, 0.0),
             ((0.0, 0.0),),
             note="plain descent zig-zags across the valley; momentum rolls along it",
+            lr=0.02,
         ),
         Surface(
             "rosenbrock",
@@ -159,6 +162,7 @@ SURFACES: dict[str, Surface] = {
             (-1.5, 2.0),
             ((1.0, 1.0),),
             note="finding the curved valley is easy; following it to (1, 1) is slow",
+            lr=0.001,
         ),
         Surface(
             "himmelblau",
@@ -169,6 +173,7 @@ SURFACES: dict[str, Surface] = {
             (0.0, 0.0),
             ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)),
             note="four equally good minima: the start decides which one you reach",
+            lr=0.01,
         ),
         Surface(
             "rastrigin",
@@ -182,6 +187,7 @@ SURFACES: dict[str, Surface] = {
             (3.2, -2.7),
             ((0.0, 0.0),),
             note="a local minimum near every integer point: gradient descent stops in the nearest",
+            lr=0.002,
         ),
         Surface(
             "saddle",
@@ -192,6 +198,7 @@ SURFACES: dict[str, Surface] = {
             (-1.8, 0.01),
             (),
             note="a minimum along x, a maximum along y: the gradient at the centre is zero",
+            lr=0.05,
         ),
         Surface(
             "monkey-saddle",
@@ -202,6 +209,7 @@ SURFACES: dict[str, Surface] = {
             (1.2, 0.3),
             (),
             note="three ways down and three up around a flat point",
+            lr=0.05,
         ),
         Surface(
             "six-hump-camel",
@@ -212,6 +220,7 @@ SURFACES: dict[str, Surface] = {
             (-1.5, -0.8),
             ((0.0898, -0.7126), (-0.0898, 0.7126)),
             note="two global minima, four local ones",
+            lr=0.02,
         ),
         Surface(
             "beale",
@@ -222,6 +231,7 @@ SURFACES: dict[str, Surface] = {
             (1.0, 1.4),
             ((3.0, 0.5),),
             note="flat valleys and steep walls: a fixed learning rate suits neither",
+            lr=0.002,
         ),
         Surface(
             "parabola",
@@ -233,6 +243,7 @@ SURFACES: dict[str, Surface] = {
             ((0.0, 0.0),),
             dims=1,
             note="the slope 2x shrinks as you near the bottom, so the steps shrink too",
+            lr=0.1,
         ),
         Surface(
             "double-well",
@@ -245,6 +256,7 @@ SURFACES: dict[str, Surface] = {
             dims=1,
             note="a global minimum on the left, a local one on the right that traps a walk "
             "starting right",
+            lr=0.05,
         ),
         Surface(
             "plateau",
@@ -256,6 +268,7 @@ SURFACES: dict[str, Surface] = {
             ((0.0, 0.0),),
             dims=1,
             note="far out the curve is flat: the slope nearly vanishes and so do the steps",
+            lr=0.3,
         ),
     )
 }

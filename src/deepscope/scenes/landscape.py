@@ -70,12 +70,19 @@ def landscape_directions(model, directions="filter", seed=0, trajectory=None):
     raise ValueError(f"directions must be 'filter', 'pca' or a pair of arrays, got {directions!r}")
 
 
-def project_trajectory(trajectory, center, d1, d2) -> np.ndarray:
-    """(T, 2) plane coordinates (a, b) of each parameter vector: least squares onto d1, d2."""
+def project_trajectory(trajectory, center, d1, d2) -> tuple[np.ndarray, float]:
+    """Plane coordinates (T, 2) of each parameter vector (least squares onto d1, d2) and the
+    fraction of the path's squared distance from ``center`` that the plane holds (1 = all).
+
+    Random directions in a space of hundreds of dimensions are nearly orthogonal to the path,
+    so they hold little of it; the PCA plane holds the most any plane can.
+    """
     basis = np.stack([d1, d2], axis=1).astype(np.float64)
     moves = np.asarray(trajectory, dtype=np.float64) - np.asarray(center, dtype=np.float64)
     coords, *_ = np.linalg.lstsq(basis, moves.T, rcond=None)
-    return coords.T
+    total = float((moves**2).sum())
+    residual = float(((moves.T - basis @ coords) ** 2).sum())
+    return coords.T, (1.0 - residual / total) if total > 0 else 1.0
 
 
 def loss_landscape(
@@ -155,31 +162,37 @@ class TrainingRun:
     X: np.ndarray
     y: np.ndarray
     loss: nn.Loss
-    thetas: np.ndarray  # (epochs + 1, P): the parameters before training and after each epoch
-    losses: np.ndarray  # (epochs + 1,): full-data loss at each of them
+    thetas: np.ndarray  # (T, P): parameters at the recorded steps, first = initial, last = final
+    steps: np.ndarray  # (T,): the optimizer step each row was taken at
+    losses: np.ndarray  # (T,): full-data loss at each row
     batch_size: int
+    diverged: bool = False
 
 
 def train_run(
     dataset: str = "circle",
     hidden=(8, 8),
     batch_size: int = 500,
-    epochs: int = 60,
-    lr: float = 0.05,
+    epochs: int = 100,
+    lr: float = 0.5,
     optimizer: str = "sgd",
     n_points: int = 500,
     noise: float = 0.1,
     seed: int = 0,
+    max_points: int = 400,
 ) -> TrainingRun:
-    """Train a tanh MLP (2-hidden-1, sigmoid out, BCE) and keep theta after every epoch.
+    """Train a tanh MLP (2-hidden-1, sigmoid out, BCE) and record its parameters as it goes.
 
-    ``batch_size`` equal to ``n_points`` is full-batch gradient descent (a smooth path);
-    small batches give stochastic, noisy paths.
+    Every optimizer step is a point of the path; at most ``max_points`` evenly spaced steps
+    are kept (plus the final weights). ``batch_size`` equal to ``n_points`` is full-batch
+    gradient descent (a smooth path); small batches give stochastic, noisy paths.
     """
     if dataset not in ("circle", "xor", "gauss", "spiral"):
         raise ValueError(
             f"dataset must be a classification set: circle, xor, gauss or spiral; got {dataset!r}"
         )
+    epochs = check_int("epochs", epochs, 1)
+    max_points = check_int("max_points", max_points, 3)
     X, y = playground(dataset, n_points, noise, seed=seed)
     X, y = X.astype(np.float32), y.astype(np.float32)
     sizes = (2, *hidden)
@@ -194,12 +207,36 @@ def train_run(
     extra = {"momentum": 0.9} if optimizer == "momentum" else {}
     opt = optimizers[optimizer](model, lr=lr, **extra)
     trainer = nn.Trainer(model, X, y, loss, opt, batch_size=batch_size, seed=seed)
-    thetas = [model.theta.copy()]
-    losses = [trainer.evaluate(X, y)["loss"]]
-    for _ in range(check_int("epochs", epochs, 1)):
-        event = trainer.epoch()
-        if event.kind == "diverged":
+    total_steps = epochs * -(-len(X) // trainer.batch_size)
+    every = -(-total_steps // max_points)
+    thetas, steps = [], []
+
+    def record(event):  # called before each step's update: theta is the step's start point
+        if event.step % every == 0:
+            thetas.append(model.theta.copy())
+            steps.append(event.step)
+
+    diverged = False
+    for _ in range(epochs):
+        if trainer.epoch(on_step=record).kind == "diverged":
+            diverged = True
             break
+    if not diverged:
         thetas.append(model.theta.copy())
+        steps.append(trainer.step_index)
+    losses = []
+    for theta in thetas:
+        model.theta[:] = theta
         losses.append(trainer.evaluate(X, y)["loss"])
-    return TrainingRun(model, X, y, loss, np.array(thetas), np.array(losses), batch_size)
+    model.theta[:] = thetas[-1]
+    return TrainingRun(
+        model,
+        X,
+        y,
+        loss,
+        np.array(thetas),
+        np.array(steps),
+        np.array(losses),
+        batch_size,
+        diverged,
+    )

@@ -12,13 +12,14 @@ import traitlets as T
 from ..scenes import neuron as scene
 from .figures import sync_state
 from .player import Player
+from .state import PanelState
 
 GRID = scene.plane(61)
 CURVE_Z = np.linspace(-6, 6, 241)
 COLORS = {0: "#d62728", 1: "#1f77b4"}
 
 
-class NeuronPanel(W.VBox):
+class NeuronPanel(PanelState, W.VBox):
     """Drag w1, w2 and b; pick an activation and a gate; press Learn.
 
     Every teachable parameter is a traitlet (``panel.w1 = 2`` moves the slider) and
@@ -112,12 +113,8 @@ class NeuronPanel(W.VBox):
         )
         self.children = [W.HBox([controls, self.plane_fig]), W.HBox([learning, self.curve_fig])]
         self.observe(self._redraw, names=["w1", "w2", "b", "activation", "gate"])
+        self._check_arguments(kwargs)
         for key, value in kwargs.items():
-            if key not in self.STATE_KEYS:
-                raise TypeError(
-                    f"NeuronPanel got an unknown argument {key!r}; "
-                    f"allowed: {', '.join(self.STATE_KEYS)}"
-                )
             setattr(self, key, value)
         self._redraw()
         sync_state(self.plane_fig)
@@ -324,17 +321,3 @@ class NeuronPanel(W.VBox):
     def _leave_network(self, change):
         if self._network is not None and change["name"] != "gate":
             self._network = None
-
-    # state --------------------------------------------------------------------------------
-    @property
-    def state(self) -> dict:
-        return {k: getattr(self, k) for k in self.STATE_KEYS}
-
-    @state.setter
-    def state(self, value: dict) -> None:
-        unknown = set(value) - set(self.STATE_KEYS)
-        if unknown:
-            raise ValueError(f"unknown state keys {sorted(unknown)}; allowed {self.STATE_KEYS}")
-        with self.hold_trait_notifications():
-            for k, v in value.items():
-                setattr(self, k, v)
