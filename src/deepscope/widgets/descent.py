@@ -120,7 +120,8 @@ class DescentPanel(PanelState, W.VBox):
                 setattr(self, key, value)
         self.observe(self._on_surface, names=["surface", "condition"])
         self.observe(self.recompute, names=list(self._RECOMPUTE))
-        self.observe(lambda _: self.render(self.step), names=["view", "arrows_for", "step"])
+        self.observe(lambda _: self.render(self.step), names=["arrows_for", "step"])
+        self.observe(lambda _: self.render(self.step, full=True), names="view")
         self.recompute()
         sync_state(self.fig)
 
@@ -285,8 +286,6 @@ class DescentPanel(PanelState, W.VBox):
             contours=dict(coloring="heatmap"),
             line=dict(width=0.5, color="white"),
             colorbar=dict(x=0.505, thickness=14, len=0.9, title=dict(text="f", side="right")),
-            hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<br>f=%{customdata:.4g}<extra>click: start here"
-            "</extra>",
             name="surface",
             showlegend=False,
         )
@@ -296,7 +295,6 @@ class DescentPanel(PanelState, W.VBox):
             showscale=False,
             opacity=0.85,
             name="surface",
-            hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<br>f=%{customdata:.4g}<extra></extra>",
         )
         fig.add_scatter(
             x=[],
@@ -550,10 +548,12 @@ class DescentPanel(PanelState, W.VBox):
                 pos = walk.positions
                 heights = walk.losses
                 if full:
+                    path.showlegend, path3.showlegend = not three_d, three_d
                     px = pos[:, 0]
                     py = heights if one_d else pos[:, 1]
                     path.x, path.y, path.customdata = px, py, np.arange(len(walk))
-                    path3.x, path3.y, path3.z = pos[:, 0], pos[:, 1], self._display(heights)
+                    if three_d:  # 3-D copies of the paths travel only when they are seen
+                        path3.x, path3.y, path3.z = pos[:, 0], pos[:, 1], self._display(heights)
                     loss_line.x, loss_line.y = np.arange(len(walk)), heights
                     if walk.diverged_at is not None:  # mark where it was last in view
                         (x0, x1), (y0, y1) = s.window
@@ -635,7 +635,15 @@ class DescentPanel(PanelState, W.VBox):
             fig.layout.xaxis.range = list(s.window[0])
         else:
             target = surf if three_d else contour
-            target.x, target.y, target.z, target.customdata = xs, ys, shown, z
+            target.x, target.y = xs, ys
+            target.z = shown.astype(np.float32)
+            target.customdata = z.astype(np.float32) if self._log_view else None
+            hover_f = "%{customdata:.4g}" if self._log_view else "%{z:.4g}"
+            target.hovertemplate = (
+                f"x=%{{x:.3f}}<br>y=%{{y:.3f}}<br>f={hover_f}<extra>"
+                + ("click: start here" if target is contour else "")
+                + "</extra>"
+            )
             contour.colorbar.title.text = label
             fig.layout.yaxis.title.text = "y"
             fig.layout.xaxis.range, fig.layout.yaxis.range = list(s.window[0]), list(s.window[1])

@@ -16,6 +16,7 @@ from .player import Player
 from .state import PanelState
 
 DATASETS = ("circle", "xor", "gauss", "spiral")
+LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0)
 CONTOUR, PATH, NOW, SURFACE, CENTER = range(5)
 
 
@@ -31,7 +32,7 @@ class LandscapePanel(PanelState, W.VBox):
     dataset = T.Enum(DATASETS, "circle")
     batch_size = T.Int(500)
     optimizer = T.Enum(("sgd", "momentum", "adam"), "sgd")
-    learning_rate = T.Float(0.5)
+    learning_rate = T.Enum(LEARNING_RATES, 0.5)
     epochs = T.Int(100)
     resolution = T.Enum((21, 41, 61, 101), 41)
     directions = T.Enum(scene.DIRECTIONS, "pca")
@@ -65,8 +66,8 @@ class LandscapePanel(PanelState, W.VBox):
             options=[("GD / SGD", "sgd"), ("momentum 0.9", "momentum"), ("Adam", "adam")],
             description="optimizer",
         )
-        self.lr_slider = W.FloatLogSlider(
-            base=10, min=-3, max=0.5, step=0.05, description="learning rate", style=wide
+        self.lr_slider = W.SelectionSlider(
+            options=LEARNING_RATES, description="learning rate", style=wide
         )
         self.epochs_slider = W.IntSlider(min=10, max=300, step=10, description="epochs")
         self.resolution_select = W.Dropdown(
