@@ -53,9 +53,9 @@ def test_scrubbing_back_and_forth_and_the_buttons():
     assert at30 == pytest.approx(panel.walks["momentum"][30].position)
     panel.player.slider.value = 5
     assert (now.x[0], now.y[0]) == pytest.approx(panel.walks["momentum"][5].position)
-    panel.advance()
+    panel.player.advance()
     assert panel.step == 6 and panel.player.slider.value == 6
-    panel.reset()
+    panel.player.reset()
     assert panel.step == 0 and "step 0 of 40" in panel.fig.layout.title.text
     assert "momentum term" in panel.readout.value
 
@@ -113,6 +113,7 @@ def test_state_round_trips_as_json():
     other = DescentPanel()
     other.state = state
     assert other.state == panel.state
+    assert other.step == 7 and other.player.slider.value == 7  # restored, not clamped to 0
     assert other.walks["adam"][-1].position == panel.walks["adam"][-1].position
     with pytest.raises(ValueError, match="unknown state keys"):
         other.state = {"speed": 1}

@@ -13,7 +13,7 @@ import traitlets as T
 
 from ..scenes import descent as scene
 from ..scenes.expression import ALLOWED
-from .figures import sync_state
+from .figures import gaps, sync_state
 from .player import Player
 from .state import PanelState
 
@@ -103,7 +103,7 @@ class DescentPanel(PanelState, W.VBox):
         self.fig = self._build_figure()
         self.children = [
             W.HBox([self.surface_box, self.optimizer_box, self.tuning_box]),
-            W.HBox([self.player, self.step_button, self.reset_button, self.view_toggle]),
+            W.HBox([self.player, self.view_toggle]),
             self.fig,
             self.message,
             self.readout,
@@ -205,11 +205,8 @@ class DescentPanel(PanelState, W.VBox):
                 self.noise_slider,
             ]
         )
-        self.player = Player(self._player_moved, interval_ms=60, description="step")
-        self.step_button = W.Button(description="Step", icon="step-forward", tooltip="one step")
-        self.reset_button = W.Button(description="Reset", icon="undo", tooltip="back to step 0")
-        self.step_button.on_click(lambda _: self.advance())
-        self.reset_button.on_click(lambda _: self.reset())
+        self.player = Player(interval_ms=60, description="step", buttons=True)
+        self.player.bind(self, "step")
         self.view_toggle = W.ToggleButtons(options=["contour", "3-D"])
         self.message = W.HTML()
         self.readout = W.HTML()
@@ -248,14 +245,6 @@ class DescentPanel(PanelState, W.VBox):
         chosen = [n for n, box in self.optimizer_checks.items() if box.value]
         if chosen != list(self.optimizers):
             self.optimizers = chosen
-
-    def _player_moved(self, i):
-        self.step = i
-
-    @T.observe("step")
-    def _step_to_player(self, change):
-        if self.player.slider.value != change["new"]:
-            self.player.slider.value = change["new"]
 
     # figure --------------------------------------------------------------------------------
     def _build_figure(self) -> go.FigureWidget:
@@ -494,10 +483,10 @@ class DescentPanel(PanelState, W.VBox):
         )
         self.expression_text.layout.display = None if self.surface == "custom" else "none"
         self.condition_slider.layout.display = None if self.surface == "bowl" else "none"
-        n = max((len(w) for w in walks.values()), default=1)
-        self.player.play.max = self.player.slider.max = max(self.steps, 1)
+        self.player.set_frames(self.steps + 1)
         with self.hold_trait_notifications():
-            self.step = min(self.step, n - 1)
+            self.step = min(self.step, self.steps)
+        self.player.show(self.step)
         self.render(self.step, full=True)
         return walks
 
@@ -551,10 +540,11 @@ class DescentPanel(PanelState, W.VBox):
                     path.showlegend, path3.showlegend = not three_d, three_d
                     px = pos[:, 0]
                     py = heights if one_d else pos[:, 1]
-                    path.x, path.y, path.customdata = px, py, np.arange(len(walk))
+                    path.x, path.y, path.customdata = gaps(px), gaps(py), np.arange(len(walk))
                     if three_d:  # 3-D copies of the paths travel only when they are seen
-                        path3.x, path3.y, path3.z = pos[:, 0], pos[:, 1], self._display(heights)
-                    loss_line.x, loss_line.y = np.arange(len(walk)), heights
+                        path3.x, path3.y = gaps(pos[:, 0]), gaps(pos[:, 1])
+                        path3.z = gaps(self._display(heights))
+                    loss_line.x, loss_line.y = np.arange(len(walk)), gaps(heights)
                     if walk.diverged_at is not None:  # mark where it was last in view
                         (x0, x1), (y0, y1) = s.window
                         finite = np.isfinite(pos).all(axis=1) & np.isfinite(heights)
@@ -568,9 +558,9 @@ class DescentPanel(PanelState, W.VBox):
                 fr = walk[min(i, len(walk) - 1)]
                 fx, fy = fr.position
                 hy = fr.loss if one_d else fy
-                now.x, now.y = [fx], [hy]
-                now3.x, now3.y, now3.z = [fx], [fy], [self._display(fr.loss)]
-                loss_now.x, loss_now.y = [fr.step], [fr.loss]
+                now.x, now.y = gaps([fx]), gaps([hy])
+                now3.x, now3.y, now3.z = gaps([fx]), gaps([fy]), gaps([self._display(fr.loss)])
+                loss_now.x, loss_now.y = [fr.step], gaps([fr.loss])
                 if name == self.arrows_for and not three_d:
                     annotations += self._arrows(fr, one_d)
                     if one_d:
@@ -753,17 +743,6 @@ class DescentPanel(PanelState, W.VBox):
             "<table style='border-spacing:10px 2px;font-family:monospace;font-size:12px'>"
             f"<tr>{head}</tr>{''.join(rows)}</table>"
         )
-
-    # playback ------------------------------------------------------------------------------
-    def advance(self) -> None:
-        """One step forward (the Step button)."""
-        self.player.play.playing = False
-        self.step = min(self.step + 1, self.player.slider.max)
-
-    def reset(self) -> None:
-        """Back to step 0 (the Reset button)."""
-        self.player.play.playing = False
-        self.step = 0
 
     # state ---------------------------------------------------------------------------------
     def _apply_state(self, value: dict) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 
+import numpy as np
 import plotly.graph_objects as go
 
 
@@ -18,3 +19,15 @@ def sync_state(fig: go.FigureWidget) -> go.FigureWidget:
     fig._widget_layout = deepcopy(fig._layout_obj._props)
     fig._widget_data = deepcopy(fig._data)
     return fig
+
+
+def gaps(values):
+    """``values`` for a plotly trace with every NaN or inf as None (a gap in the plot).
+
+    Widget messages are JSON, and JSON has no NaN: a NaN would be sent as a non-standard
+    token or a string. Finite arrays pass through unchanged (and travel as binary).
+    """
+    a = np.asarray(values, dtype=np.float64)
+    if np.isfinite(a).all():
+        return values
+    return np.where(np.isfinite(a), a, None).tolist()

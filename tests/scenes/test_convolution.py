@@ -1,0 +1,151 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deepscope.core import get_backend
+from deepscope.scenes import convolution as scene
+
+REF = get_backend("numpy")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    h=st.integers(3, 10),
+    w=st.integers(3, 10),
+    k=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 2),
+    channels=st.integers(1, 2),
+    average=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_frames_match_the_core_convolution(h, w, k, stride, padding, channels, average, seed):
+    rng = np.random.default_rng(seed)
+    image = rng.normal(size=(channels, h, w)).astype(np.float32)
+    kernel = rng.normal(size=(channels, k, k)).astype(np.float32)
+    if k > min(h, w) + 2 * padding:
+        with pytest.raises(ValueError, match="larger than the padded image"):
+            scene.conv_steps(image, kernel, stride, padding, average)
+        return
+    frames = scene.conv_steps(image, kernel, stride, padding, average)
+    want = REF.conv2d_forward(image[None], kernel[None], np.zeros(1, np.float32), stride, padding)[
+        0, 0
+    ]
+    if average:
+        want = want / (channels * k * k)
+    assert want.shape == (
+        scene.output_size(h, k, stride, padding),
+        scene.output_size(w, k, stride, padding),
+    )
+    assert len(frames) == want.size
+    np.testing.assert_allclose(frames[-1].output, want, rtol=1e-4, atol=1e-4)
+    padded = np.pad(image, ((0, 0), (padding, padding), (padding, padding)))
+    for fr in frames[:: max(1, len(frames) // 7)]:
+        r0, c0, r1, c1 = fr.window
+        np.testing.assert_array_equal(fr.pixels, padded[:, r0:r1, c0:c1])
+        np.testing.assert_allclose(fr.products, fr.pixels * kernel, rtol=1e-6)
+        np.testing.assert_allclose(fr.partials, fr.products.sum(axis=(1, 2)), rtol=1e-5)
+        total = fr.partials.sum() / (channels * k * k if average else 1)
+        assert fr.value == pytest.approx(total, rel=1e-4, abs=1e-4)
+        assert fr.value == pytest.approx(want[fr.index], rel=1e-4, abs=1e-4)
+        done = np.isfinite(fr.output)
+        assert done.sum() == fr.index[0] * want.shape[1] + fr.index[1] + 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    h=st.integers(2, 9),
+    w=st.integers(2, 9),
+    size=st.integers(1, 3),
+    stride=st.integers(1, 3),
+    mode=st.sampled_from(["max", "avg"]),
+    seed=st.integers(0, 999),
+)
+def test_pool_frames_match_the_core_pooling(h, w, size, stride, mode, seed):
+    fmap = np.random.default_rng(seed).normal(size=(h, w)).astype(np.float32)
+    if size > min(h, w):
+        with pytest.raises(ValueError, match="larger than the map"):
+            scene.pool_steps(fmap, size, stride, mode)
+        return
+    frames = scene.pool_steps(fmap, size, stride, mode)
+    fn = REF.maxpool2d_forward if mode == "max" else REF.avgpool2d_forward
+    want = fn(fmap[None, None], size, stride)[0, 0]
+    np.testing.assert_allclose(frames[-1].output, want, rtol=1e-5, atol=1e-6)
+    for fr in frames:
+        r0, c0, r1, c1 = fr.window
+        window = fmap[r0:r1, c0:c1]
+        if mode == "max":
+            assert fmap[fr.argmax] == window.max() == fr.value
+        else:
+            assert fr.argmax is None
+            assert fr.value == pytest.approx(window.mean(), rel=1e-5, abs=1e-6)
+
+
+def test_the_lecture_x_lights_up_its_diagonal():
+    x = scene.lecture_image("x")
+    out = scene.convolve(x, scene.KERNELS["diagonal \\"], average=True)
+    assert out.shape == (7, 7)
+    # along the stroke the window matches pixel for pixel; at the centre, where the other
+    # stroke crosses, 5 of 9 agree: the lecture's 0.55
+    np.testing.assert_allclose(np.diag(out)[[1, 2, 4, 5]], 1.0)
+    assert out[3, 3] == pytest.approx(5 / 9)
+    assert out[0, 0] == pytest.approx(7 / 9)
+    frame = scene.conv_steps(x, scene.KERNELS["diagonal \\"], average=True)[0]
+    text = scene.arithmetic(frame, scene.KERNELS["diagonal \\"], average=True)
+    assert text.startswith("(-1×1 + -1×-1") and text.endswith("= 7 / 9 = 0.7778")
+    pooled = scene.pool(scene.relu(out), 2)
+    assert pooled.shape == (3, 3) and pooled[0, 0] == pytest.approx(1.0)
+
+
+def test_relu_zeroes_negatives_only():
+    fmap = np.array([[-1.0, 0.5], [2.0, -0.1]], dtype=np.float32)
+    np.testing.assert_array_equal(scene.relu(fmap), [[0, 0.5], [2, 0]])
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: scene.conv_steps(np.ones((3, 3)), np.ones((5, 5))), "larger than the padded"),
+        (lambda: scene.conv_steps(np.ones((5, 5)), np.ones((3, 3)), stride=0), "stride"),
+        (lambda: scene.conv_steps(np.ones((5, 5)), np.ones((3, 3)), padding=-1), "padding"),
+        (lambda: scene.conv_steps(np.ones((5, 5)), np.ones((2, 3))), "square"),
+        (lambda: scene.conv_steps(np.full((5, 5), np.nan), np.ones((3, 3))), "NaN or inf"),
+        (lambda: scene.pool_steps(np.ones((3, 3)), 2, mode="median"), "mode"),
+        (lambda: scene.parse_kernel([["1", "x"], ["0", "1"]]), r"row 1, column 2.*'x'"),
+        (lambda: scene.parse_kernel([["1", "inf"], ["0", "1"]]), "finite"),
+        (lambda: scene.parse_kernel([["1", "2"], ["3"]]), "square"),
+        (lambda: scene.lecture_image("x", "blurred"), "variant"),
+        (lambda: scene.mnist_image(5000), "index"),
+    ],
+)
+def test_bad_inputs_say_what_is_wrong(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
+def test_parse_kernel_reads_typed_numbers():
+    k = scene.parse_kernel([[" 1", "-2.5"], ["1e-1", "0"]])
+    np.testing.assert_array_equal(k, np.array([[1, -2.5], [0.1, 0]], dtype=np.float32))
+
+
+def test_resize_and_shuffle():
+    img = np.arange(16, dtype=np.float32).reshape(4, 4)
+    np.testing.assert_allclose(scene.resize(img, 4), img)
+    assert scene.resize(np.ones((28, 28)), 9).shape == (9, 9)
+    shuffled = scene.shuffle_pixels(img)
+    assert sorted(shuffled.ravel()) == sorted(img.ravel()) and not (shuffled == img).all()
+    np.testing.assert_array_equal(scene.shuffle_pixels(img[None])[0], shuffled)
+
+
+def test_the_xo_cnn_gets_every_held_out_glyph_and_shuffling_breaks_it():
+    task = scene.xo_task()
+    model, history = scene.train_cnn(task, epochs=10)
+    assert history[-1]["test_accuracy"] == 1.0
+    maps = scene.feature_maps(model, task.X_test[0, 0])
+    assert [m.shape for _, m in maps][:3] == [(4, 9, 9), (4, 9, 9), (4, 4, 4)]
+    scores, probs = scene.vote(model, scene.lecture_image("x"))
+    assert probs.argmax() == 1 and probs.sum() == pytest.approx(1.0)
+    shuffled = scene.shuffle_pixels(task.X_test[:, 0])
+    right = np.mean([scene.vote(model, x)[1].argmax() == y for x, y in zip(shuffled, task.y_test)])
+    assert right < 0.8  # near chance: the features no longer line up with anything
