@@ -39,13 +39,11 @@ def test_step_moves_the_window_and_fills_one_more_cell():
     assert panel.step == 0 and "window 1 of 49" in panel.fig.layout.title.text
 
 
-def test_one_batched_message_per_frame(monkeypatch):
+def test_one_batched_message_per_frame(messages):
     panel = ConvolutionPanel()
-    sent = []
-    for kind in ("_send_restyle_msg", "_send_relayout_msg", "_send_update_msg"):
-        monkeypatch.setattr(panel.fig, kind, lambda *a, _k=kind, **k: sent.append(_k))
+    sent = messages(panel.fig)
     panel.step = 3
-    assert sent == ["_send_update_msg"]
+    assert sent == ["update"]
 
 
 def test_bad_inputs_give_messages_not_exceptions():

@@ -32,16 +32,14 @@ def test_traitlets_drive_sliders_and_the_paths():
     assert panel.fig.data[FIRST_OPT + PER_OPT * 1].visible is False  # momentum not ticked
 
 
-def test_one_batched_message_per_frame(monkeypatch):
+def test_one_batched_message_per_frame(messages):
     panel = DescentPanel()
-    sent = []
-    for kind in ("_send_restyle_msg", "_send_relayout_msg", "_send_update_msg"):
-        monkeypatch.setattr(panel.fig, kind, lambda *a, _k=kind, **k: sent.append(_k))
+    sent = messages(panel.fig)
     panel.step = 10
-    assert sent == ["_send_update_msg"]
+    assert sent == ["update"]
     sent.clear()
     panel.learning_rate = 0.002  # a recompute is one message too
-    assert sent == ["_send_update_msg"]
+    assert sent == ["update"]
 
 
 def test_scrubbing_back_and_forth_and_the_buttons():

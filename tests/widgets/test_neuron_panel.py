@@ -19,15 +19,11 @@ def test_traitlets_drive_sliders_and_figure():
     assert panel.w1 == -1.0
 
 
-def test_one_batched_message_per_redraw(monkeypatch):
+def test_one_batched_message_per_redraw(messages):
     panel = NeuronPanel()
-    sent = []
-    monkeypatch.setattr(
-        panel.plane_fig, "_send_restyle_msg", lambda *a, **k: sent.append("restyle")
-    )
-    monkeypatch.setattr(panel.plane_fig, "_send_update_msg", lambda *a, **k: sent.append("update"))
+    sent = messages(panel.plane_fig)
     panel.b = -0.5
-    assert len(sent) == 1
+    assert sent == ["update"]
 
 
 def test_state_round_trips_as_json():
