@@ -1,0 +1,337 @@
+"""The CUDA backend: host launchers with the names and signatures of ``core.reference``.
+
+Each launcher takes numpy arrays (any float dtype, any strides: they are copied to
+contiguous float32 device arrays) or numba device arrays, and answers in kind: numpy in,
+numpy out (the layer-by-layer path); device arrays in, device arrays out, so a caller that
+keeps its tensors on the GPU (``core.cuda.mlp``) never copies them back. Computation is in
+float32. Losses return a Python float.
+
+Importing this module imports numba.cuda; ``core.backend.get_backend("cuda")`` is the only
+place that does, so machines without a GPU never touch it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import cuda
+
+from ..checks import check_conv, check_dense, check_labels, check_pool, check_same_shape
+from . import kernels as K
+
+MAX_BLOCKS = 64  # first level of a loss reduction: partial sums per block
+
+
+def is_device(a) -> bool:
+    """True for numba device arrays (real or simulated)."""
+    return hasattr(a, "copy_to_host")
+
+
+def to_device(a, dtype=np.float32):
+    """A contiguous device array of ``a`` (copied when it is on the host or of another dtype)."""
+    if is_device(a):
+        if a.dtype == dtype and a.is_c_contiguous():
+            return a
+        a = a.copy_to_host()
+    return cuda.to_device(np.ascontiguousarray(a, dtype=dtype))
+
+
+def _answer(d, like_host: bool):
+    return d.copy_to_host() if like_host else d
+
+
+def _host(*arrays) -> bool:
+    return not any(is_device(a) for a in arrays)
+
+
+def grid_1d(n: int):
+    threads = max(1, min(K.THREADS, n))
+    return (n + threads - 1) // threads, threads
+
+
+def _flat(d):
+    return d.reshape(d.size)
+
+
+def matmul(a, b, out, trans_a=False, trans_b=False, bias=None):
+    """out = op(a) @ op(b) (+ bias) on device arrays (the dense layer's three products)."""
+    m, n = out.shape
+    grid = ((n + K.TILE - 1) // K.TILE, (m + K.TILE - 1) // K.TILE)
+    bias_arg = bias if bias is not None else out[0]
+    K.matmul[grid, (K.TILE, K.TILE)](a, b, out, trans_a, trans_b, bias_arg, bias is not None)
+    return out
+
+
+def column_sums(x, out):
+    K.column_sums[x.shape[1], K.THREADS](x, out)
+    return out
+
+
+def mean_of(terms, count: int, out=None, index: int = 0) -> float | None:
+    """Tree-sum the flat device array ``terms`` and divide by count; into out[index] (device,
+    no copy back) when ``out`` is given, else returned as a float."""
+    blocks = max(1, min(MAX_BLOCKS, (terms.size + K.THREADS - 1) // K.THREADS))
+    partial = cuda.device_array(blocks, dtype=np.float32)
+    K.block_sums[blocks, K.THREADS](terms, np.float32(1.0), partial, 0)
+    target = out if out is not None else cuda.device_array(1, dtype=np.float32)
+    K.block_sums[1, K.THREADS](partial, np.float32(1.0 / count), target, index)
+    return None if out is not None else float(target.copy_to_host()[0])
+
+
+# ---- dense -------------------------------------------------------------------------------
+def dense_forward(x, w, b):
+    check_dense(x, w, b)
+    host = _host(x, w, b)
+    dx, dw, db = to_device(x), to_device(w), to_device(b)
+    out = cuda.device_array((x.shape[0], w.shape[1]), dtype=np.float32)
+    return _answer(matmul(dx, dw, out, bias=db), host)
+
+
+def dense_backward(dout, x, w):
+    """(dx, dw, db): dout @ w.T, x.T @ dout, column sums of dout."""
+    check_dense(x, w)
+    if tuple(dout.shape) != (x.shape[0], w.shape[1]):
+        raise ValueError(f"dout must be {(x.shape[0], w.shape[1])}, got {tuple(dout.shape)}")
+    host = _host(dout, x, w)
+    d, dx_in, dw_in = to_device(dout), to_device(x), to_device(w)
+    dx = matmul(d, dw_in, cuda.device_array(x.shape, np.float32), trans_b=True)
+    dw = matmul(dx_in, d, cuda.device_array(w.shape, np.float32), trans_a=True)
+    db = column_sums(d, cuda.device_array(w.shape[1], np.float32))
+    return tuple(_answer(a, host) for a in (dx, dw, db))
+
+
+# ---- element-wise ------------------------------------------------------------------------
+def _act_forward(code, x, alpha):
+    host = _host(x)
+    d = to_device(x)
+    out = cuda.device_array(d.shape, np.float32)
+    blocks, threads = grid_1d(out.size)
+    K.activation_forward[blocks, threads](code, _flat(d), np.float32(alpha), _flat(out))
+    return _answer(out, host)
+
+
+def _act_backward(code, dout, x, alpha):
+    check_same_shape("dout", dout, "x", x)
+    host = _host(dout, x)
+    dd, dxi = to_device(dout), to_device(x)
+    out = cuda.device_array(dd.shape, np.float32)
+    blocks, threads = grid_1d(out.size)
+    K.activation_backward[blocks, threads](
+        code, _flat(dd), _flat(dxi), np.float32(alpha), _flat(out)
+    )
+    return _answer(out, host)
+
+
+def relu_forward(x):
+    return _act_forward(K.RELU, x, 0.0)
+
+
+def relu_backward(dout, x):
+    return _act_backward(K.RELU, dout, x, 0.0)
+
+
+def leaky_relu_forward(x, alpha=0.01):
+    return _act_forward(K.LEAKY_RELU, x, alpha)
+
+
+def leaky_relu_backward(dout, x, alpha=0.01):
+    return _act_backward(K.LEAKY_RELU, dout, x, alpha)
+
+
+def sigmoid_forward(x):
+    return _act_forward(K.SIGMOID, x, 0.0)
+
+
+def sigmoid_backward(dout, x):
+    return _act_backward(K.SIGMOID, dout, x, 0.0)
+
+
+def tanh_forward(x):
+    return _act_forward(K.TANH, x, 0.0)
+
+
+def tanh_backward(dout, x):
+    return _act_backward(K.TANH, dout, x, 0.0)
+
+
+def linear_forward(x):
+    return _act_forward(K.IDENTITY, x, 0.0)
+
+
+def linear_backward(dout, x):
+    return _act_backward(K.IDENTITY, dout, x, 0.0)
+
+
+def _rows(x):
+    if len(x.shape) != 2:
+        raise ValueError(f"softmax here works on (N, classes) rows, got shape {tuple(x.shape)}")
+
+
+def softmax_forward(x):
+    _rows(x)
+    host = _host(x)
+    d = to_device(x)
+    out = cuda.device_array(d.shape, np.float32)
+    blocks, threads = grid_1d(d.shape[0])
+    K.softmax_rows[blocks, threads](d, out)
+    return _answer(out, host)
+
+
+def softmax_backward(dout, x):
+    _rows(x)
+    check_same_shape("dout", dout, "x", x)
+    host = _host(dout, x)
+    dd, dxi = to_device(dout), to_device(x)
+    out = cuda.device_array(dxi.shape, np.float32)
+    blocks, threads = grid_1d(dxi.shape[0])
+    K.softmax_rows_backward[blocks, threads](dd, dxi, out)
+    return _answer(out, host)
+
+
+def dropout_forward(x, mask, p):
+    """Inverted dropout with the caller's keep-mask: x * mask / (1 - p)."""
+    check_same_shape("x", x, "mask", mask)
+    host = _host(x, mask)
+    dd, dm = to_device(x), to_device(mask)
+    out = cuda.device_array(dd.shape, np.float32)
+    blocks, threads = grid_1d(out.size)
+    scale = np.float32(1.0 / (1.0 - p))
+    K.scale_by_mask[blocks, threads](_flat(dd), _flat(dm), scale, _flat(out))
+    return _answer(out, host)
+
+
+def dropout_backward(dout, mask, p):
+    return dropout_forward(dout, mask, p)
+
+
+# ---- losses ------------------------------------------------------------------------------
+def _loss_forward(kind, pred, target):
+    check_same_shape("pred", pred, "target", target)
+    dp, dt = to_device(pred), to_device(target)
+    terms = cuda.device_array(dp.size, np.float32)
+    blocks, threads = grid_1d(dp.size)
+    K.loss_terms[blocks, threads](kind, _flat(dp), _flat(dt), terms)
+    return mean_of(terms, dp.size)
+
+
+def _loss_backward(kind, pred, target):
+    check_same_shape("pred", pred, "target", target)
+    host = _host(pred, target)
+    dp, dt = to_device(pred), to_device(target)
+    out = cuda.device_array(dp.shape, np.float32)
+    blocks, threads = grid_1d(dp.size)
+    scale = np.float32(1.0 / dp.size)
+    K.loss_grad[blocks, threads](kind, _flat(dp), _flat(dt), scale, _flat(out))
+    return _answer(out, host)
+
+
+def mse_forward(pred, target):
+    return _loss_forward(K.MSE, pred, target)
+
+
+def mse_backward(pred, target):
+    return _loss_backward(K.MSE, pred, target)
+
+
+def bce_forward(pred, target):
+    return _loss_forward(K.BCE, pred, target)
+
+
+def bce_backward(pred, target):
+    return _loss_backward(K.BCE, pred, target)
+
+
+def _cross_entropy(logits, labels):
+    host_logits = logits.copy_to_host() if is_device(logits) else np.asarray(logits)
+    host_labels = labels.copy_to_host() if is_device(labels) else labels
+    check_labels(host_logits, host_labels)
+    dl = to_device(logits)
+    dlab = to_device(np.asarray(host_labels), dtype=np.int64)
+    n = dl.shape[0]
+    terms = cuda.device_array(n, np.float32)
+    grad = cuda.device_array(dl.shape, np.float32)
+    blocks, threads = grid_1d(n)
+    K.cross_entropy_rows[blocks, threads](dl, dlab, terms, grad, np.float32(1.0 / n))
+    return terms, grad, _host(logits)
+
+
+def cross_entropy_forward(logits, labels):
+    terms, _, _ = _cross_entropy(logits, labels)
+    return mean_of(terms, terms.size)
+
+
+def cross_entropy_backward(logits, labels):
+    _, grad, host = _cross_entropy(logits, labels)
+    return _answer(grad, host)
+
+
+# ---- convolution and pooling -------------------------------------------------------------
+def conv2d_forward(x, w, b, stride=1, padding=0):
+    ho, wo = check_conv(x, w, b, stride, padding)
+    host = _host(x, w, b)
+    dx, dw, db = to_device(x), to_device(w), to_device(b)
+    n, n_out, k = x.shape[0], w.shape[0], w.shape[2]
+    out = cuda.device_array((n, n_out, ho, wo), np.float32)
+    grid = ((wo + K.TILE - 1) // K.TILE, (ho + K.TILE - 1) // K.TILE, n * n_out)
+    side = (K.TILE - 1) * stride + k
+    shared_bytes = side * side * 4
+    K.conv2d_forward[grid, (K.TILE, K.TILE), 0, shared_bytes](dx, dw, db, stride, padding, out)
+    return _answer(out, host)
+
+
+def conv2d_backward(dout, x, w, stride=1, padding=0):
+    """(dx, dw, db) of the convolution."""
+    ho, wo = check_conv(x, w, None, stride, padding)
+    if tuple(dout.shape) != (x.shape[0], w.shape[0], ho, wo):
+        raise ValueError(
+            f"dout must be {(x.shape[0], w.shape[0], ho, wo)}, got {tuple(dout.shape)}"
+        )
+    host = _host(dout, x, w)
+    dd, dxi, dwi = to_device(dout), to_device(x), to_device(w)
+    dx = cuda.device_array(dxi.shape, np.float32)
+    blocks, threads = grid_1d(dx.size)
+    K.conv2d_backward_input[blocks, threads](dd, dwi, stride, padding, dx)
+    dw = cuda.device_array(dwi.shape, np.float32)
+    K.conv2d_backward_weight[dw.size, K.THREADS](dd, dxi, stride, padding, dw)
+    db = cuda.device_array(w.shape[0], np.float32)
+    K.channel_sums[w.shape[0], K.THREADS](dd, db)
+    return tuple(_answer(a, host) for a in (dx, dw, db))
+
+
+def _pool_forward(x, size, stride, use_max):
+    ho, wo = check_pool(x, size, stride)
+    host = _host(x)
+    d = to_device(x)
+    out = cuda.device_array((x.shape[0], x.shape[1], ho, wo), np.float32)
+    blocks, threads = grid_1d(out.size)
+    K.pool_forward[blocks, threads](d, size, stride, use_max, out)
+    return _answer(out, host)
+
+
+def _pool_backward(dout, x, size, stride, use_max):
+    ho, wo = check_pool(x, size, stride)
+    if tuple(dout.shape) != (x.shape[0], x.shape[1], ho, wo):
+        raise ValueError(
+            f"dout must be {(x.shape[0], x.shape[1], ho, wo)}, got {tuple(dout.shape)}"
+        )
+    host = _host(dout, x)
+    dd, dxi = to_device(dout), to_device(x)
+    dx = cuda.device_array(dxi.shape, np.float32)
+    blocks, threads = grid_1d(dx.size)
+    K.pool_backward[blocks, threads](dd, dxi, size, stride, use_max, dx)
+    return _answer(dx, host)
+
+
+def maxpool2d_forward(x, size, stride):
+    return _pool_forward(x, size, stride, True)
+
+
+def maxpool2d_backward(dout, x, size, stride):
+    return _pool_backward(dout, x, size, stride, True)
+
+
+def avgpool2d_forward(x, size, stride):
+    return _pool_forward(x, size, stride, False)
+
+
+def avgpool2d_backward(dout, x, size, stride):
+    return _pool_backward(dout, x, size, stride, False)
