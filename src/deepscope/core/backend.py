@@ -93,6 +93,14 @@ def cuda_status() -> tuple[bool, str]:
     return True, "a CUDA GPU is present"
 
 
+def _simulated() -> bool:
+    """NUMBA_ENABLE_CUDASIM=1: asking for "cuda" by name runs the kernels in numba's
+    simulator (slow, for tests); "auto" never picks it."""
+    import numba
+
+    return bool(numba.config.ENABLE_CUDASIM)
+
+
 def _resolve(name: str) -> str:
     if name == "auto":
         env = os.environ.get(ENV_VAR, "").strip().lower()
@@ -110,7 +118,8 @@ def get_backend(name: str | Backend = "auto") -> Backend:
     """Return the Backend called ``name``: "numpy" (reference), "cpu" (numba), "cuda" or "auto".
 
     "auto" honours the ``DEEPSCOPE_BACKEND`` environment variable, else picks "cuda" only
-    when a real GPU is present (never the simulator), else "cpu".
+    when a real GPU is present (never the simulator), else "cpu". "cuda" by name needs
+    numba-cuda and a GPU, or NUMBA_ENABLE_CUDASIM=1 (the simulator).
     """
     if isinstance(name, Backend):
         return name
@@ -124,13 +133,12 @@ def get_backend(name: str | Backend = "auto") -> Backend:
             from . import cpu as module
         else:
             ok, why = cuda_status()
-            raise RuntimeError(
-                f"backend 'cuda' is not available: {why}. The CUDA kernels are not part of"
-                ' this release yet; use backend="cpu".'
-                if ok
-                else f"backend 'cuda' is not available: {why}. Install the CUDA extra with"
-                ' pip install "deepscope[cuda]" on a machine with an NVIDIA GPU, or use'
-                ' backend="cpu".'
-            )
+            if not (ok or _simulated()):
+                raise RuntimeError(
+                    f"backend 'cuda' is not available: {why}. Install the CUDA extra with"
+                    ' pip install "deepscope[cuda]" on a machine with an NVIDIA GPU, or use'
+                    ' backend="cpu".'
+                )
+            from . import cuda as module
         _CACHE[resolved] = Backend.from_module(resolved, module)
     return _CACHE[resolved]

@@ -179,8 +179,9 @@ def prepare_data(model: Sequential, loss: Loss, xname: str, yname: str, X, y):
 
 def compiled_plan(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray):
     """(layout, alphas, loss kind, y as float rows) for the compiled kernels of ``mlp``, or
-    None when the model, loss or backend cannot run there. X, y as from ``prepare_data``."""
-    if model.backend.name != "cpu" or X.ndim != 2:
+    None when the model, loss or backend cannot run there. X, y as from ``prepare_data``.
+    On the cuda backend the same plan drives ``core.cuda.mlp.DeviceTrainer``."""
+    if model.backend.name not in ("cpu", "cuda") or X.ndim != 2:
         return None
     plan = compiled_layout(model)
     if plan is None:
@@ -235,6 +236,7 @@ class Trainer:
         self.epoch_index = 0
         self.step_index = 0
         self._plan = compiled_plan(model, loss, self.X, self.y) if compiled else None
+        self._device = None  # the GPU copy of everything, on the cuda backend
 
     @property
     def compiled(self) -> bool:
@@ -251,7 +253,31 @@ class Trainer:
             return np.full(n_steps, opt.lr)
         return np.array([opt.schedule(opt.lr, opt.t + i) for i in range(n_steps)], dtype=float)
 
+    def _run_device(self, order):
+        """The epoch on the GPU: parameters, state and data stay there between epochs; the
+        parameters come back to the host once per epoch for predictions and figures."""
+        from ..core.cuda.mlp import DeviceTrainer
+
+        layout, alphas, kind, y = self._plan
+        model, opt = self.model, self.optimizer
+        s1, s2 = opt.state[0]
+        if self._device is None:
+            batch = min(self.batch_size, len(order))
+            self._device = DeviceTrainer(
+                model.theta, layout, alphas, self.X, y, batch, kind, s1, s2
+            )
+        n_steps = -(-len(order) // self.batch_size)
+        losses, last_norms, done = self._device.epoch(
+            order, self._lrs(n_steps), opt.t, opt.kind, opt.hyper()
+        )
+        self._device.download(model.theta, s1, s2)
+        opt.t += min(done, n_steps)
+        ok = done == n_steps
+        return losses[: done + (0 if ok else 1)], last_norms[None], ok
+
     def _run_compiled(self, order):
+        if self.model.backend.name == "cuda":
+            return self._run_device(order)
         layout, alphas, kind, y = self._plan
         model, opt = self.model, self.optimizer
         n_steps = -(-len(order) // self.batch_size)

@@ -101,8 +101,9 @@ def loss_landscape(
 
     Returns (alphas, betas, losses) with losses[i, j] at (a=alphas[j], b=betas[i]) (rows are
     b, as plotly draws z) and the model's own loss at the centre [resolution // 2] * 2.
-    Dense networks on the cpu backend run in one compiled, threaded kernel; other models are
-    evaluated point by point. ``progress(done, total)`` is called as rows finish.
+    Dense networks run in one compiled, threaded kernel on the cpu backend and one launch per
+    chunk of rows (a block per grid point) on the cuda backend; other models are evaluated
+    point by point. ``progress(done, total)`` is called as rows finish.
     """
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
@@ -127,7 +128,12 @@ def loss_landscape(
             B, A = np.meshgrid(betas[r0:r1], alphas, indexing="ij")
             coords = np.ascontiguousarray(np.stack([A.ravel(), B.ravel()], axis=1))
             out = losses[r0:r1].reshape(-1)
-            if plan is not None:
+            if plan is not None and model.backend.name == "cuda":
+                from ..core.cuda.mlp import landscape
+
+                layout, act_alphas, kind, y_rows = plan
+                out[:] = landscape(theta, d1, d2, coords, layout, act_alphas, X, y_rows, kind)
+            elif plan is not None:
                 layout, act_alphas, kind, y_rows = plan
                 xt = np.ascontiguousarray(X.T)
                 grid_losses(
