@@ -11,7 +11,7 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e ".[test,dev]"
+	$(PY) -m pip install -q -e ".[test,dev,cuda]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -28,8 +28,11 @@ chromium:
 serve: install
 	$(VENV)/bin/deepscope serve --port $(PORT) --host $(HOST)
 
+# Two runs: everything on the CPU, then the CUDA kernels in numba's simulator (the variable
+# must be set before numba is first imported, hence a process of its own).
 test: install chromium
 	$(PY) -m pytest
+	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest -m cuda tests/cuda
 
 bench: install
 	$(VENV)/bin/deepscope bench
