@@ -171,3 +171,39 @@ def test_auto_never_picks_the_simulator(monkeypatch):
     if "SIM" in why:
         assert not ok and get_backend("auto").name == "cpu"
     assert get_backend("cuda").name == "cuda"
+
+
+def test_a_cnn_trains_on_the_device_like_on_the_cpu():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 1, 5, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 8)
+    runs = {}
+    for backend in ("cpu", "cuda"):
+        model = nn.Sequential(
+            [
+                nn.Conv2D(1, 2, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2D(2),
+                nn.Flatten(),
+                nn.Dense(8, 3),
+            ],
+            seed=0,
+            backend=backend,
+        )
+        seen = []
+        history = nn.fit(
+            model,
+            X,
+            y,
+            nn.CrossEntropyLoss(backend),
+            nn.SGD(model, lr=0.1, momentum=0.9),
+            epochs=1,
+            batch_size=4,
+            callbacks=[lambda e, seen=seen: seen.append(e.kind)],
+        )
+        runs[backend] = history, model.theta.copy(), seen
+    (h_cpu, th_cpu, seen_cpu), (h_gpu, th_gpu, seen_gpu) = runs["cpu"], runs["cuda"]
+    np.testing.assert_allclose(h_gpu.step_loss, h_cpu.step_loss, rtol=1e-5)
+    np.testing.assert_allclose(th_gpu, th_cpu, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h_gpu.norms[-1], h_cpu.norms[-1], rtol=1e-4)
+    assert seen_gpu == seen_cpu == ["step", "step", "epoch"]

@@ -129,3 +129,8 @@ def check_dropout(p) -> float:
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p < 1:
         raise ValueError(f"dropout p must be a number in [0, 1), got {p!r}")
     return float(p)
+
+
+def is_device_array(a) -> bool:
+    """True for a numba CUDA device array (real or simulated), without importing CUDA."""
+    return hasattr(a, "copy_to_host")

@@ -8,7 +8,7 @@ import re
 import numpy as np
 
 from ..core import Backend, get_backend
-from ..core.checks import as_float_array, check_dropout, check_int
+from ..core.checks import as_float_array, check_dropout, check_int, is_device_array
 
 INIT_NAMES = ('"xavier"', '"he"', '"normal(std)"', '"uniform(a)"', '"zeros"')
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -76,6 +76,8 @@ class Layer:
 
     # compute ----------------------------------------------------------------------------
     def _input(self, x) -> np.ndarray:
+        if is_device_array(x):  # training on the GPU: stays there (see Sequential.on_device)
+            return x
         return as_float_array("x", x, dtype=self.dtype)
 
     def _saved(self) -> np.ndarray:
@@ -84,7 +86,10 @@ class Layer:
         return self._x
 
     def _set_grad(self, key: str, value: np.ndarray) -> None:
-        self.grads[key][...] = value
+        if is_device_array(self.grads[key]):
+            self.grads[key].copy_to_device(value)
+        else:
+            self.grads[key][...] = value
 
     def forward(self, x, training: bool = True) -> np.ndarray:
         raise NotImplementedError
@@ -274,7 +279,8 @@ class Flatten(Layer):
         return x.reshape(x.shape[0], -1)
 
     def backward(self, dout):
-        return np.asarray(dout).reshape(self._saved().shape)
+        dout = dout if is_device_array(dout) else np.asarray(dout)
+        return dout.reshape(self._saved().shape)
 
 
 class Activation(Layer):
@@ -355,7 +361,7 @@ class Dropout(Layer):
 
     def backward(self, dout):
         if self._mask is None:
-            return np.asarray(dout)
+            return dout if is_device_array(dout) else np.asarray(dout)
         return self.backend.dropout_backward(dout, self._mask, self.p)
 
     def __repr__(self):

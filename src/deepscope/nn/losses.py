@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import get_backend
-from ..core.checks import as_float_array
+from ..core.checks import as_float_array, is_device_array
 
 
 class Loss:
@@ -18,6 +18,8 @@ class Loss:
         self._saved = None
 
     def _prepare(self, pred, target):
+        if is_device_array(pred):  # on the GPU: the kernels check shapes, values stay there
+            return pred, target
         pred = as_float_array("pred", pred)
         target = as_float_array("target", target, dtype=pred.dtype)
         if pred.shape != target.shape:
@@ -60,6 +62,8 @@ class BCELoss(Loss):
 
     def _prepare(self, pred, target):
         pred, target = super()._prepare(pred, target)
+        if is_device_array(pred):
+            return pred, target
         if pred.size and (pred.min() < 0 or pred.max() > 1):
             raise ValueError(
                 f"BCELoss needs probabilities in [0, 1] (put a Sigmoid last); "
@@ -78,6 +82,8 @@ class CrossEntropyLoss(Loss):
     classification = True
 
     def _prepare(self, pred, target):
+        if is_device_array(pred):
+            return pred, target
         pred = as_float_array("logits", pred, ndim=2)
         return pred, np.asarray(target)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -90,6 +91,36 @@ class Sequential:
             ],
             dtype=np.float64,
         ).reshape(-1, 2)
+
+    @contextmanager
+    def on_device(self, theta=None, grad=None):
+        """(cuda backend) Point every layer's parameters and gradients at views of device
+        arrays (``theta``/``grad`` if given, else uploads of the host ones), so forward and
+        backward run GPU to GPU; yields (theta, grad) on the device. On exit the host
+        ``theta`` and ``grad`` receive the device values and the layers point back at them.
+        """
+        if self.backend.name != "cuda":
+            raise RuntimeError(
+                f"on_device needs the cuda backend; this model is on {self.backend.name!r}"
+            )
+        from ..core.cuda import to_device
+
+        theta_d = to_device(self.theta) if theta is None else theta
+        grad_d = to_device(self.grad) if grad is None else grad
+        host = [(layer, dict(layer.params), dict(layer.grads)) for layer in self.layers]
+        for layer in self.layers:
+            for k, value in list(layer.params.items()):
+                off, n = self.offsets[(id(layer), k)], value.size
+                layer.params[k] = theta_d[off : off + n].reshape(value.shape)
+                layer.grads[k] = grad_d[off : off + n].reshape(value.shape)
+        try:
+            yield theta_d, grad_d
+        finally:
+            for layer, params, grads in host:
+                layer.params.update(params)
+                layer.grads.update(grads)
+            self.theta[:] = theta_d.copy_to_host()
+            self.grad[:] = grad_d.copy_to_host()
 
     # compute ----------------------------------------------------------------------------
     def forward(self, x, training: bool = True) -> np.ndarray:

@@ -236,7 +236,8 @@ class Trainer:
         self.epoch_index = 0
         self.step_index = 0
         self._plan = compiled_plan(model, loss, self.X, self.y) if compiled else None
-        self._device = None  # the GPU copy of everything, on the cuda backend
+        self._device = None  # the GPU copy of everything, on the cuda backend (fused dense)
+        self._gpu_steps = None  # the same for the layer-by-layer GPU path
 
     @property
     def compiled(self) -> bool:
@@ -261,6 +262,7 @@ class Trainer:
         layout, alphas, kind, y = self._plan
         model, opt = self.model, self.optimizer
         s1, s2 = opt.state[0]
+        self._gpu_steps = None  # the layer-by-layer path's copy, if any, is now stale
         if self._device is None:
             batch = min(self.batch_size, len(order))
             self._device = DeviceTrainer(
@@ -308,7 +310,73 @@ class Trainer:
         ok = done == n_steps
         return losses[: done + (0 if ok else 1)], norms[: max(done, 1)], ok
 
+    def _run_gpu_steps(self, order, on_step):
+        """Layer by layer on the GPU (models the fused dense epoch does not cover, such as
+        CNNs): parameters, gradients, optimizer state and the dataset stay on the device;
+        each step's loss (one float) comes back, norms at the epoch's end (or every step
+        when a callback asks), the parameters once per epoch."""
+        from ..core import cuda as gpu
+
+        model, loss, opt = self.model, self.loss, self.optimizer
+        labels = isinstance(loss, CrossEntropyLoss)
+        self._device = None  # the fused dense path's copy, if any, is now stale
+        if self._gpu_steps is None:
+            s1, s2 = opt.state[0]
+            batch = min(self.batch_size, len(order))
+            X2, y2 = self.X.reshape(len(self.X), -1), self.y.reshape(len(self.y), -1)
+            rows = [
+                (model.offsets[(id(layer), "W")], 0, layer.params["W"].size, 1, 0)
+                for _, layer in model.param_layers()
+            ]
+            self._gpu_steps = {
+                "X": gpu.to_device(X2),
+                "y": gpu.to_device(y2, dtype=np.int64 if labels else np.float32),
+                "xb": gpu.to_device(np.zeros((batch, X2.shape[1]), np.float32)),
+                "yb": gpu.to_device(
+                    np.zeros((batch, y2.shape[1]), np.int64 if labels else np.float32)
+                ),
+                "theta": gpu.to_device(model.theta),
+                "grad": gpu.to_device(model.grad),
+                "s1": gpu.to_device(s1),
+                "s2": gpu.to_device(s2),
+                "rows": gpu.to_device(np.array(rows, dtype=np.int64).reshape(-1, 5), np.int64),
+            }
+        g = self._gpu_steps
+        order_d = gpu.to_device(order, dtype=np.int64)
+        hyper = gpu.to_device(opt.hyper(), dtype=np.float64)
+        n_steps = -(-len(order) // self.batch_size)
+        lrs = self._lrs(n_steps)
+        losses, last_norms, ok = [], None, True
+        with model.on_device(g["theta"], g["grad"]):
+            for step in range(n_steps):
+                start = step * self.batch_size
+                bsz = min(self.batch_size, len(order) - start)
+                xb = gpu.gather(g["X"], order_d, start, g["xb"][:bsz])
+                yb = gpu.gather(g["y"], order_d, start, g["yb"][:bsz])
+                target = yb[:, 0] if labels else yb.reshape((bsz, *self.y.shape[1:]))
+                value = loss.forward(model.forward(xb.reshape((bsz, *self.X.shape[1:]))), target)
+                losses.append(value)
+                if not math.isfinite(value):
+                    ok = False
+                    break
+                model.backward(loss.backward())
+                if on_step is not None or step == n_steps - 1:
+                    squares = gpu.weight_norms(g["theta"], g["grad"], g["rows"])
+                    last_norms = np.sqrt(squares.copy_to_host().astype(np.float64))
+                if on_step is not None:
+                    index = self.step_index + len(losses) - 1
+                    on_step(Event("step", self.epoch_index, index, value, norms=last_norms))
+                opt.t += 1
+                gpu.update(
+                    opt.kind, g["theta"], g["grad"], g["s1"], g["s2"], hyper, lrs[step], opt.t
+                )
+        for dev, host in zip((g["s1"], g["s2"]), opt.state[0]):
+            host[...] = dev.copy_to_host()
+        return np.array(losses), last_norms, ok
+
     def _run_steps(self, order, on_step):
+        if self.model.backend.name == "cuda":
+            return self._run_gpu_steps(order, on_step)
         model, loss, opt = self.model, self.loss, self.optimizer
         losses, last_norms = [], None
         for start in range(0, len(order), self.batch_size):

@@ -61,6 +61,27 @@ def matmul(a, b, out, trans_a=False, trans_b=False, bias=None):
     return out
 
 
+def gather(src, order, start: int, out):
+    """out[r] = src[order[start + r]] for the rows of out (a mini-batch, on the device)."""
+    grid = ((out.shape[0] + K.TILE - 1) // K.TILE, (out.shape[1] + K.TILE - 1) // K.TILE)
+    K.gather_rows[grid, (K.TILE, K.TILE)](src, order, start, out)
+    return out
+
+
+def update(kind, theta, grad, s1, s2, hyper, lr: float, t: int) -> None:
+    """One optimizer step on device vectors (the rules of core/cpu/optim.py)."""
+    blocks, threads = grid_1d(theta.size)
+    K.optimizer_update[blocks, threads](kind, theta, grad, s1, s2, hyper, lr, t)
+
+
+def weight_norms(theta, grad, rows, out=None):
+    """(|dW|^2, |W|^2) per row of ``rows`` ((offset, _, n_in, n_out, _) like an mlp layout),
+    as a device array (L, 2); square roots are the caller's, on the host."""
+    out = cuda.device_array((rows.shape[0], 2), np.float32) if out is None else out
+    K.squared_norms[rows.shape[0], K.THREADS](theta, grad, rows, out)
+    return out
+
+
 def column_sums(x, out):
     K.column_sums[x.shape[1], K.THREADS](x, out)
     return out
@@ -241,11 +262,10 @@ def bce_backward(pred, target):
 
 
 def _cross_entropy(logits, labels):
-    host_logits = logits.copy_to_host() if is_device(logits) else np.asarray(logits)
-    host_labels = labels.copy_to_host() if is_device(labels) else labels
-    check_labels(host_logits, host_labels)
+    if not is_device(logits):  # a device batch was checked when the data went up
+        check_labels(np.asarray(logits), labels)
     dl = to_device(logits)
-    dlab = to_device(np.asarray(host_labels), dtype=np.int64)
+    dlab = to_device(labels, dtype=np.int64)
     n = dl.shape[0]
     terms = cuda.device_array(n, np.float32)
     grad = cuda.device_array(dl.shape, np.float32)

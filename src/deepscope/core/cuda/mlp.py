@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda
 
-from . import column_sums, grid_1d, matmul, mean_of, to_device
+from . import column_sums, gather, grid_1d, matmul, mean_of, to_device, update, weight_norms
 from . import kernels as K
 
 
@@ -85,14 +85,12 @@ class DeviceTrainer:
         hyper_d = cuda.to_device(np.asarray(hyper, dtype=np.float64))
         losses = cuda.device_array(n_steps, np.float32)
         norms = cuda.device_array((len(self.layout), 2), np.float32)
-        p_blocks, p_threads = grid_1d(self.theta.size)
         for step in range(n_steps):
             start = step * self.batch_size
             bsz = min(self.batch_size, n_rows - start)
             xb, yb = self.xb[:bsz], self.yb[:bsz]
-            for src, dst in ((self.X, xb), (self.Y, yb)):
-                grid = ((bsz + K.TILE - 1) // K.TILE, (dst.shape[1] + K.TILE - 1) // K.TILE)
-                K.gather_rows[grid, (K.TILE, K.TILE)](src, order_d, start, dst)
+            gather(self.X, order_d, start, xb)
+            gather(self.Y, order_d, start, yb)
             out = self._forward(xb, bsz)
             self._loss(out, yb, self.deltas[-1][:bsz], losses, step)
             for layer in range(len(self.layout) - 1, -1, -1):
@@ -111,11 +109,9 @@ class DeviceTrainer:
                 if layer > 0:
                     w, _ = self._weights(self.theta, layer)
                     matmul(dz, w, self.deltas[layer - 1][:bsz], trans_b=True)
-            if step == n_steps - 1:  # the norms a view shows: gradients and weights the
-                K.squared_norms[len(self.layout), K.THREADS](  # last update starts from
-                    self.theta, self.grad, self.layout_d, norms
-                )
-            K.optimizer_update[p_blocks, p_threads](
+            if step == n_steps - 1:  # the norms a view shows: before the last update
+                weight_norms(self.theta, self.grad, self.layout_d, norms)
+            update(
                 opt_kind, self.theta, self.grad, self.s1, self.s2, hyper_d, lrs[step], t0 + step + 1
             )
         host_losses = losses.copy_to_host().astype(np.float64)
