@@ -207,3 +207,12 @@ def test_a_cnn_trains_on_the_device_like_on_the_cpu():
     np.testing.assert_allclose(th_gpu, th_cpu, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(h_gpu.norms[-1], h_cpu.norms[-1], rtol=1e-4)
     assert seen_gpu == seen_cpu == ["step", "step", "epoch"]
+
+
+@pytest.mark.parametrize("hidden", [[], [nn.Flatten()]])
+def test_labels_beyond_the_classes_are_refused_before_the_gpu_reads_them(hidden):
+    X = np.zeros((4, 3), dtype=np.float32)
+    model = nn.Sequential([*hidden, nn.Dense(3, 2)], seed=0, backend="cuda")
+    loss, opt = nn.CrossEntropyLoss("cuda"), nn.SGD(model, lr=0.1)
+    with pytest.raises(ValueError, match=r"labels must lie in 0..1, got 0..5"):
+        nn.fit(model, X, np.array([0, 1, 5, 0]), loss, opt, epochs=1, batch_size=2)
