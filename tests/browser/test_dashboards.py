@@ -162,6 +162,15 @@ def test_descent_dashboard_learning_rate_changes_the_paths(voila, browser):
     page.click("button:has-text('Step')")
     page.wait_for_timeout(2000)
     page.screenshot(path=str(SHOTS / "descent_moved.png"), full_page=True)
+    # a click on the map moves the common start (the white ring, trace 5)
+    start = "() => { const p = document.querySelector('.js-plotly-plot'); return p.data[5].x[0]; }"
+    before_x = page.evaluate(start)
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    tx, ty = box["x"] + 0.75 * box["width"], box["y"] + 0.75 * box["height"]
+    page.mouse.move(tx - 4, ty - 4)
+    page.mouse.move(tx, ty, steps=3)
+    page.mouse.click(tx, ty)
+    page.wait_for_function(f"() => ({start})() !== {before_x}", timeout=30_000)
     body = page.inner_text("body")
     assert "Traceback" not in body and "Error" not in body
     assert not errors

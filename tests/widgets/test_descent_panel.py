@@ -78,6 +78,16 @@ def test_divergence_marker_and_message():
     assert "no bottom" in panel.message.value
 
 
+def test_three_d_view_takes_the_map_place_and_gives_it_back():
+    panel = DescentPanel(surface="himmelblau")
+    assert tuple(panel.fig.layout.scene.domain.x) == (0.999, 1)  # parked: clicks reach the map
+    panel.view = "3-D"
+    assert tuple(panel.fig.layout.scene.domain.x) == (0, 0.5)
+    assert panel.fig.data[1].visible is True and panel.fig.data[0].visible is False
+    panel.view = "contour"
+    assert tuple(panel.fig.layout.scene.domain.x) == (0.999, 1)
+
+
 def test_click_sets_the_start():
     panel = DescentPanel(surface="himmelblau", optimizers=["sgd"])
     panel.set_start(-3.0, 3.0)

@@ -39,6 +39,8 @@ GRID = 101
 CONTOUR, SURFACE3D, CURVE, SLOPE, MINIMA, START, TANGENT, DIVERGED = range(8)
 PER_OPT = 6  # path, current, path 3-D, current 3-D, loss curve, loss now
 FIRST_OPT = 8
+SCENE = dict(x=[0, 0.5], y=[0, 1])
+PARKED = dict(x=[0.999, 1], y=[0.999, 1])
 
 
 def _fmt(v) -> str:
@@ -259,7 +261,7 @@ class DescentPanel(PanelState, W.VBox):
                 xaxis2=dict(domain=[0.66, 1], title="step", anchor="y2"),
                 yaxis2=dict(domain=[0.0, 1.0], anchor="x2", type="log", title="loss"),
                 scene=dict(
-                    domain=dict(x=[0, 0.5], y=[0, 1]),
+                    domain=PARKED,
                     xaxis_title="x",
                     yaxis_title="y",
                     zaxis_title="f",
@@ -615,6 +617,9 @@ class DescentPanel(PanelState, W.VBox):
         curve.visible = slope.visible = one_d
         fig.layout.yaxis3.visible = one_d
         fig.layout.xaxis.visible = fig.layout.yaxis.visible = not three_d
+        # the 3-D scene's canvas lies over the map and would swallow its clicks: park it in
+        # a corner unless it is the view
+        fig.layout.scene.domain = SCENE if three_d else PARKED
         label = "log10(1 + f − min)" if self._log_view else "f"
         if one_d:
             curve.x, curve.y = xs, z[0]
