@@ -171,6 +171,13 @@ def test_descent_dashboard_learning_rate_changes_the_paths(voila, browser):
     page.mouse.move(tx, ty, steps=3)
     page.mouse.click(tx, ty)
     page.wait_for_function(f"() => ({start})() !== {before_x}", timeout=30_000)
+    # Play runs the steps in the browser; Python redraws each (the title counts them)
+    page.locator(".widget-play button").first.click()
+    page.wait_for_function(
+        "() => /step ([5-9]|[1-9][0-9]+) of/.test("
+        "document.querySelector('.js-plotly-plot').layout.title.text)",
+        timeout=30_000,
+    )
     body = page.inner_text("body")
     assert "Traceback" not in body and "Error" not in body
     assert not errors
