@@ -230,8 +230,8 @@ def test_convolution_dashboard_steps_and_reads_the_canvas(voila, browser):
     # stack the layers: train the X/O network live and see its vote
     page.click(".lm-TabBar-tab:has-text('Stack the layers')")
     page.click("button:has-text('Train')")
-    page.wait_for_selector("text=held-out accuracy", timeout=120_000)
-    page.wait_for_selector("text=The vote", timeout=60_000)
+    page.wait_for_selector("text=epoch 10 of 10", timeout=240_000)
+    page.wait_for_selector("text=The vote", timeout=120_000)
     page.wait_for_timeout(1500)
     page.screenshot(path=str(SHOTS / "convolution_stack.png"), full_page=True)
     body = page.inner_text("body")
