@@ -29,9 +29,13 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def voila():
+def voila(tmp_path_factory):
+    """Voila serving voila_apps/ on a free port. Its log goes to a file: a pipe nobody reads
+    fills up after a few hundred request lines and then blocks the server mid-test."""
     port = free_port()
     voila_bin = str(Path(sys.executable).with_name("voila"))
+    log_path = tmp_path_factory.mktemp("voila") / "voila.log"
+    log = open(log_path, "w")  # noqa: SIM115 (closed at teardown)
     proc = subprocess.Popen(
         [
             voila_bin,
@@ -40,8 +44,8 @@ def voila():
             f"--port={port}",
             "--Voila.ip=127.0.0.1",
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(240):
@@ -50,11 +54,12 @@ def voila():
             break
         except OSError:
             if proc.poll() is not None:
-                pytest.fail(f"voila exited: {proc.stderr.read().decode()[-2000:]}")
+                pytest.fail(f"voila exited: {log_path.read_text()[-2000:]}")
             time.sleep(0.5)
     yield url
     proc.terminate()
     proc.wait(10)
+    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +126,7 @@ def test_neuron_dashboard_reacts_to_a_slider(voila, browser):
     body = page.inner_text("body")
     assert "Traceback" not in body and "Error" not in body
     assert not errors
+    page.close()
 
 
 def test_gallery_links_the_dashboards(voila, browser):
@@ -129,6 +135,7 @@ def test_gallery_links_the_dashboards(voila, browser):
     page.click("text=The neuron")
     page.wait_for_selector("text=AND truth table", timeout=180_000)
     assert not errors
+    page.close()
 
 
 def _paths(page):
@@ -181,6 +188,7 @@ def test_descent_dashboard_learning_rate_changes_the_paths(voila, browser):
     body = page.inner_text("body")
     assert "Traceback" not in body and "Error" not in body
     assert not errors
+    page.close()
 
 
 def test_convolution_dashboard_steps_and_reads_the_canvas(voila, browser):
@@ -237,3 +245,4 @@ def test_convolution_dashboard_steps_and_reads_the_canvas(voila, browser):
     body = page.inner_text("body")
     assert "Traceback" not in body
     assert not errors
+    page.close()

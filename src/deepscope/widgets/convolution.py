@@ -578,3 +578,6 @@ class ConvolutionPanel(PanelState, W.VBox):
                 f"The vote: <b>{classes[best]}</b> ({probs[best]:.1%})"
                 + (" · input pixels shuffled" if self.shuffle_input else "")
             )
+        # This figure sits in a tab that may not have been drawn when the update goes out,
+        # and a view drawn later starts from the synced state: keep that state current.
+        sync_state(self.stack_fig)
