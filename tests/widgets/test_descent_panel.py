@@ -88,6 +88,19 @@ def test_three_d_view_takes_the_map_place_and_gives_it_back():
     assert tuple(panel.fig.layout.scene.domain.x) == (0.999, 1)
 
 
+def test_surface_and_condition_bring_their_start_and_rate():
+    panel = DescentPanel(surface="himmelblau", learning_rate=0.3)
+    assert (panel.start_x, panel.start_y, panel.learning_rate) == (0.0, 0.0, 0.3)
+    panel.surface = "rosenbrock"
+    assert (panel.start_x, panel.start_y) == (-1.5, 2.0) and panel.learning_rate == 0.001
+    panel.condition = 100.0  # not the bowl: the rate stays
+    assert panel.learning_rate == 0.001
+    panel.surface = "bowl"
+    assert panel.learning_rate == pytest.approx(0.005)  # 0.5 / condition
+    panel.condition = 20.0
+    assert panel.learning_rate == pytest.approx(0.025)
+
+
 def test_click_sets_the_start():
     panel = DescentPanel(surface="himmelblau", optimizers=["sgd"])
     panel.set_start(-3.0, 3.0)

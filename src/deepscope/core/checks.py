@@ -111,16 +111,20 @@ def check_same_shape(a_name: str, a: np.ndarray, b_name: str, b: np.ndarray) -> 
 def check_labels(logits: np.ndarray, labels) -> np.ndarray:
     if logits.ndim != 2:
         raise ValueError(f"logits must be (N, classes), got shape {logits.shape}")
-    labels = np.asarray(labels)
-    if labels.dtype.kind not in "iu":
-        raise TypeError(
-            f"labels must be integers 0..{logits.shape[1] - 1}, got dtype {labels.dtype}"
-        )
+    labels = check_class_labels(labels, logits.shape[1])
     if labels.shape != (logits.shape[0],):
         raise ValueError(f"labels must be ({logits.shape[0]},) to match logits, got {labels.shape}")
-    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+    return labels
+
+
+def check_class_labels(labels, n_classes: int) -> np.ndarray:
+    """Integer labels in 0..n_classes-1, as int64."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers 0..{n_classes - 1}, got dtype {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise ValueError(
-            f"labels must lie in 0..{logits.shape[1] - 1}, got {labels.min()}..{labels.max()}"
+            f"labels must lie in 0..{n_classes - 1}, got {labels.min()}..{labels.max()}"
         )
     return labels.astype(np.int64, copy=False)
 

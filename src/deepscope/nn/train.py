@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.checks import as_float_array, check_finite, check_int, check_labels
+from ..core.checks import as_float_array, check_class_labels, check_finite, check_int
 from ..core.cpu import mlp
 from ..core.cpu.scalar import ACTIVATION_CODES
 from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
@@ -265,7 +265,7 @@ class Trainer:
         self._gpu_steps = None  # the layer-by-layer path's copy, if any, is now stale
         if self._device is None:
             if kind == mlp.CROSS_ENTROPY:  # the GPU reads logits[label] unchecked
-                check_labels(np.empty((len(self.y), int(layout[-1, 3]))), self.y)
+                check_class_labels(self.y, int(layout[-1, 3]))
             batch = min(self.batch_size, len(order))
             self._device = DeviceTrainer(
                 model.theta, layout, alphas, self.X, y, batch, kind, s1, s2
@@ -327,7 +327,7 @@ class Trainer:
                 layer.out_features for layer in model.layers if hasattr(layer, "out_features")
             ]
             if classes:
-                check_labels(np.empty((len(self.y), classes[-1])), self.y)
+                check_class_labels(self.y, classes[-1])
         if self._gpu_steps is None:
             s1, s2 = opt.state[0]
             batch = min(self.batch_size, len(order))

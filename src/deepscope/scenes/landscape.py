@@ -121,38 +121,41 @@ def loss_landscape(
     losses = np.empty((resolution, resolution))
     plan = compiled_plan(model, loss, X, y)
     theta = model.theta.copy()
+
+    # one evaluator per engine; what it needs is prepared once, not once per chunk
+    if plan is not None and model.backend.name == "cuda":
+        from ..core.cuda import to_device
+        from ..core.cuda.mlp import landscape
+
+        layout, act_alphas, kind, y_rows = plan
+        on_gpu = [to_device(a) for a in (theta, d1, d2, X, y_rows)]
+
+        def evaluate(coords, out):
+            t, u, v, x_d, y_d = on_gpu
+            out[:] = landscape(t, u, v, coords, layout, act_alphas, x_d, y_d, kind)
+
+    elif plan is not None:
+        layout, act_alphas, kind, y_rows = plan
+        xt = np.ascontiguousarray(X.T)
+        n_threads = numba.get_num_threads()
+
+        def evaluate(coords, out):
+            grid_losses(theta, d1, d2, coords, layout, act_alphas, xt, y_rows, kind, n_threads, out)
+
+    else:
+
+        def evaluate(coords, out):
+            for p, (a, b) in enumerate(coords):
+                model.theta[:] = theta + a * d1 + b * d2
+                out[p] = loss.forward(model.forward(X, training=False), y)
+
     rows_per_chunk = max(1, resolution // 10)
     try:
         for r0 in range(0, resolution, rows_per_chunk):
             r1 = min(r0 + rows_per_chunk, resolution)
             B, A = np.meshgrid(betas[r0:r1], alphas, indexing="ij")
             coords = np.ascontiguousarray(np.stack([A.ravel(), B.ravel()], axis=1))
-            out = losses[r0:r1].reshape(-1)
-            if plan is not None and model.backend.name == "cuda":
-                from ..core.cuda.mlp import landscape
-
-                layout, act_alphas, kind, y_rows = plan
-                out[:] = landscape(theta, d1, d2, coords, layout, act_alphas, X, y_rows, kind)
-            elif plan is not None:
-                layout, act_alphas, kind, y_rows = plan
-                xt = np.ascontiguousarray(X.T)
-                grid_losses(
-                    theta,
-                    d1,
-                    d2,
-                    coords,
-                    layout,
-                    act_alphas,
-                    xt,
-                    y_rows,
-                    kind,
-                    numba.get_num_threads(),
-                    out,
-                )
-            else:
-                for p, (a, b) in enumerate(coords):
-                    model.theta[:] = theta + a * d1 + b * d2
-                    out[p] = loss.forward(model.forward(X, training=False), y)
+            evaluate(coords, losses[r0:r1].reshape(-1))
             if progress is not None:
                 progress(r1, resolution)
     finally:

@@ -141,7 +141,11 @@ class ConvolutionPanel(PanelState, W.VBox):
             ],
         )
         self.observe(lambda _: self.render(self.step), names="step")
-        self.observe(lambda _: self.draw_stack(), names=["shuffle_input", "task"])
+        # the stack view depends on the input only, not on the kernel or stride
+        self.observe(
+            lambda _: self.draw_stack(),
+            names=["source", "variant", "digit", "shuffle_input", "task"],
+        )
         self.canvas.observe(self._drawn, names="pixels")
         self.recompute()
         sync_state(self.fig)
@@ -272,6 +276,7 @@ class ConvolutionPanel(PanelState, W.VBox):
     def _drawn(self, _):
         if self.source == "drawing":
             self.recompute()
+            self.draw_stack()
 
     # compute -------------------------------------------------------------------------------
     def image(self) -> np.ndarray:
@@ -318,7 +323,6 @@ class ConvolutionPanel(PanelState, W.VBox):
             self.step = min(self.step, total - 1)
         self.player.show(self.step)
         self.render(self.step)
-        self.draw_stack()
         return frames
 
     @property

@@ -100,7 +100,7 @@ class DescentPanel(PanelState, W.VBox):
         self._grid = None
         self._applying_state = False
         self._quiet = 0
-        self._log_view = False
+        self._log_view, self._zmin = False, 0.0  # how the surface is drawn (see _display)
         self._build_controls()
         self.fig = self._build_figure()
         self.children = [
@@ -111,20 +111,16 @@ class DescentPanel(PanelState, W.VBox):
             self.readout,
         ]
         self._check_arguments(kwargs)
-        if "surface" in kwargs and not {"start_x", "start_y"} & set(kwargs):
-            s = kwargs["surface"]
-            if s in scene.SURFACES:
-                self.start_x, self.start_y = scene.SURFACES[s].start
-                if "learning_rate" not in kwargs:
-                    self.learning_rate = scene.SURFACES[s].lr
-        with self.hold_trait_notifications():
-            for key, value in kwargs.items():
-                setattr(self, key, value)
         self.observe(self._on_surface, names=["surface", "condition"])
+        with self._one_recompute():  # one recompute, once every argument is in
+            for key in ("surface", "condition"):  # first: they bring a start and a rate...
+                if key in kwargs:
+                    setattr(self, key, kwargs[key])
+            for key, value in kwargs.items():  # ...which the other arguments override
+                setattr(self, key, value)
         self.observe(self.recompute, names=list(self._RECOMPUTE))
         self.observe(lambda _: self.render(self.step), names=["arrows_for", "step"])
         self.observe(lambda _: self.render(self.step, full=True), names="view")
-        self.recompute()
         sync_state(self.fig)
 
     # controls ------------------------------------------------------------------------------
@@ -418,14 +414,17 @@ class DescentPanel(PanelState, W.VBox):
         return scene.SURFACES[self.surface]
 
     def _on_surface(self, change):
-        """A new named surface starts at its standard start with its suggested rate."""
-        if self._applying_state or self.surface == "custom" or change["name"] == "condition":
-            if change["name"] == "condition" and self.surface == "bowl":
-                self.learning_rate = scene.bowl(self.condition).lr
+        """A new named surface starts at its standard start with its suggested rate; a new
+        condition number for the bowl brings the rate that suits it. A restored state
+        keeps its own start and rate."""
+        if self._applying_state or self.surface == "custom":
             return
-        s = scene.SURFACES[self.surface]
+        if change["name"] == "condition" and self.surface != "bowl":
+            return  # only the bowl has a condition number
+        s = self._resolve_surface()
         with self._one_recompute():
-            self.start_x, self.start_y = s.start
+            if change["name"] == "surface":
+                self.start_x, self.start_y = s.start
             self.learning_rate = s.lr
 
     @contextmanager
@@ -478,6 +477,7 @@ class DescentPanel(PanelState, W.VBox):
             z = self._grid[2]
             zmin, zmax, zmed = np.nanmin(z), np.nanmax(z), np.nanmedian(z)
             self._log_view = bool(zmax - zmin > 50 * max(zmed - zmin, 1e-12))
+            self._zmin = float(zmin)
         self._surface, self.walks = surface, walks
         self.message.value = self._summary()
         self.surface_note.value = (
@@ -511,8 +511,7 @@ class DescentPanel(PanelState, W.VBox):
 
     def _display(self, z):
         """The surface height as drawn: log10(1 + f - min) when f spans many decades."""
-        zmin = float(np.nanmin(self._grid[2]))
-        return np.log10(1.0 + np.asarray(z, dtype=float) - zmin) if self._log_view else z
+        return np.log10(1.0 + np.asarray(z, dtype=float) - self._zmin) if self._log_view else z
 
     # drawing -------------------------------------------------------------------------------
     def render(self, i: int, full: bool = False) -> None:
@@ -536,9 +535,8 @@ class DescentPanel(PanelState, W.VBox):
                 loss_line.visible = loss_now.visible = shown
                 if not shown:
                     continue
-                pos = walk.positions
-                heights = walk.losses
-                if full:
+                if full:  # the whole paths; a plain frame only moves the markers
+                    pos, heights = walk.positions, walk.losses
                     path.showlegend, path3.showlegend = not three_d, three_d
                     px = pos[:, 0]
                     py = heights if one_d else pos[:, 1]
