@@ -1,0 +1,169 @@
+// deepscope Figure: a plotly.js chart as plain widget state plus small update messages.
+//
+// plotly.js itself (about 5 MB) travels once per page, in the state of one PlotlyJS model that
+// every figure points at, and is loaded as a classic script the first time a figure draws.
+// Nothing heavy happens while anywidget initialises the model (it allows 2 s for that).
+const LOADED = "__deepscope_plotly__";
+const REF = "IPY_MODEL_";
+
+function loadPlotly(model) {
+  if (!globalThis[LOADED]) {
+    globalThis[LOADED] = (async () => {
+      const ref = model.get("_plotly");
+      const lib = await model.widget_manager.get_model(ref.slice(REF.length));
+      if (!window.Plotly || window.Plotly.version !== lib.get("version")) {
+        const script = document.createElement("script");
+        script.textContent = lib.get("source");
+        document.head.appendChild(script);
+        script.remove();
+      }
+      if (!window.Plotly) throw new Error("plotly.js did not load");
+      return window.Plotly;
+    })();
+    globalThis[LOADED].catch(() => delete globalThis[LOADED]);
+  }
+  return globalThis[LOADED];
+}
+
+// Binary arrays arrive as DataViews inside {dtype, shape, bdata} (plotly.js's own typed-array
+// spec); plotly.js wants an ArrayBuffer there.
+function unpack(value) {
+  if (value instanceof DataView) {
+    return value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength);
+  }
+  if (Array.isArray(value)) return value.map(unpack);
+  if (value && typeof value === "object" && !(value instanceof ArrayBuffer)) {
+    const out = {};
+    for (const key of Object.keys(value)) out[key] = unpack(value[key]);
+    return out;
+  }
+  return value;
+}
+
+function putBuffers(content, paths, buffers) {
+  paths.forEach((path, i) => {
+    let obj = content;
+    for (const key of path.slice(0, -1)) obj = obj[key];
+    obj[path[path.length - 1]] = buffers[i];
+  });
+}
+
+// A copy of obj with obj[a][b]... = value for the dotted path "a.b...": the objects along the
+// path are new, everything else is shared, so Plotly.react sees exactly what changed.
+function setPath(obj, path, value) {
+  const [head, ...rest] = path;
+  const out = Array.isArray(obj) ? obj.slice() : { ...(obj || {}) };
+  out[head] = rest.length ? setPath(out[head], rest, value) : value;
+  return out;
+}
+
+const STORES = new WeakMap();
+
+function store(model) {
+  let s = STORES.get(model);
+  if (!s) {
+    s = { views: new Set(), quiet: false };
+    const reload = () => {
+      if (s.quiet) return;
+      s.data = unpack(model.get("data"));
+      s.layout = unpack(model.get("layout"));
+      s.config = model.get("config");
+      s.views.forEach((draw) => draw());
+    };
+    reload();
+    model.on("change:data", reload);
+    model.on("change:layout", reload);
+    model.on("msg:custom", (msg, buffers) => {
+      if (msg.kind !== "update") return;
+      putBuffers(msg, msg.buffer_paths || [], buffers || []);
+      const update = unpack(msg);
+      let data = s.data;
+      for (const [index, props] of Object.entries(update.traces || {})) {
+        let trace = data[+index];
+        for (const [key, value] of Object.entries(props)) trace = setPath(trace, key.split("."), value);
+        data = setPath(data, [+index], trace);
+      }
+      let layout = s.layout;
+      for (const [key, value] of Object.entries(update.layout || {})) {
+        layout = setPath(layout, key.split("."), value);
+      }
+      s.data = data;
+      s.layout = layout;
+      // keep the model's own state current: a view drawn later (another tab, a second
+      // display) and a notebook saved with widget state start from what is shown now
+      s.quiet = true;
+      model.set("data", data);
+      model.set("layout", layout);
+      s.quiet = false;
+      s.views.forEach((draw) => draw());
+    });
+    STORES.set(model, s);
+  }
+  return s;
+}
+
+function initialize({ model }) {
+  store(model);
+}
+
+async function render({ model, el }) {
+  const s = store(model);
+  el.classList.add("deepscope-figure");
+  el.style.width = "100%";
+  const div = document.createElement("div");
+  div.style.width = "100%";
+  el.appendChild(div);
+  let Plotly;
+  try {
+    Plotly = await loadPlotly(model);
+  } catch (err) {
+    div.textContent = `This figure could not load plotly.js: ${err}`;
+    console.error("[deepscope]", err);
+    return;
+  }
+  let queued = false;
+  let drawn = Promise.resolve();
+  const paint = () => {
+    queued = false;
+    const data = s.data.map((trace) => ({ ...trace }));
+    drawn = drawn.then(() => Plotly.react(div, data, structuredClone(s.layout), s.config));
+    return drawn;
+  };
+  // several messages between two frames of the screen draw once, with the latest state
+  const draw = () => {
+    if (queued) return;
+    queued = true;
+    if (document.hidden) setTimeout(paint, 50);
+    else requestAnimationFrame(paint);
+  };
+  s.views.add(draw);
+  await paint();
+  div.on("plotly_click", (event) => {
+    const points = event.points.map((p) => ({
+      trace: s.data[p.curveNumber] ? s.data[p.curveNumber].name : null,
+      x: p.x,
+      y: p.y,
+      z: p.z === undefined ? null : p.z,
+      index: p.pointIndex === undefined ? p.pointNumber : p.pointIndex,
+    }));
+    model.send({ event: "click", points });
+  });
+  // follow the width of the output column (plotly.js sizes itself once, when drawn)
+  let width = el.offsetWidth;
+  const resized = new ResizeObserver(() => {
+    requestAnimationFrame(() => {
+      if (el.offsetWidth > 0 && el.offsetWidth !== width) {
+        width = el.offsetWidth;
+        Plotly.Plots.resize(div);
+      }
+    });
+  });
+  resized.observe(el);
+  return () => {
+    s.views.delete(draw);
+    resized.disconnect();
+    Plotly.purge(div);
+  };
+}
+
+export default { initialize, render };

@@ -1,0 +1,213 @@
+"""Live training that never blocks the kernel.
+
+A scene trains by yielding ``nn.Event``s (a step, an epoch, a chunk of other work as
+"progress", a divergence). ``Runner`` drives such a generator as an asyncio task on the
+kernel's own event loop: it pulls events for a few tens of milliseconds, hands each to the
+panel, redraws at most ``fps`` times a second, then yields, so a slider, Pause or Stop reaches
+Python between two chunks. Where no loop runs (a plain script, a test) it runs to the end.
+``TrainingBar`` is the row of buttons and the progress bar every training panel shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+
+import ipywidgets as W
+
+from ..nn import Event
+from .theme import MUTED
+
+EPOCH_KINDS = ("epoch", "diverged", "stopped")
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running now (ipykernel's, Voila's), or None in a plain script."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class Runner:
+    """Drives ``events`` (an iterator of nn.Event): ``handle(event)`` for each one,
+    ``draw()`` at most ``fps`` times a second and once at the end, ``done(reason)`` at the end
+    with reason "finished", "stopped", "diverged" or "error: ...".
+
+    ``pause()``, ``resume()``, ``stop()`` and ``step()`` (one epoch, then paused) may be called
+    from any widget callback while the task runs.
+    """
+
+    def __init__(
+        self,
+        events: Iterator[Event],
+        handle: Callable[[Event], None],
+        draw: Callable[[], None],
+        done: Callable[[str], None],
+        fps: float = 20.0,
+        chunk_s: float = 0.04,
+    ):
+        self.events = iter(events)
+        self.handle, self.draw, self.done = handle, draw, done
+        self.interval = 1.0 / fps
+        self.chunk_s = chunk_s
+        self.paused = False
+        self.stopped = False
+        self.finished = False
+        self.draws = 0
+        self._last_draw = 0.0
+        self._wake: asyncio.Event | None = None
+        self._epochs_to_step = 0
+        self._reason = "finished"
+
+    # control ----------------------------------------------------------------------------
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+        self._epochs_to_step = 0
+        self._poke()
+
+    def stop(self) -> None:
+        self.stopped = True
+        self._poke()
+
+    def step(self) -> None:
+        """Run one more epoch, then stay paused."""
+        self.paused = True
+        self._epochs_to_step += 1
+        self._poke()
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    # running ----------------------------------------------------------------------------
+    def _advance(self, budget_s: float) -> bool:
+        """Pull events for about ``budget_s`` seconds (or up to an epoch when stepping);
+        False when the iterator is exhausted or training ended."""
+        t_end = time.perf_counter() + budget_s
+        while True:
+            try:
+                event = next(self.events)
+            except StopIteration:
+                return False
+            self.handle(event)
+            if event.kind in ("diverged", "stopped"):
+                self._reason = event.kind
+                return False
+            if self._epochs_to_step and event.kind == "epoch":
+                self._epochs_to_step -= 1
+                return True
+            if self.paused and not self._epochs_to_step:
+                return True
+            if time.perf_counter() >= t_end:
+                return True
+
+    def _maybe_draw(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if force or now - self._last_draw >= self.interval:
+            self._last_draw = now
+            self.draws += 1
+            self.draw()
+
+    def step_now(self) -> None:
+        """One epoch right here (no event loop), then paused."""
+        self.paused = True
+        self._epochs_to_step = 1
+        if self._advance(1e9):
+            self._maybe_draw(force=True)
+        else:
+            self.finish(self._reason)
+
+    def finish(self, reason: str) -> None:
+        """End: the last draw, then ``done(reason)``."""
+        if self.finished:
+            return
+        self.finished = True
+        self.draws += 1
+        self.draw()
+        self.done(reason)
+
+    async def run(self) -> str:
+        """Run as a task on the current loop; returns how it ended."""
+        self._wake = asyncio.Event()
+        try:
+            while not self.stopped:
+                if self.paused and not self._epochs_to_step:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                more = self._advance(self.chunk_s)
+                self._maybe_draw(force=not more or self.paused)
+                if not more:
+                    break
+                await asyncio.sleep(0)
+            reason = "stopped" if self.stopped else self._reason
+        except Exception as err:  # shown in the panel, never lost in a task
+            reason = f"error: {type(err).__name__}: {err}"
+        self.finish(reason)
+        return reason
+
+    def run_to_end(self) -> str:
+        """Run synchronously to the end (no event loop: a script or a test)."""
+        while not self.stopped and self._advance(1e9):
+            pass
+        reason = "stopped" if self.stopped else self._reason
+        self.finish(reason)
+        return reason
+
+
+class TrainingBar(W.VBox):
+    """Train, Pause / Resume, Stop, Step one epoch; a progress bar with the epochs done and
+    the time left."""
+
+    def __init__(self, owner):
+        button = dict(layout=W.Layout(width="auto"))
+        self.train_button = W.Button(
+            description="Train", icon="play", button_style="primary", **button
+        )
+        self.pause_button = W.Button(description="Pause", icon="pause", disabled=True, **button)
+        self.stop_button = W.Button(description="Stop", icon="stop", disabled=True, **button)
+        self.step_button = W.Button(
+            description="Step one epoch", icon="step-forward", tooltip="train one epoch", **button
+        )
+        self.progress = W.FloatProgress(min=0, max=1, layout=W.Layout(width="200px"))
+        self.label = W.HTML(f"<span style='color:{MUTED}'>not trained yet</span>")
+        self.train_button.on_click(lambda _: owner.train())
+        self.pause_button.on_click(lambda _: owner.resume() if owner.paused else owner.pause())
+        self.stop_button.on_click(lambda _: owner.stop())
+        self.step_button.on_click(lambda _: owner.step_epoch())
+        super().__init__(
+            [
+                W.HBox(
+                    [
+                        self.train_button,
+                        self.pause_button,
+                        self.stop_button,
+                        self.step_button,
+                        self.progress,
+                        self.label,
+                    ],
+                    layout=W.Layout(flex_flow="row wrap", align_items="center", gap="4px 8px"),
+                )
+            ]
+        )
+
+    def show(self, running: bool, paused: bool) -> None:
+        self.train_button.disabled = running
+        self.pause_button.disabled = not running
+        self.pause_button.description = "Resume" if paused else "Pause"
+        self.pause_button.icon = "play" if paused else "pause"
+        self.stop_button.disabled = not running
+
+    def report(self, done: float, total: float, what: str, elapsed: float) -> None:
+        """``done`` of ``total`` ``what`` (epochs, grid rows) after ``elapsed`` seconds."""
+        fraction = min(max(done / total, 0.0), 1.0) if total else 0.0
+        self.progress.value = fraction
+        left = ""
+        if 0 < fraction < 1 and elapsed > 0.5:
+            left = f" · about {elapsed * (1 - fraction) / fraction:.0f} s left"
+        self.label.value = f"{what} {done:g} of {total:g}{left}"

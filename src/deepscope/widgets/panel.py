@@ -1,0 +1,531 @@
+"""Panel: the base of every deepscope panel.
+
+A teachable parameter is declared once, as a traitlet with metadata::
+
+    learning_rate = T.Float(0.01, min=1e-4, max=10).tag(
+        state=True, control=LogSlider("learning rate"), recompute=True
+    )
+
+- ``state=True``: part of ``panel.state`` (a JSON-able dict), of a lesson's setup and of the
+  link to this setup; state is applied in the order the traits are declared, so a trait that
+  brings defaults for others (a surface brings its start point) comes first.
+- ``control=``: a spec from ``controls`` the base builds and links (``panel.controls[name]``).
+- ``recompute=True``: a change recomputes the frames and redraws; ``render=True``: a change
+  only redraws the current frame. Changes inside ``with panel.batch():`` (a state being set,
+  a link being read) recompute once, and each figure sends one message.
+
+A subclass writes ``build()`` (figures, children), ``recompute()`` (call the scene; raise
+ValueError for a bad setting, shown in the panel's one message line) and ``render()`` (draw
+the current frame). A panel that trains live writes ``start_training()`` returning a
+``Training`` (an iterator of nn.Events and the number of epochs), ``on_event(event)`` and
+``draw_training()``; the base gives it ``train()``, ``pause()``, ``resume()``, ``stop()``,
+``step_epoch()``, ``running`` and ``task`` (see ``live.py``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote
+
+import ipywidgets as W
+import traitlets as T
+
+from ..nn import Event
+from .figure import Figure
+from .live import EPOCH_KINDS, Runner, TrainingBar, running_loop
+from .theme import COLUMN, MUTED, error_html, status_html
+
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off")
+
+
+@dataclass
+class Training:
+    """What ``start_training`` returns: the scene's event stream and its length in epochs."""
+
+    events: Iterator[Event]
+    epochs: int
+
+
+def _jsonable(value):
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _inner(trait: T.TraitType):
+    return getattr(trait, "_trait", None)
+
+
+def parse_value(trait: T.TraitType, text: str):
+    """A value for ``trait`` from the text of a link, by the trait's own type; never
+    evaluated. Raises ValueError saying what is allowed."""
+    text = text.strip()
+    if isinstance(trait, T.Bool):
+        if text.lower() in TRUE:
+            return True
+        if text.lower() in FALSE:
+            return False
+        raise ValueError(f"expected true or false, got {text!r}")
+    if isinstance(trait, T.Enum):
+        for value in trait.values:
+            if str(value) == text or str(value).lower() == text.lower():
+                return value
+        raise ValueError(f"expected one of {', '.join(map(str, trait.values))}; got {text!r}")
+    if isinstance(trait, T.Int):
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {text!r}") from None
+    if isinstance(trait, T.Float):
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite number, got {text!r}")
+        return value
+    if isinstance(trait, T.Unicode):
+        return text
+    if isinstance(trait, T.List):
+        inner = _inner(trait)
+        if isinstance(inner, T.List):  # a matrix: rows split by ";", cells by ","
+            return [[parse_value(_inner(inner), c) for c in r.split(",")] for r in text.split(";")]
+        parts = [p for p in text.split(",") if p.strip()]
+        return [parse_value(inner, p) if inner is not None else p for p in parts]
+    raise ValueError("this setting cannot be given in a link")
+
+
+def format_value(value) -> str:
+    """The inverse of ``parse_value``: how a value is written in a link."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, (list, tuple)) for v in value):
+            return ";".join(",".join(format_value(c) for c in row) for row in value)
+        return ",".join(format_value(v) for v in value)
+    return str(value)
+
+
+class Panel(W.VBox):
+    """The base of every panel (see the module docstring)."""
+
+    #: the dashboard in voila_apps/ that shows this panel, for the link to a setup
+    dashboard = ""
+
+    hidden = T.List(T.Unicode()).tag(state=True)
+    running = T.Bool(False)
+    paused = T.Bool(False)
+
+    def __init__(self, compute: bool = True, **kwargs):
+        keys = self.state_keys()
+        unknown = sorted(set(kwargs) - set(keys))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unknown argument(s) {', '.join(map(repr, unknown))}; "
+                f"allowed: compute, {', '.join(keys)}"
+            )
+        super().__init__(layout=W.Layout(width="100%", max_width=f"{COLUMN}px"))
+        self._depth = 0
+        self._dirty: str | None = None
+        self._context_hidden: set[str] = set()
+        self._runner: Runner | None = None
+        self._training: Training | None = None
+        self._t0 = 0.0
+        self.task = None
+        self.figures: list[Figure] = []
+        self.message = W.HTML()
+        self.link = W.HTML(layout=W.Layout(margin="6px 0 0 0"))
+        self.controls: dict[str, W.Widget] = {}
+        for name in self._declared():
+            spec = self.trait_metadata(name, "control")
+            if spec is not None:
+                widget = spec.build(name, self.traits()[name])
+                spec.link(self, name, widget)
+                self.controls[name] = widget
+        if self._trains():
+            self.training_bar = TrainingBar(self)
+            self.controls["train"] = self.training_bar
+        self.controls["link"] = self.link
+        self.build()
+        self.observe(self._changed, names=keys)
+        self.observe(lambda _: self._show_controls(), names="hidden")
+        self.observe(lambda _: self._show_bar(), names=["running", "paused"])
+        with self.batch(recompute=True):
+            self._apply(kwargs)
+        self._update_link()
+        if compute and self._trains() and self.train_on_start:
+            self.train()
+
+    #: a panel that trains: does building it (compute=True) start the training?
+    train_on_start = False
+
+    # declaration --------------------------------------------------------------------------
+    @classmethod
+    def _declared(cls) -> list[str]:
+        """Trait names in the order they are declared (base classes first)."""
+        seen: list[str] = []
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                if isinstance(value, T.TraitType) and name not in seen:
+                    seen.append(name)
+        return seen
+
+    @classmethod
+    def state_keys(cls) -> list[str]:
+        """The names in ``state``, in the order they are applied."""
+        traits = cls.class_traits(state=True)
+        keys = [n for n in cls._declared() if n in traits and n != "hidden"]
+        return [*keys, "hidden"]
+
+    def _trains(self) -> bool:
+        return type(self).start_training is not Panel.start_training
+
+    # hooks for subclasses ----------------------------------------------------------------
+    def build(self) -> None:
+        """Make the figures (append them to ``self.figures``) and set ``self.children``."""
+        raise NotImplementedError
+
+    def recompute(self) -> None:
+        """Recompute the frames from the settings (raise ValueError for a bad setting)."""
+
+    def render(self) -> None:
+        """Draw the current frame into the figures."""
+
+    def start_training(self) -> Training:
+        """A training panel returns its Training here."""
+        raise NotImplementedError
+
+    def on_event(self, event: Event) -> None:
+        """Take one training event (cheap: no drawing)."""
+
+    def draw_training(self) -> None:
+        """Draw the training as it stands (called at most ~20 times a second)."""
+
+    def training_finished(self, reason: str) -> None:
+        """Training ended: "finished", "stopped", "diverged" or "error: ..."."""
+
+    # state --------------------------------------------------------------------------------
+    @property
+    def state(self) -> dict:
+        """Every teachable setting, JSON-able: ``json.loads(json.dumps(panel.state))``
+        restores the same panel."""
+        return {key: _jsonable(getattr(self, key)) for key in self.state_keys()}
+
+    @state.setter
+    def state(self, value: dict) -> None:
+        unknown = sorted(set(value) - set(self.state_keys()))
+        if unknown:
+            raise ValueError(
+                f"unknown state keys {unknown} for {type(self).__name__}; "
+                f"allowed: {', '.join(self.state_keys())}"
+            )
+        with self.batch(recompute=True):
+            self._apply(value)
+
+    def _apply(self, values: dict) -> None:
+        for key in self.state_keys():
+            if key in values:
+                try:
+                    setattr(self, key, values[key])
+                except T.TraitError as err:
+                    raise ValueError(f"{key}: {err}") from None
+
+    @T.validate("hidden")
+    def _valid_hidden(self, proposal):
+        names = list(proposal["value"])
+        allowed = getattr(self, "controls", None)
+        if allowed is not None:
+            bad = [n for n in names if n not in allowed]
+            if bad:
+                raise T.TraitError(
+                    f"hidden names controls this panel does not have: {bad}; "
+                    f"it has {', '.join(allowed)}"
+                )
+        return names
+
+    # recompute / render batching ---------------------------------------------------------
+    @contextmanager
+    def batch(self, recompute: bool = False):
+        """Changes inside recompute (or redraw) once at the end; each figure sends one
+        message for all of it."""
+        self._depth += 1
+        if recompute:
+            self._mark("recompute")
+        try:
+            yield self
+        finally:
+            self._depth -= 1
+            if not self._depth:
+                self._flush()
+
+    def _mark(self, what: str) -> None:
+        if what == "recompute" or self._dirty is None:
+            self._dirty = what
+
+    def _changed(self, change) -> None:
+        meta = self.trait_metadata(change["name"], "recompute")
+        if meta:
+            self._mark("recompute")
+        elif self.trait_metadata(change["name"], "render"):
+            self._mark("render")
+        self._mark_link()
+        if not self._depth:
+            self._flush()
+
+    def _mark_link(self) -> None:
+        self._link_dirty = True
+
+    def _flush(self) -> None:
+        what, self._dirty = self._dirty, None
+        if getattr(self, "_link_dirty", False):
+            self._link_dirty = False
+            self._update_link()
+        if what is None:
+            return
+        with ExitStack() as stack:
+            for fig in self.figures:
+                stack.enter_context(fig.batch())
+            if what == "recompute":
+                try:
+                    self.recompute()
+                except (ValueError, TypeError) as err:
+                    self.show_error(err)
+                    return
+            self.render()
+
+    def refresh(self) -> None:
+        """Recompute and redraw now."""
+        with self.batch(recompute=True):
+            pass
+
+    # messages -----------------------------------------------------------------------------
+    def say(self, text: str, kind: str = "info") -> None:
+        """The panel's one message line (``text`` is HTML; escape what a user typed)."""
+        self.message.value = status_html(text, kind) if text else ""
+
+    def show_error(self, err) -> None:
+        self.message.value = error_html(err)
+
+    # classroom controls ------------------------------------------------------------------
+    def show_control(self, name: str, visible: bool) -> None:
+        """Show or hide a control for the panel's own reasons (a formula box only for a
+        typed surface); a control the teacher hid stays hidden."""
+        if visible:
+            self._context_hidden.discard(name)
+        else:
+            self._context_hidden.add(name)
+        self._show_controls()
+
+    def _show_controls(self) -> None:
+        for name, widget in self.controls.items():
+            off = name in self.hidden or name in self._context_hidden
+            widget.layout.display = "none" if off else None
+
+    # links --------------------------------------------------------------------------------
+    def query(self) -> str:
+        """This setup as a query string: the settings that differ from the defaults."""
+        parts = []
+        for key in self.state_keys():
+            value = getattr(self, key)
+            if _jsonable(value) != _jsonable(self.trait_defaults(key)):
+                parts.append(f"{key}={quote(format_value(value), safe=',;')}")
+        return "&".join(parts)
+
+    def apply_query(self, query: str) -> list[str]:
+        """Set the panel from a query string (``surface=ravine&learning_rate=0.3``).
+
+        Values are parsed by each trait's type and validated; a bad one keeps its default
+        and is reported. Keys starting with "voila" are Voila's own. Returns the problems,
+        which the panel also shows."""
+        problems, values = [], {}
+        traits = self.traits()
+        keys = self.state_keys()
+        for key, text in parse_qsl(query.lstrip("?"), keep_blank_values=True):
+            if key.startswith("voila"):
+                continue
+            if key not in keys:
+                problems.append(f"unknown setting {key!r} (this panel has {', '.join(keys)})")
+                continue
+            try:
+                values[key] = parse_value(traits[key], text)
+            except ValueError as err:
+                problems.append(f"{key}: {err}")
+        with self.batch(recompute=True):
+            for key in keys:
+                if key not in values:
+                    continue
+                try:
+                    setattr(self, key, values[key])
+                except T.TraitError as err:
+                    problems.append(f"{key}: {err}")
+        if problems:
+            self.say(
+                "This link has settings that were not used (their defaults are shown): "
+                + "; ".join(html.escape(p) for p in problems),
+                "warn",
+            )
+        return problems
+
+    @classmethod
+    def from_query(cls, query: str | None = None, **kwargs):
+        """The panel set up from a query string; in a Voila dashboard, from the page's own
+        address (``.../voila/render/descent.ipynb?surface=ravine``)."""
+        if query is None:
+            query = page_query()
+        panel = cls(**kwargs)
+        if query:
+            panel.apply_query(query)
+        return panel
+
+    def _update_link(self) -> None:
+        query = self.query()
+        page = os.environ.get("SCRIPT_NAME", "")
+        if not query:
+            self.link.value = (
+                f"<span style='color:{MUTED}'>Link to this setup: the defaults "
+                "(change a setting to get a link that opens it)</span>"
+            )
+        elif page:
+            href = html.escape(f"?{query}", quote=True)
+            self.link.value = (
+                f"<span style='color:{MUTED}'>Link to this setup:</span> "
+                f"<a href='{href}' target='_blank' style='word-break:break-all'>"
+                f"{html.escape(page)}?{html.escape(query)}</a>"
+            )
+        else:
+            where = f"voila/render/{self.dashboard}" if self.dashboard else "the dashboard"
+            self.link.value = (
+                f"<span style='color:{MUTED}'>Link to this setup (add it to the address of "
+                f"{html.escape(where)}):</span> <code style='word-break:break-all'>?"
+                f"{html.escape(query)}</code>"
+            )
+
+    # live training ------------------------------------------------------------------------
+    def train(self):
+        """Start training. With an event loop running (a notebook, Voila) this schedules the
+        work as ``self.task`` and returns it at once; without one it runs to the end."""
+        if self.running:
+            return self.task
+        if not self._start():
+            return None
+        loop = running_loop()
+        if loop is None:
+            self._runner.run_to_end()
+            return None
+        self.task = loop.create_task(self._runner.run())
+        return self.task
+
+    def _start(self) -> bool:
+        if not self._trains():
+            raise TypeError(f"{type(self).__name__} does not train")
+        try:
+            self._training = self.start_training()
+        except (ValueError, TypeError) as err:
+            self.show_error(err)
+            return False
+        self._t0 = time.perf_counter()
+        self._runner = Runner(
+            self._training.events, self._on_event, self._draw_live, self._finished
+        )
+        self.task = None
+        self.paused = False
+        self.running = True
+        self._progress_epochs(0)
+        return True
+
+    def pause(self) -> None:
+        if self._runner is not None and self.running:
+            self._runner.pause()
+            self.paused = True
+
+    def resume(self) -> None:
+        if self._runner is None or not self.running:
+            return
+        self.paused = False
+        if self.task is None:  # no loop: carry on to the end here
+            self._runner.paused = False
+            self._runner.run_to_end()
+        else:
+            self._runner.resume()
+
+    def stop(self) -> None:
+        """Stop training; what was trained so far stays."""
+        if self._runner is None or not self.running:
+            return
+        self._runner.stop()
+        if self.task is None:  # a paused run without a loop ends here
+            self._runner.finish("stopped")
+
+    def step_epoch(self) -> None:
+        """Train one epoch, then pause (starting a run if none is going)."""
+        if not self.running:
+            if not self._start():
+                return
+            loop = running_loop()
+            if loop is not None:
+                self._runner.step()
+                self.paused = True
+                self.task = loop.create_task(self._runner.run())
+                return
+        self.paused = True
+        if self.task is None:
+            self._runner.step_now()
+        else:
+            self._runner.step()
+
+    def _on_event(self, event: Event) -> None:
+        self.on_event(event)
+        if event.kind in EPOCH_KINDS:
+            self._progress_epochs(event.epoch)
+        elif event.kind == "progress":
+            m = event.metrics
+            self.training_bar.report(
+                m["done"], m["total"], m.get("what", "done"), time.perf_counter() - self._t0
+            )
+
+    def _progress_epochs(self, epoch: int) -> None:
+        total = self._training.epochs if self._training else 0
+        self.training_bar.report(epoch, total, "epoch", time.perf_counter() - self._t0)
+
+    def _draw_live(self) -> None:
+        with ExitStack() as stack:
+            for fig in self.figures:
+                stack.enter_context(fig.batch())
+            self.draw_training()
+
+    def _finished(self, reason: str) -> None:
+        self.running = False
+        self.paused = False
+        if reason.startswith("error"):
+            self.say(html.escape(reason), "error")
+        self.training_finished(reason)
+
+    def _show_bar(self) -> None:
+        if hasattr(self, "training_bar"):
+            self.training_bar.show(self.running, self.paused)
+
+    def __repr__(self) -> str:
+        shown = json.dumps({k: v for k, v in self.state.items() if k != "hidden"})
+        return f"{type(self).__name__}({shown[:200]})"
+
+
+def page_query() -> str:
+    """The query string of the Voila page this kernel serves ('' elsewhere)."""
+    if "VOILA_KERNEL_ID" in os.environ or "VOILA_PREHEAT" in os.environ:
+        try:
+            from voila.utils import get_query_string
+
+            return get_query_string() or ""
+        except Exception:  # an older Voila: the environment still has it
+            pass
+    return os.environ.get("QUERY_STRING", "")
