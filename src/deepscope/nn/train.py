@@ -23,7 +23,9 @@ from .optim import ConstantLR, Optimizer
 
 @dataclass
 class Event:
-    """What happened: kind is "step", "epoch", "diverged" or "stopped"."""
+    """What happened: kind is "step", "epoch", "diverged", "stopped", or "progress" (a chunk
+    of work that is not training, such as rows of a loss landscape: metrics holds "done",
+    "total" and "what")."""
 
     kind: str
     epoch: int
@@ -312,7 +314,7 @@ class Trainer:
         ok = done == n_steps
         return losses[: done + (0 if ok else 1)], norms[: max(done, 1)], ok
 
-    def _run_gpu_steps(self, order, on_step):
+    def _run_gpu_steps(self, order, step_norms):
         """Layer by layer on the GPU (models the fused dense epoch does not cover, such as
         CNNs): parameters, gradients, optimizer state and the dataset stay on the device;
         each step's loss (one float) comes back, norms at the epoch's end (or every step
@@ -368,12 +370,11 @@ class Trainer:
                     ok = False
                     break
                 model.backward(loss.backward())
-                if on_step is not None or step == n_steps - 1:
+                if step_norms or step == n_steps - 1:
                     squares = gpu.weight_norms(g["theta"], g["grad"], g["rows"])
                     last_norms = np.sqrt(squares.copy_to_host().astype(np.float64))
-                if on_step is not None:
-                    index = self.step_index + len(losses) - 1
-                    on_step(Event("step", self.epoch_index, index, value, norms=last_norms))
+                index = self.step_index + len(losses) - 1
+                yield Event("step", self.epoch_index, index, value, norms=last_norms)
                 opt.t += 1
                 gpu.update(
                     opt.kind, g["theta"], g["grad"], g["s1"], g["s2"], hyper, lrs[step], opt.t
@@ -382,9 +383,11 @@ class Trainer:
             host[...] = dev.copy_to_host()
         return np.array(losses), last_norms, ok
 
-    def _run_steps(self, order, on_step):
+    def _run_steps(self, order, step_norms):
+        """The epoch step by step, yielding a "step" event after each step's backward pass
+        (before the update); returns (losses, last norms, finished without divergence)."""
         if self.model.backend.name == "cuda":
-            return self._run_gpu_steps(order, on_step)
+            return (yield from self._run_gpu_steps(order, step_norms))
         model, loss, opt = self.model, self.loss, self.optimizer
         losses, last_norms = [], None
         for start in range(0, len(order), self.batch_size):
@@ -395,16 +398,9 @@ class Trainer:
                 return np.array(losses), last_norms, False
             model.backward(loss.backward())
             last_norms = model.norms()
-            if on_step is not None:
-                on_step(
-                    Event(
-                        "step",
-                        self.epoch_index,
-                        self.step_index + len(losses) - 1,
-                        value,
-                        norms=last_norms,
-                    )
-                )
+            yield Event(
+                "step", self.epoch_index, self.step_index + len(losses) - 1, value, norms=last_norms
+            )
             opt.step()
         return np.array(losses), last_norms, True
 
@@ -429,20 +425,43 @@ class Trainer:
         return out
 
     def epoch(self, on_step=None) -> Event:
-        """Train one epoch; returns an Event of kind "epoch" (or "diverged")."""
+        """Train one epoch; returns an Event of kind "epoch" (or "diverged").
+        ``on_step(event)`` is called after every step (and forces the step-by-step path)."""
+        for event in self.epoch_events(steps=on_step is not None):
+            if event.kind == "step":
+                if on_step is not None:
+                    on_step(event)
+            else:
+                return event
+        raise AssertionError("an epoch always ends with an epoch or diverged event")
+
+    def events(self, epochs: int, steps: bool = False):
+        """``epochs`` epochs as one stream of events (see ``epoch_events``); it ends after a
+        "diverged" event."""
+        for _ in range(check_int("epochs", epochs, 1)):
+            for event in self.epoch_events(steps):
+                yield event
+                if event.kind == "diverged":
+                    return
+
+    def epoch_events(self, steps: bool = False):
+        """One epoch as a stream of events, for a live panel that trains in small chunks: a
+        "step" event after each step when the epoch runs step by step (always for models
+        the compiled epoch does not cover; with ``steps=True`` for every model, with the
+        layer norms of every step), then one "epoch" (or "diverged") event."""
         order = self._order()
         sizes = np.diff(np.r_[np.arange(0, len(order), self.batch_size), len(order)])
-        if self._plan is not None and on_step is None:
+        if self._plan is not None and not steps:
             losses, norms, ok = self._run_compiled(order)
             last_norms = norms[-1]
         else:
-            losses, last_norms, ok = self._run_steps(order, on_step)
+            losses, last_norms, ok = yield from self._run_steps(order, steps)
         first_step = self.step_index
         self.step_index += len(losses) if ok else len(losses) - 1
         self.epoch_index += 1
         if not ok:
             step = first_step + len(losses) - 1
-            return Event(
+            yield Event(
                 "diverged",
                 self.epoch_index,
                 step,
@@ -453,12 +472,13 @@ class Trainer:
                 message=f"diverged at step {step}: the loss became {losses[-1]}. The learning "
                 "rate is probably too large for this problem.",
             )
+            return
         metrics = {"loss": float(np.average(losses, weights=sizes))}
         if self.loss.classification:
             metrics["accuracy"] = self.evaluate(self.X, self.y)["accuracy"]
         if self.validation is not None:
             metrics.update({f"val_{k}": v for k, v in self.evaluate(*self.validation).items()})
-        return Event(
+        yield Event(
             "epoch",
             self.epoch_index,
             self.step_index - 1,

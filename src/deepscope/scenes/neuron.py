@@ -155,11 +155,14 @@ def learn(
     return frames
 
 
-def two_layer(
-    gate: str = "XOR", hidden: int = 3, epochs: int = 400, lr: float = 0.1, seed: int = 0
-):
-    """The hidden-layer fix: Dense(2, hidden) + Tanh + Dense(hidden, 1) + Sigmoid trained
-    with Adam on the four rows. Returns (model, history)."""
+SEPARABLE = {"AND": True, "OR": True, "XOR": False}  # by one straight line
+HIDDEN_EPOCHS = 400
+
+
+def hidden_layer(gate: str = "XOR", hidden: int = 3, lr: float = 0.1, seed: int = 0):
+    """The hidden-layer fix: Dense(2, hidden) + Tanh + Dense(hidden, 1) + Sigmoid, to be
+    trained with Adam and BCE on the four rows. Returns (model, trainer);
+    ``trainer.events(HIDDEN_EPOCHS)`` trains it as a stream of events."""
     _check("sigmoid", gate)
     model = nn.Sequential(
         [nn.Dense(2, hidden), nn.Tanh(), nn.Dense(hidden, 1), nn.Sigmoid()],
@@ -167,19 +170,98 @@ def two_layer(
         backend="cpu",
         dtype="float64",
     )
-    history = nn.fit(
+    trainer = nn.Trainer(
         model,
         INPUTS,
         GATES[gate].astype(float),
         nn.BCELoss("cpu"),
         nn.Adam(model, lr=lr),
-        epochs=epochs,
         batch_size=4,
         seed=seed,
     )
-    return model, history
+    return model, trainer
 
 
 def plane(n: int = 61, lo: float = -0.5, hi: float = 1.5) -> np.ndarray:
     """The grid of input points the panel colours: axis values of length n."""
     return np.linspace(lo, hi, n)
+
+
+GRID = plane(61)
+CURVE_Z = np.linspace(-6, 6, 241)
+
+
+@dataclass
+class Picture:
+    """Everything the neuron panel draws for one setting (or for a trained network)."""
+
+    grid: np.ndarray  # the plane's axis values
+    output: np.ndarray  # (n, n) output at (x1 = grid[j], x2 = grid[i])
+    threshold: float  # the output where the decision flips (the colour scale's middle)
+    line: tuple | None  # two points of the decision line, or None (a network: no line)
+    rows: list[Row]
+    curve: tuple  # (z, f(z), f'(z)) of the activation
+    inputs_z: np.ndarray  # the four rows' weighted sums
+    inputs_f: np.ndarray  # and their activations
+    who: str  # "the neuron" or "the network"
+
+    @property
+    def right(self) -> int:
+        return sum(r.correct for r in self.rows)
+
+
+def picture(w1: float, w2: float, b: float, activation: str, gate: str, model=None) -> Picture:
+    """What the panel shows: the single neuron's output over the plane, its line, its truth
+    table and activation curve; or, given a trained ``model``, the network's output and
+    its truth table (the curve and sums stay the neuron's)."""
+    rows = truth_table(w1, w2, b, activation, gate)
+    x1, x2 = np.meshgrid(GRID, GRID)
+    z_inputs = weighted_sum(w1, w2, b, *INPUTS.T)
+    curve = (CURVE_Z, *activate(activation, CURVE_Z))
+    if model is None:
+        out, _ = activate(activation, weighted_sum(w1, w2, b, x1, x2))
+        return Picture(
+            GRID,
+            out,
+            THRESHOLD[activation],
+            decision_line(w1, w2, b),
+            rows,
+            curve,
+            z_inputs,
+            activate(activation, z_inputs)[0],
+            "the neuron",
+        )
+    outs = model.predict(INPUTS).ravel()
+    rows = [
+        Row(r.x1, r.x2, r.target, float("nan"), float(o), int(o > 0.5)) for r, o in zip(rows, outs)
+    ]
+    out = model.predict(np.c_[x1.ravel(), x2.ravel()]).reshape(x1.shape)
+    return Picture(
+        GRID,
+        out,
+        0.5,
+        None,
+        rows,
+        curve,
+        z_inputs,
+        activate(activation, z_inputs)[0],
+        "the network",
+    )
+
+
+def verdict(gate: str, frames: list[LearnFrame]) -> str:
+    """What a run of ``learn`` showed, in words that say what was measured."""
+    last = frames[-1]
+    epochs = len(frames) - 1
+    if last.correct == 4:
+        first = next(f.epoch for f in frames if f.correct == 4)
+        return f"all four rows right (first at epoch {first} of {epochs})."
+    if not SEPARABLE[gate]:
+        return (
+            f"{last.correct} of 4 right after {epochs} epochs, and it never gets all four: "
+            f"no single line separates {gate}. Try 'Add a hidden layer'."
+        )
+    return (
+        f"not separated yet after {epochs} epochs ({last.correct} of 4 right). {gate} can be "
+        "separated by one line: try more epochs or a larger learning rate."
+    )

@@ -65,14 +65,14 @@ function store(model) {
     s = { views: new Set(), quiet: false };
     const reload = () => {
       if (s.quiet) return;
-      s.data = unpack(model.get("data"));
-      s.layout = unpack(model.get("layout"));
+      s.data = unpack(model.get("traces"));
+      s.layout = unpack(model.get("plot_layout"));
       s.config = model.get("config");
       s.views.forEach((draw) => draw());
     };
     reload();
-    model.on("change:data", reload);
-    model.on("change:layout", reload);
+    model.on("change:traces", reload);
+    model.on("change:plot_layout", reload);
     model.on("msg:custom", (msg, buffers) => {
       if (msg.kind !== "update") return;
       putBuffers(msg, msg.buffer_paths || [], buffers || []);
@@ -92,8 +92,8 @@ function store(model) {
       // keep the model's own state current: a view drawn later (another tab, a second
       // display) and a notebook saved with widget state start from what is shown now
       s.quiet = true;
-      model.set("data", data);
-      model.set("layout", layout);
+      model.set("traces", data);
+      model.set("plot_layout", layout);
       s.quiet = false;
       s.views.forEach((draw) => draw());
     });

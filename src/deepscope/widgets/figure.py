@@ -123,6 +123,7 @@ class Figure(anywidget.AnyWidget):
     """A plotly.js figure of named traces.
 
     ``Figure(traces=[{"type": "scatter", "name": "loss", "x": ...}, ...], layout={...})``
+    (the plotly layout is ``fig.plot_layout``; ``fig.layout`` is the widget's own CSS box)
     (or ``fig.add("scatter", "loss", x=...)`` later); names are unique, and code addresses
     traces by name, never by position. Then
     ``fig.update("loss", y=...)``, ``fig.relayout(title={"text": ...})`` and ``with
@@ -133,8 +134,8 @@ class Figure(anywidget.AnyWidget):
 
     _esm = Path(__file__).with_name("figure.js")
     _plotly = T.Instance(PlotlyJS).tag(sync=True, **W.widget_serialization)
-    data = T.List(T.Dict()).tag(sync=True, to_json=_state_json)
-    layout = T.Dict().tag(sync=True, to_json=_state_json)
+    traces = T.List(T.Dict()).tag(sync=True, to_json=_state_json)
+    plot_layout = T.Dict().tag(sync=True, to_json=_state_json)
     config = T.Dict().tag(sync=True)
 
     def __init__(self, traces=(), layout: dict | None = None, config: dict | None = None):
@@ -149,8 +150,8 @@ class Figure(anywidget.AnyWidget):
             index[t["name"]] = i
         super().__init__(
             _plotly=plotly_js(),
-            data=traces,
-            layout=dict(layout or {}),
+            traces=traces,
+            plot_layout=dict(layout or {}),
             config={**base, **(config or {})},
         )
         self._index: dict[str, int] = index
@@ -165,8 +166,8 @@ class Figure(anywidget.AnyWidget):
         """Add a trace of plotly type ``type`` named ``name`` (unique in this figure)."""
         if name in self._index:
             raise ValueError(f"this figure already has a trace named {name!r}")
-        self._index[name] = len(self.data)
-        self.data = [*self.data, {"type": type, "name": name, **props}]
+        self._index[name] = len(self.traces)
+        self.traces = [*self.traces, {"type": type, "name": name, **props}]
 
     @property
     def names(self) -> list[str]:
@@ -175,7 +176,7 @@ class Figure(anywidget.AnyWidget):
     def trace(self, name: str) -> dict:
         """The current properties of trace ``name`` (read them; change them with update)."""
         try:
-            return self.data[self._index[name]]
+            return self.traces[self._index[name]]
         except KeyError:
             raise KeyError(f"no trace named {name!r}; this figure has {self.names}") from None
 
@@ -186,14 +187,14 @@ class Figure(anywidget.AnyWidget):
         index = self._index[name]
         flat = flatten(props)
         for key, value in flat.items():
-            _set_path(self.data[index], key.split("."), value)
+            _set_path(self.traces[index], key.split("."), value)
         self._queue("traces", index, flat)
 
     def relayout(self, **props) -> None:
         """Change the layout: ``relayout(title={"text": "..."}, shapes=[...])``."""
         flat = flatten(props)
         for key, value in flat.items():
-            _set_path(self.layout, key.split("."), value)
+            _set_path(self.plot_layout, key.split("."), value)
         self._queue("layout", None, flat)
 
     @contextmanager

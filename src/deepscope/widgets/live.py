@@ -164,10 +164,10 @@ class TrainingBar(W.VBox):
     """Train, Pause / Resume, Stop, Step one epoch; a progress bar with the epochs done and
     the time left."""
 
-    def __init__(self, owner):
+    def __init__(self, owner, label: str = "Train", help: str = "start training from scratch"):
         button = dict(layout=W.Layout(width="auto"))
         self.train_button = W.Button(
-            description="Train", icon="play", button_style="primary", **button
+            description=label, icon="play", button_style="primary", tooltip=help, **button
         )
         self.pause_button = W.Button(description="Pause", icon="pause", disabled=True, **button)
         self.stop_button = W.Button(description="Stop", icon="stop", disabled=True, **button)

@@ -153,7 +153,7 @@ class Panel(W.VBox):
                 spec.link(self, name, widget)
                 self.controls[name] = widget
         if self._trains():
-            self.training_bar = TrainingBar(self)
+            self.training_bar = TrainingBar(self, *self.train_label)
             self.controls["train"] = self.training_bar
         self.controls["link"] = self.link
         self.build()
@@ -168,6 +168,8 @@ class Panel(W.VBox):
 
     #: a panel that trains: does building it (compute=True) start the training?
     train_on_start = False
+    #: the Train button's text and tooltip
+    train_label = ("Train", "start training from scratch")
 
     # declaration --------------------------------------------------------------------------
     @classmethod

@@ -34,19 +34,27 @@ class Player(W.HBox):
             max=0,
             description=description,
             continuous_update=True,
-            layout=W.Layout(width="360px"),
+            style={"description_width": "initial"},
+            layout=W.Layout(width="250px"),
         )
         W.jslink((self.play, "value"), (self.slider, "value"))
         if on_frame is not None:
             self.slider.observe(lambda change: on_frame(change["new"]), names="value")
         children = [self.play, self.slider]
         if buttons:
-            self.step_button = W.Button(description="Step", icon="step-forward", tooltip="one on")
-            self.reset_button = W.Button(description="Reset", icon="undo", tooltip="to frame 0")
+            small = W.Layout(width="auto")
+            self.step_button = W.Button(
+                description="Step", icon="step-forward", tooltip="one frame on", layout=small
+            )
+            self.reset_button = W.Button(
+                description="Reset", icon="undo", tooltip="back to frame 0", layout=small
+            )
             self.step_button.on_click(lambda _: self.advance())
             self.reset_button.on_click(lambda _: self.reset())
             children += [self.step_button, self.reset_button]
-        super().__init__(children)
+        super().__init__(
+            children, layout=W.Layout(flex_flow="row wrap", align_items="center", gap="2px 6px")
+        )
 
     def load(self, n_frames: int) -> None:
         """Point the player at a new list of n frames and show frame 0."""
