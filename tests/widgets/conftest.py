@@ -3,13 +3,16 @@ import pytest
 
 @pytest.fixture
 def messages(monkeypatch):
-    """messages(fig) -> a list that records every message the figure sends to the browser."""
+    """messages(fig) -> a list that records every message the figure sends to the browser:
+    "update" for each batched trace/layout change, "state" for a full state sync."""
 
     def record(fig):
         sent = []
-        for kind in ("_send_restyle_msg", "_send_relayout_msg", "_send_update_msg"):
-            name = kind[len("_send_") : -len("_msg")]
-            monkeypatch.setattr(fig, kind, lambda *a, _n=name, **k: sent.append(_n))
+        send, send_state = fig.send, fig.send_state
+        monkeypatch.setattr(fig, "send", lambda *a, **k: (sent.append("update"), send(*a, **k)))
+        monkeypatch.setattr(
+            fig, "send_state", lambda *a, **k: (sent.append("state"), send_state(*a, **k))
+        )
         return sent
 
     return record

@@ -10,28 +10,33 @@ from deepscope.widgets import NeuronPanel
 def test_traitlets_drive_sliders_and_figure():
     panel = NeuronPanel()
     panel.w1 = 2.5
-    assert panel.w1_slider.value == 2.5
-    heat, line = panel.plane_fig.data[:2]
-    z = scene.weighted_sum(2.5, panel.w2, panel.b, *np.meshgrid(scene.plane(), scene.plane()))
-    np.testing.assert_array_equal(np.asarray(heat.z), (z >= 0).astype(float))
-    assert line.y[0] == pytest.approx(-(2.5 * -0.5 + panel.b) / panel.w2)
-    panel.w1_slider.value = -1.0
+    assert panel.controls["w1"].value == 2.5
+    heat = panel.plane_fig.trace("output")
+    line = panel.plane_fig.trace("decision line (z = 0)")
+    z = scene.weighted_sum(2.5, panel.w2, panel.b, *np.meshgrid(scene.GRID, scene.GRID))
+    np.testing.assert_array_equal(np.asarray(heat["z"]), (z >= 0).astype(float))
+    assert line["y"][0] == pytest.approx(-(2.5 * -0.5 + panel.b) / panel.w2)
+    panel.controls["w1"].value = -1.0
     assert panel.w1 == -1.0
 
 
 def test_one_batched_message_per_redraw(messages):
     panel = NeuronPanel()
-    sent = messages(panel.plane_fig)
+    plane, curve = messages(panel.plane_fig), messages(panel.curve_fig)
     panel.b = -0.5
-    assert sent == ["update"]
+    assert plane == ["update"] and curve == ["update"]
+    plane.clear()
+    panel.state = {"w1": 0.3, "w2": -0.2, "b": 0.1, "gate": "OR"}  # four changes, one message
+    assert plane == ["update"]
 
 
 def test_state_round_trips_as_json():
-    panel = NeuronPanel(gate="OR", w1=0.5)
+    panel = NeuronPanel(gate="OR", w1=0.5, hidden=["b"])
     state = json.loads(json.dumps(panel.state))
     other = NeuronPanel()
     other.state = state
     assert other.state == panel.state
+    assert other.controls["b"].layout.display == "none"
     with pytest.raises(ValueError, match="unknown state keys"):
         other.state = {"weight": 1}
     with pytest.raises(TypeError, match="unknown argument"):
@@ -42,10 +47,23 @@ def test_learn_and_scrub_back():
     panel = NeuronPanel(gate="OR", w1=0.0, w2=0.0, b=0.0, epochs=10)
     frames = panel.learn()
     assert frames[-1].correct == 4 and "all four rows right" in panel.message.value
-    panel.player.slider.value = 0
+    panel.controls["step"].slider.value = 0
     assert (panel.w1, panel.w2, panel.b) == (0.0, 0.0, 0.0)
-    panel.player.slider.value = len(frames) - 1
-    assert panel.w1 == frames[-1].w1
+    panel.controls["step"].slider.value = len(frames) - 1
+    assert panel.w1 == frames[-1].w1 and panel.step == len(frames) - 1
+    assert "epoch 10" in panel.message.value
+
+
+def test_the_verdict_says_what_was_measured():
+    # 3 epochs of gradient descent do not separate AND yet: the panel must not say it cannot
+    panel = NeuronPanel(
+        gate="AND", rule="gradient descent", learning_rate=0.1, epochs=3, w1=0.0, w2=0.0, b=0.0
+    )
+    panel.learn()
+    assert "not separated yet after 3 epochs" in panel.message.value
+    assert "no single line" not in panel.message.value
+    panel.gate = "OR"  # the old gate's text goes with it
+    assert panel.message.value == ""
 
 
 def test_xor_fails_then_the_hidden_layer_fixes_it():
@@ -53,8 +71,11 @@ def test_xor_fails_then_the_hidden_layer_fixes_it():
     frames = panel.learn()
     assert max(f.correct for f in frames) < 4
     assert "no single line separates XOR" in panel.message.value
-    panel.show_two_layer()
-    assert "gets 4 of 4 right" in panel.table.value
+    panel.train()  # no event loop here: runs to the end
+    assert not panel.running
+    assert "the network gets 4 of 4 right" in panel.table.value
+    panel.w1 = 0.5  # a weight moved: back to the single neuron
+    assert "the neuron gets" in panel.table.value
 
 
 def test_gradient_descent_learns_and_with_sigmoid():
@@ -62,3 +83,4 @@ def test_gradient_descent_learns_and_with_sigmoid():
     frames = panel.learn()
     assert panel.activation == "sigmoid"
     assert frames[-1].loss < frames[0].loss and frames[-1].correct == 4
+    assert panel.curve_fig.plot_layout["title"]["text"].startswith("sigmoid")

@@ -1,17 +1,33 @@
-"""ipywidgets + plotly panels. Views only draw: the numbers come from deepscope.scenes."""
+"""ipywidgets + plotly panels. Views only draw: the numbers come from deepscope.scenes.
+
+``PANELS`` names every panel (the gallery, the lessons and the contract test read it); each
+is built on ``Panel`` (see ``panel.py``) and draws with ``Figure`` (see ``figure.py``).
+"""
 
 from .canvas import DrawingCanvas
 from .convolution import ConvolutionPanel
 from .descent import DescentPanel
+from .figure import Figure
 from .landscape import LandscapePanel
 from .neuron import NeuronPanel
+from .panel import Panel
 from .player import Player
 
+PANELS = {
+    "neuron": NeuronPanel,
+    "descent": DescentPanel,
+    "landscape": LandscapePanel,
+    "convolution": ConvolutionPanel,
+}
+
 __all__ = [
+    "PANELS",
     "ConvolutionPanel",
     "DescentPanel",
     "DrawingCanvas",
+    "Figure",
     "LandscapePanel",
     "NeuronPanel",
+    "Panel",
     "Player",
 ]

@@ -191,7 +191,7 @@ class TrainingBar(W.VBox):
                         self.progress,
                         self.label,
                     ],
-                    layout=W.Layout(flex_flow="row wrap", align_items="center", gap="4px 8px"),
+                    layout=W.Layout(flex_flow="row wrap", align_items="center"),
                 )
             ]
         )

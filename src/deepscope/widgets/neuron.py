@@ -20,7 +20,7 @@ from .figure import Figure
 from .panel import Panel, Training
 
 COLORS = {0: theme.PALETTE[3], 1: theme.PALETTE[0]}
-WEIGHT = dict(step=0.1, readout_format=".3~g")
+WEIGHT = dict(step=0.1, readout_format=".3")
 
 
 class NeuronPanel(Panel):
@@ -34,9 +34,7 @@ class NeuronPanel(Panel):
     b = T.Float(-1.5, min=-6.0, max=6.0).tag(
         state=True, control=Slider("b (bias)", **WEIGHT), recompute=True
     )
-    activation = T.Enum(scene.ACTIVATIONS, "sign").tag(
-        state=True, control=Choice(), recompute=True
-    )
+    activation = T.Enum(scene.ACTIVATIONS, "sign").tag(state=True, control=Choice(), recompute=True)
     gate = T.Enum(tuple(scene.GATES), "AND").tag(
         state=True, control=Choice(style="toggle"), recompute=True
     )
@@ -216,9 +214,7 @@ class NeuronPanel(Panel):
             self.curve_fig.update("f(z)", y=f)
             self.curve_fig.update("f'(z)", y=slope, visible=self.show_slope)
             self.curve_fig.update("the four inputs", x=pic.inputs_z, y=pic.inputs_f)
-            self.curve_fig.relayout(
-                title={"text": f"{self.activation}: f(z) and its slope f'(z)"}
-            )
+            self.curve_fig.relayout(title={"text": f"{self.activation}: f(z) and its slope f'(z)"})
         self.table.value = self._table_html(pic)
 
     def _table_html(self, pic) -> str:

@@ -52,9 +52,7 @@ class Player(W.HBox):
             self.step_button.on_click(lambda _: self.advance())
             self.reset_button.on_click(lambda _: self.reset())
             children += [self.step_button, self.reset_button]
-        super().__init__(
-            children, layout=W.Layout(flex_flow="row wrap", align_items="center", gap="2px 6px")
-        )
+        super().__init__(children, layout=W.Layout(flex_flow="row wrap", align_items="center"))
 
     def load(self, n_frames: int) -> None:
         """Point the player at a new list of n frames and show frame 0."""

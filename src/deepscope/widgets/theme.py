@@ -84,7 +84,7 @@ def row(children, **layout) -> W.HBox:
     """Controls side by side, wrapping onto a new line when the column is narrow."""
     return W.HBox(
         list(children),
-        layout=W.Layout(flex_flow="row wrap", align_items="flex-start", gap="4px 16px", **layout),
+        layout=W.Layout(flex_flow="row wrap", align_items="flex-start", **layout),
     )
 
 

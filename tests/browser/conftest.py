@@ -1,0 +1,123 @@
+"""Shared by the browser tests: Voila serving voila_apps/, headless Chromium, a page opener
+that collects console errors and failed local loads."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def voila(tmp_path_factory):
+    """Voila serving voila_apps/ on a free port. Its log goes to a file: a pipe nobody reads
+    fills up after a few hundred request lines and then blocks the server mid-test."""
+    port = free_port()
+    voila_bin = str(Path(sys.executable).with_name("voila"))
+    log_path = tmp_path_factory.mktemp("voila") / "voila.log"
+    log = open(log_path, "w")  # noqa: SIM115 (closed at teardown)
+    proc = subprocess.Popen(
+        [
+            voila_bin,
+            str(ROOT / "voila_apps"),
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(f"{url}/voila/static/voila.js", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"voila exited: {log_path.read_text()[-2000:]}")
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.fail("CI=true but /usr/bin/chromium is missing (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots():
+    """The folder screenshots go to (artifacts/, ignored by git): look at them."""
+    SHOTS.mkdir(exist_ok=True)
+    return SHOTS
+
+
+@pytest.fixture
+def open_page(browser):
+    """open_page(url, height=1000) -> (page, errors): the errors list collects console errors
+    other than failed loads, and failed local loads. Pages are closed at the end."""
+    pages = []
+
+    def opener(url, height=1000):
+        page, errors = _open(browser, url, height)
+        pages.append(page)
+        return page, errors
+
+    yield opener
+    for page in pages:
+        if not page.is_closed():
+            page.close()
+
+
+def _open(browser, url, height=1000):
+    page = browser.new_page(viewport={"width": 1200, "height": height})
+    errors = []
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    # Font Awesome comes from a CDN (unreachable offline, so never a local response), and
+    # Voila answers 403 to the kernel shutdown a page sends as it is left: both are allowed.
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and "/voila/api/shutdown/" not in r.url
+            else None
+        ),
+    )
+    page.goto(url, timeout=180_000)
+    return page, errors
