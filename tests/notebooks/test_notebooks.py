@@ -27,8 +27,13 @@ def test_notebook_runs(path):
     assert not errors
 
 
-def test_every_dashboard_is_in_the_gallery():
-    index = (ROOT / "voila_apps" / "index.ipynb").read_text()
-    for path in ROOT.glob("voila_apps/*.ipynb"):
-        if path.name != "index.ipynb":
-            assert f"({path.name})" in index, f"{path.name} is missing from the gallery"
+def test_every_panel_has_its_dashboard_and_every_dashboard_a_panel():
+    from deepscope.widgets import PANELS
+
+    dashboards = {p.name for p in ROOT.glob("voila_apps/*.ipynb")} - {"index.ipynb"}
+    assert {panel.dashboard for panel in PANELS.values()} == dashboards
+    for name, panel in PANELS.items():
+        nb = (ROOT / "voila_apps" / panel.dashboard).read_text()
+        assert f"{panel.__name__}.from_query()" in nb, f"{name}: the dashboard must read its link"
+        assert panel.title and panel.summary, f"{name}: the gallery needs a title and a summary"
+    assert "PANELS" in (ROOT / "voila_apps" / "index.ipynb").read_text()

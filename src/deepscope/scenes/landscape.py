@@ -10,7 +10,7 @@ take the two principal directions of the training trajectory, the plane the walk
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
@@ -85,7 +85,45 @@ def project_trajectory(trajectory, center, d1, d2) -> tuple[np.ndarray, float]:
     return coords.T, (1.0 - residual / total) if total > 0 else 1.0
 
 
-def loss_landscape(
+@dataclass
+class LossGrid:
+    """The loss over the plane theta + a*d1 + b*d2, filled in row by row by ``events()``:
+    losses[i, j] at (a=alphas[j], b=betas[i]) (rows are b, as plotly draws z), NaN where not
+    computed yet; the model's own loss sits at the centre [resolution // 2] * 2."""
+
+    alphas: np.ndarray
+    betas: np.ndarray
+    losses: np.ndarray
+    rows_done: int = 0
+    evaluate: object = None  # (coords (P, 2), out (P,)) -> None
+    restore: object = None  # puts the model's own parameters back
+
+    def events(self, rows_per_chunk: int | None = None):
+        """Compute the rows in chunks, one "progress" event after each (a live panel draws
+        between them); the model's parameters are restored at the end."""
+        n = len(self.betas)
+        chunk = rows_per_chunk or max(1, n // 10)
+        try:
+            for r0 in range(self.rows_done, n, chunk):
+                r1 = min(r0 + chunk, n)
+                B, A = np.meshgrid(self.betas[r0:r1], self.alphas, indexing="ij")
+                coords = np.ascontiguousarray(np.stack([A.ravel(), B.ravel()], axis=1))
+                out = np.empty(coords.shape[0])
+                self.evaluate(coords, out)
+                self.losses[r0:r1] = out.reshape(r1 - r0, -1)
+                self.rows_done = r1
+                yield nn.Event(
+                    "progress",
+                    0,
+                    0,
+                    float("nan"),
+                    {"done": r1, "total": n, "what": "grid rows"},
+                )
+        finally:
+            self.restore()
+
+
+def loss_grid(
     model: nn.Sequential,
     X,
     y,
@@ -95,15 +133,13 @@ def loss_landscape(
     directions="filter",
     seed: int = 0,
     trajectory=None,
-    progress=None,
-):
-    """Loss of ``model`` over the plane theta + a*d1 + b*d2, a and b in [-span, span].
+) -> LossGrid:
+    """A LossGrid of ``model``'s loss over a plane, a and b in [-span, span], ready to be
+    computed with ``grid.events()`` (or in one go with ``loss_landscape``).
 
-    Returns (alphas, betas, losses) with losses[i, j] at (a=alphas[j], b=betas[i]) (rows are
-    b, as plotly draws z) and the model's own loss at the centre [resolution // 2] * 2.
     Dense networks run in one compiled, threaded kernel on the cpu backend and one launch per
     chunk of rows (a block per grid point) on the cuda backend; other models are evaluated
-    point by point. ``progress(done, total)`` is called as rows finish.
+    point by point.
     """
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
@@ -117,8 +153,6 @@ def loss_landscape(
     X, y = prepare_data(model, loss, "X", "y", X, y)
     d1, d2 = landscape_directions(model, directions, seed, trajectory)
     alphas = np.linspace(-span, span, resolution)
-    betas = alphas.copy()
-    losses = np.empty((resolution, resolution))
     plan = compiled_plan(model, loss, X, y)
     theta = model.theta.copy()
 
@@ -149,59 +183,118 @@ def loss_landscape(
                 model.theta[:] = theta + a * d1 + b * d2
                 out[p] = loss.forward(model.forward(X, training=False), y)
 
-    rows_per_chunk = max(1, resolution // 10)
-    try:
-        for r0 in range(0, resolution, rows_per_chunk):
-            r1 = min(r0 + rows_per_chunk, resolution)
-            B, A = np.meshgrid(betas[r0:r1], alphas, indexing="ij")
-            coords = np.ascontiguousarray(np.stack([A.ravel(), B.ravel()], axis=1))
-            evaluate(coords, losses[r0:r1].reshape(-1))
-            if progress is not None:
-                progress(r1, resolution)
-    finally:
+    def restore():
         model.theta[:] = theta
-    return alphas, betas, losses
+
+    return LossGrid(
+        alphas,
+        alphas.copy(),
+        np.full((resolution, resolution), np.nan),
+        evaluate=evaluate,
+        restore=restore,
+    )
+
+
+def loss_landscape(
+    model: nn.Sequential,
+    X,
+    y,
+    loss: nn.Loss,
+    resolution: int = 41,
+    span: float = 1.0,
+    directions="filter",
+    seed: int = 0,
+    trajectory=None,
+):
+    """(alphas, betas, losses) of ``loss_grid``, computed in one go."""
+    grid = loss_grid(model, X, y, loss, resolution, span, directions, seed, trajectory)
+    for _ in grid.events():
+        pass
+    return grid.alphas, grid.betas, grid.losses
+
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+#: a learning rate that trains the 2-8-8-1 network well with each optimizer (full batch)
+SUGGESTED_LR = {"sgd": 0.5, "momentum": 0.1, "adam": 0.02}
 
 
 @dataclass
 class TrainingRun:
-    """A small network trained on a playground dataset, with its path through weight space."""
+    """A small network trained on a playground dataset, with its path through weight space.
+
+    ``start_run`` makes it untrained; ``run.events(epochs)`` trains it as a stream of
+    nn.Events and records the path; afterwards ``thetas`` (T, P: the parameters at the
+    recorded steps, first = initial, last = final), ``steps`` (T,) and ``losses`` (T,: the
+    full-data loss at each) hold it."""
 
     model: nn.Sequential
     X: np.ndarray
     y: np.ndarray
     loss: nn.Loss
-    thetas: np.ndarray  # (T, P): parameters at the recorded steps, first = initial, last = final
-    steps: np.ndarray  # (T,): the optimizer step each row was taken at
-    losses: np.ndarray  # (T,): full-data loss at each row
+    trainer: nn.Trainer
     batch_size: int
+    thetas: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    losses: np.ndarray = field(default_factory=lambda: np.zeros(0))
     diverged: bool = False
+    epoch_losses: list = field(default_factory=list)  # (step, loss) after each epoch
+
+    @property
+    def optimizer(self) -> nn.Optimizer:
+        return self.trainer.optimizer
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-len(self.X) // self.batch_size)
+
+    def events(self, epochs: int, max_points: int = 400):
+        """Train ``epochs`` epochs, recording every optimizer step's parameters (at most
+        ``max_points`` evenly spaced ones, plus the final weights)."""
+        epochs = check_int("epochs", epochs, 1)
+        max_points = check_int("max_points", max_points, 3)
+        model, trainer = self.model, self.trainer
+        every = -(-epochs * self.steps_per_epoch // max_points)
+        thetas, steps = [], []
+        for event in trainer.events(epochs, steps=True):
+            if event.kind == "step":  # before the step's update: theta is its start point
+                if event.step % every == 0:
+                    thetas.append(model.theta.copy())
+                    steps.append(event.step)
+            elif event.kind == "epoch":
+                self.epoch_losses.append((trainer.step_index, event.loss))
+            elif event.kind == "diverged":
+                self.diverged = True
+            yield event
+        if not self.diverged:
+            thetas.append(model.theta.copy())
+            steps.append(trainer.step_index)
+        losses = []
+        for theta in thetas:
+            model.theta[:] = theta
+            losses.append(trainer.evaluate(self.X, self.y)["loss"])
+        model.theta[:] = thetas[-1]
+        self.thetas, self.steps, self.losses = np.array(thetas), np.array(steps), np.array(losses)
 
 
-def train_run(
+def start_run(
     dataset: str = "circle",
     hidden=(8, 8),
     batch_size: int = 500,
-    epochs: int = 100,
     lr: float = 0.5,
     optimizer: str = "sgd",
     n_points: int = 500,
     noise: float = 0.1,
     seed: int = 0,
-    max_points: int = 400,
 ) -> TrainingRun:
-    """Train a tanh MLP (2-hidden-1, sigmoid out, BCE) and record its parameters as it goes.
-
-    Every optimizer step is a point of the path; at most ``max_points`` evenly spaced steps
-    are kept (plus the final weights). ``batch_size`` equal to ``n_points`` is full-batch
-    gradient descent (a smooth path); small batches give stochastic, noisy paths.
-    """
+    """An untrained tanh MLP (2-hidden-1, sigmoid out, BCE) on a playground dataset, with
+    its optimizer; ``batch_size`` equal to ``n_points`` is full-batch gradient descent (a
+    smooth path), small batches give stochastic, noisy paths."""
     if dataset not in ("circle", "xor", "gauss", "spiral"):
         raise ValueError(
             f"dataset must be a classification set: circle, xor, gauss or spiral; got {dataset!r}"
         )
-    epochs = check_int("epochs", epochs, 1)
-    max_points = check_int("max_points", max_points, 3)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be sgd, momentum or adam; got {optimizer!r}")
     X, y = playground(dataset, n_points, noise, seed=seed)
     X, y = X.astype(np.float32), y.astype(np.float32)
     sizes = (2, *hidden)
@@ -210,42 +303,17 @@ def train_run(
         layers += [nn.Dense(n_in, n_out), nn.Tanh()]
     model = nn.Sequential([*layers, nn.Dense(sizes[-1], 1), nn.Sigmoid()], seed=seed)
     loss = nn.BCELoss()
-    optimizers = {"sgd": nn.SGD, "momentum": nn.SGD, "adam": nn.Adam}
-    if optimizer not in optimizers:
-        raise ValueError(f"optimizer must be sgd, momentum or adam; got {optimizer!r}")
-    extra = {"momentum": 0.9} if optimizer == "momentum" else {}
-    opt = optimizers[optimizer](model, lr=lr, **extra)
+    if optimizer == "adam":
+        opt = nn.Adam(model, lr=lr)
+    else:
+        opt = nn.SGD(model, lr=lr, momentum=0.9 if optimizer == "momentum" else 0.0)
     trainer = nn.Trainer(model, X, y, loss, opt, batch_size=batch_size, seed=seed)
-    total_steps = epochs * -(-len(X) // trainer.batch_size)
-    every = -(-total_steps // max_points)
-    thetas, steps = [], []
+    return TrainingRun(model, X, y, loss, trainer, trainer.batch_size)
 
-    def record(event):  # called before each step's update: theta is the step's start point
-        if event.step % every == 0:
-            thetas.append(model.theta.copy())
-            steps.append(event.step)
 
-    diverged = False
-    for _ in range(epochs):
-        if trainer.epoch(on_step=record).kind == "diverged":
-            diverged = True
-            break
-    if not diverged:
-        thetas.append(model.theta.copy())
-        steps.append(trainer.step_index)
-    losses = []
-    for theta in thetas:
-        model.theta[:] = theta
-        losses.append(trainer.evaluate(X, y)["loss"])
-    model.theta[:] = thetas[-1]
-    return TrainingRun(
-        model,
-        X,
-        y,
-        loss,
-        np.array(thetas),
-        np.array(steps),
-        np.array(losses),
-        batch_size,
-        diverged,
-    )
+def train_run(dataset: str = "circle", epochs: int = 100, max_points: int = 400, **kwargs):
+    """``start_run(dataset, **kwargs)`` trained for ``epochs`` in one go."""
+    run = start_run(dataset, **kwargs)
+    for _ in run.events(epochs, max_points):
+        pass
+    return run

@@ -1,263 +1,346 @@
-"""LandscapePanel: train a small network, then see its loss landscape and the path it took."""
+"""LandscapePanel: train a small network live, then see its loss landscape and the path it took."""
 
 from __future__ import annotations
 
-import html
 import time
 
-import ipywidgets as W
 import numpy as np
-import plotly.graph_objects as go
 import traitlets as T
 
 from ..scenes import landscape as scene
-from .figures import sync_state
-from .player import Player
-from .state import PanelState
+from . import theme
+from .controls import Choice, Frames, LogSlider, Slider
+from .figure import Figure
+from .panel import Panel, Training
 
 DATASETS = ("circle", "xor", "gauss", "spiral")
-LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0)
-CONTOUR, PATH, NOW, SURFACE, CENTER = range(5)
+PLANE = (0.0, 0.45)  # the contour's share of the figure's width; the 3-D view takes the rest
 
 
-class LandscapePanel(PanelState, W.VBox):
+class LandscapePanel(Panel):
     """Train a 2-8-8-1 tanh network with deepscope.nn, then slice its loss over a plane.
 
-    Press "Train & compute": the network trains (its parameters kept after every epoch), the
-    loss is evaluated on a resolution x resolution grid around the final weights, and the path
-    is projected onto the plane and replayed with Play. Full-batch paths are smooth; small
+    Press Train: the network trains live (the loss curve grows; the learning rate can be
+    changed while it runs), then the loss is evaluated on a resolution x resolution grid
+    around the final weights (the map fills in row by row), and the training path is
+    projected onto the plane and replayed with Play. Full-batch paths are smooth; small
     batches make them noisy.
     """
 
-    dataset = T.Enum(DATASETS, "circle")
-    batch_size = T.Int(500)
-    optimizer = T.Enum(("sgd", "momentum", "adam"), "sgd")
-    learning_rate = T.Enum(LEARNING_RATES, 0.5)
-    epochs = T.Int(100)
-    resolution = T.Enum((21, 41, 61, 101), 41)
-    directions = T.Enum(scene.DIRECTIONS, "pca")
-    span = T.Float(1.0)
-    seed = T.Int(0)
-
-    STATE_KEYS = (
-        "dataset",
-        "batch_size",
-        "optimizer",
-        "learning_rate",
-        "epochs",
-        "resolution",
-        "directions",
-        "span",
-        "seed",
+    dashboard = "landscape.ipynb"
+    title = "The loss landscape of a network"
+    summary = (
+        "A 2-8-8-1 network trains live; its loss on a plane through the trained weights "
+        "(Li et al., 2018), with the path training took: full batch against small batches, "
+        "the path's own plane against a random one."
     )
+    train_on_start = True
 
-    def __init__(self, compute: bool = True, **kwargs):
-        super().__init__(layout=W.Layout(width="100%"))
+    dataset = T.Enum(DATASETS, "circle").tag(state=True, control=Choice())
+    batch_size = T.Enum((500, 50, 10), 500).tag(
+        state=True, control=Choice("batch size", labels={500: "full batch (500)"})
+    )
+    optimizer = T.Enum(scene.OPTIMIZERS, "sgd").tag(
+        state=True,
+        control=Choice(labels={"sgd": "GD / SGD", "momentum": "momentum 0.9", "adam": "Adam"}),
+    )
+    learning_rate = T.Float(0.5, min=0.001, max=3.0).tag(
+        state=True,
+        control=LogSlider(help="changing it while training applies from the next step"),
+    )
+    epochs = T.Int(100, min=10, max=300).tag(state=True, control=Slider(step=10))
+    resolution = T.Enum((21, 41, 61, 101), 41).tag(
+        state=True, control=Choice("grid", labels={r: f"{r} × {r}" for r in (21, 41, 61, 101)})
+    )
+    directions = T.Enum(scene.DIRECTIONS, "pca").tag(
+        state=True,
+        control=Choice(
+            "plane",
+            labels={"pca": "PCA of the path", "filter": "random (filter-normalised)"},
+            style="toggle",
+        ),
+    )
+    span = T.Float(1.0, min=0.1, max=3.0).tag(
+        state=True, control=Slider("span of the random plane", step=0.1)
+    )
+    seed = T.Int(0, min=0, max=99).tag(state=True, control=Slider("seed (data and weights)"))
+    step = T.Int(0, min=0).tag(state=True, control=Frames("point", interval_ms=60), render=True)
+
+    def build(self):
         self.run: scene.TrainingRun | None = None
+        self.grid: scene.LossGrid | None = None
         self.path = np.zeros((0, 2))
-        wide = {"description_width": "initial"}
-        self.dataset_select = W.Dropdown(options=DATASETS, description="dataset")
-        self.batch_select = W.Dropdown(
-            options=[("full batch (500)", 500), ("50", 50), ("10", 10)],
-            description="batch size",
-            style=wide,
-        )
-        self.optimizer_select = W.Dropdown(
-            options=[("GD / SGD", "sgd"), ("momentum 0.9", "momentum"), ("Adam", "adam")],
-            description="optimizer",
-        )
-        self.lr_slider = W.SelectionSlider(
-            options=LEARNING_RATES, description="learning rate", style=wide
-        )
-        self.epochs_slider = W.IntSlider(min=10, max=300, step=10, description="epochs")
-        self.resolution_select = W.Dropdown(
-            options=[21, 41, 61, 101], description="grid", style=wide
-        )
-        self.directions_select = W.ToggleButtons(
-            options=[("PCA of the path", "pca"), ("random (filter-normalised)", "filter")],
-            description="plane",
-        )
-        self.span_slider = W.FloatSlider(
-            min=0.1, max=3.0, step=0.1, description="span (random plane)", style=wide
-        )
-        for widget, name in (
-            (self.dataset_select, "dataset"),
-            (self.batch_select, "batch_size"),
-            (self.optimizer_select, "optimizer"),
-            (self.lr_slider, "learning_rate"),
-            (self.epochs_slider, "epochs"),
-            (self.resolution_select, "resolution"),
-            (self.directions_select, "directions"),
-            (self.span_slider, "span"),
-        ):
-            T.link((self, name), (widget, "value"))
-        self.compute_button = W.Button(
-            description="Train & compute", icon="play", button_style="primary"
-        )
-        self.compute_button.on_click(lambda _: self.compute())
-        self.progress = W.FloatProgress(min=0, max=1, description="grid", style=wide)
-        self.player = Player(self.render, interval_ms=60, description="point")
-        self.message = W.HTML()
-        self.fig = self._build_figure()
+        self.held = 0.0
+        self._timing = (0.0, 0.0)
+        self.fig = self._landscape_figure()
+        self.loss_fig = self._loss_figure()
+        self.figures = [self.fig, self.loss_fig]
+        c = self.controls
         self.children = [
-            W.HBox(
+            theme.row(
                 [
-                    W.VBox([self.dataset_select, self.batch_select, self.optimizer_select]),
-                    W.VBox([self.lr_slider, self.epochs_slider, self.resolution_select]),
-                    W.VBox([self.directions_select, self.span_slider]),
+                    theme.column([c["dataset"], c["batch_size"], c["optimizer"]]),
+                    theme.column([c["learning_rate"], c["epochs"], c["seed"]]),
+                    theme.column([c["resolution"], c["directions"], c["span"]]),
                 ]
             ),
-            W.HBox([self.compute_button, self.progress, self.player]),
+            c["train"],
             self.message,
             self.fig,
+            c["step"],
+            self.loss_fig,
+            self.link,
         ]
-        self._check_arguments(kwargs)
-        for key, value in kwargs.items():
-            setattr(self, key, value)
-        self.observe(self._stale, names=list(self.STATE_KEYS))
-        if compute:
-            self.compute()
-        else:
-            self.message.value = "Press <b>Train & compute</b>."
-        sync_state(self.fig)
+        self.show_control("span", self.directions == "filter")
+        self.say("Press <b>Train</b>: the network trains, then its landscape is computed.")
 
-    def _build_figure(self) -> go.FigureWidget:
-        fig = go.FigureWidget(
-            layout=dict(
-                width=1060,
-                height=500,
-                margin=dict(l=55, r=20, t=60, b=50),
-                xaxis=dict(domain=[0, 0.46], title="a (direction 1)"),
-                yaxis=dict(title="b (direction 2)"),
-                scene=dict(
-                    domain=dict(x=[0.54, 1], y=[0, 1]),
-                    xaxis_title="a",
-                    yaxis_title="b",
-                    zaxis_title="loss",
+    # figures ------------------------------------------------------------------------------
+    def _landscape_figure(self) -> Figure:
+        hover = "a=%{x:.3f}<br>b=%{y:.3f}<br>loss=%{z:.4f}<extra></extra>"
+        return Figure(
+            [
+                dict(
+                    type="contour",
+                    name="loss",
+                    z=[[0]],
+                    colorscale="Viridis",
+                    ncontours=30,
+                    colorbar=dict(x=PLANE[1] + 0.01, len=0.9, title=dict(text="BCE loss")),
+                    hovertemplate=hover,
+                    showlegend=False,
                 ),
-                legend=dict(orientation="h", y=-0.15),
-            )
+                dict(
+                    type="scatter",
+                    name="training path (projected)",
+                    x=[],
+                    y=[],
+                    mode="lines+markers",
+                    line=dict(color="white", width=2),
+                    marker=dict(size=4, color="white"),
+                    hovertemplate="step %{customdata[0]}<br>loss %{customdata[1]:.4f}"
+                    "<extra></extra>",
+                ),
+                dict(
+                    type="scatter",
+                    name="now",
+                    x=[],
+                    y=[],
+                    mode="markers",
+                    marker=dict(size=14, color="orange", line=dict(color="black", width=2)),
+                    hoverinfo="skip",
+                ),
+                dict(
+                    type="scatter",
+                    name="trained weights (centre)",
+                    x=[0],
+                    y=[0],
+                    mode="markers",
+                    marker=dict(
+                        symbol="star", size=16, color="gold", line=dict(color="black", width=1)
+                    ),
+                    hovertemplate="the trained network<extra></extra>",
+                ),
+                dict(
+                    type="surface",
+                    name="loss surface",
+                    z=[[0]],
+                    colorscale="Viridis",
+                    showscale=False,
+                    opacity=0.9,
+                    hovertemplate=hover,
+                ),
+            ],
+            theme.layout(
+                480,
+                title={"text": "Loss landscape: train the network first"},
+                xaxis=theme.axis("a (direction 1)", domain=list(PLANE)),
+                yaxis=theme.axis("b (direction 2)"),
+                scene=dict(
+                    domain=dict(x=[PLANE[1] + 0.12, 1.0], y=[0, 1]),
+                    xaxis=dict(title=dict(text="a")),
+                    yaxis=dict(title=dict(text="b")),
+                    zaxis=dict(title=dict(text="loss")),
+                ),
+                legend={"orientation": "h", "y": -0.18},
+            ),
         )
-        fig.add_contour(
-            z=[[0]],
-            colorscale="Viridis",
-            ncontours=30,
-            colorbar=dict(x=0.47, len=0.9, title=dict(text="BCE loss", side="right")),
-            hovertemplate="a=%{x:.3f}<br>b=%{y:.3f}<br>loss=%{z:.4f}<extra></extra>",
-            name="loss",
-            showlegend=False,
-        )
-        fig.add_scatter(
-            x=[],
-            y=[],
-            mode="lines+markers",
-            name="training path (projected)",
-            line=dict(color="white", width=2),
-            marker=dict(size=4, color="white"),
-            customdata=[],
-            hovertemplate="step %{customdata[0]}<br>loss %{customdata[1]:.4f}<extra></extra>",
-        )
-        fig.add_scatter(
-            x=[],
-            y=[],
-            mode="markers",
-            name="now",
-            marker=dict(size=14, color="orange", line=dict(color="black", width=2)),
-            hoverinfo="skip",
-        )
-        fig.add_surface(
-            z=[[0]], colorscale="Viridis", showscale=False, opacity=0.9, name="loss surface"
-        )
-        fig.add_scatter(
-            x=[0],
-            y=[0],
-            mode="markers",
-            name="trained weights (centre)",
-            marker=dict(symbol="star", size=16, color="gold", line=dict(color="black", width=1)),
-            hovertemplate="the trained network<extra></extra>",
-        )
-        return fig
 
-    def _stale(self, _):
-        self.message.value = "Settings changed: press <b>Train & compute</b>."
+    def _loss_figure(self) -> Figure:
+        return Figure(
+            [
+                dict(
+                    type="scatter",
+                    name="loss after each epoch",
+                    x=[],
+                    y=[],
+                    mode="lines",
+                    line=dict(color=theme.PALETTE[0], width=3),
+                    hovertemplate="step %{x}: loss %{y:.4f}<extra></extra>",
+                ),
+                dict(
+                    type="scatter",
+                    name="full-data loss on the path",
+                    x=[],
+                    y=[],
+                    mode="markers",
+                    marker=dict(size=5, color=theme.PALETTE[1]),
+                    hovertemplate="step %{x}: loss %{y:.4f}<extra></extra>",
+                ),
+                dict(
+                    type="scatter",
+                    name="now",
+                    x=[],
+                    y=[],
+                    mode="markers",
+                    marker=dict(size=13, color="orange", line=dict(color="black", width=2)),
+                    hoverinfo="skip",
+                ),
+            ],
+            theme.layout(
+                280,
+                title={"text": "Training loss"},
+                xaxis=theme.axis("optimizer step"),
+                yaxis=theme.axis("BCE loss", rangemode="tozero"),
+                legend={"orientation": "h", "y": -0.35},
+                margin={"t": 50, "b": 60},
+            ),
+        )
 
-    def compute(self):
-        """Train, evaluate the grid (with progress), project the path, draw."""
-        self.compute_button.disabled = True
-        self.progress.value = 0
-        try:
-            t0 = time.perf_counter()
-            self.message.value = f"Training {self.epochs} epochs ..."
-            run = scene.train_run(
-                self.dataset,
-                batch_size=self.batch_size,
-                epochs=self.epochs,
-                lr=self.learning_rate,
-                optimizer=self.optimizer,
-                seed=self.seed,
+    # settings -----------------------------------------------------------------------------
+    @T.observe("optimizer")
+    def _optimizer_rate(self, change):
+        """Each optimizer comes with a learning rate that suits it (Adam at GD's 0.5 makes
+        big, erratic steps); a learning rate given with it (a state, a link) wins, being
+        applied after it."""
+        self.learning_rate = scene.SUGGESTED_LR[change["new"]]
+
+    @T.observe("learning_rate")
+    def _live_rate(self, change):
+        if self.running and self.run is not None:
+            self.run.optimizer.lr = change["new"]
+            step = self.run.trainer.step_index
+            self._rate_changes.append((step, change["new"]))
+
+    @T.observe("directions")
+    def _span_shown(self, change):
+        self.show_control("span", change["new"] == "filter")
+
+    @T.observe("dataset", "batch_size", "optimizer", "epochs", "resolution", "directions", "span")
+    def _stale(self, change):
+        if self.run is not None and not self.running:
+            self.say("Settings changed: press <b>Train</b> to train and compute again.")
+
+    # live training ------------------------------------------------------------------------
+    def start_training(self) -> Training:
+        run = scene.start_run(
+            self.dataset,
+            batch_size=self.batch_size,
+            lr=self.learning_rate,
+            optimizer=self.optimizer,
+            seed=self.seed,
+        )
+        self.run, self.grid, self.path = run, None, np.zeros((0, 2))
+        self._rate_changes = []
+        settings = (self.epochs, self.resolution, self.directions, self.span, self.seed)
+        self.say(f"Training {self.epochs} epochs of {self.optimizer} on {self.dataset} ...")
+        return Training(self._events(run, *settings), self.epochs)
+
+    def _events(self, run, epochs, resolution, directions, span, seed):
+        t0 = time.perf_counter()
+        yield from run.events(epochs)
+        t_train = time.perf_counter() - t0
+        d1, d2 = scene.landscape_directions(run.model, directions, seed, run.thetas)
+        self.path, self.held = scene.project_trajectory(run.thetas, run.model.theta, d1, d2)
+        if directions == "pca":
+            span = float(1.2 * np.abs(self.path).max()) or 1.0
+        self.grid = scene.loss_grid(run.model, run.X, run.y, run.loss, resolution, span, (d1, d2))
+        t1 = time.perf_counter()
+        yield from self.grid.events()
+        self._timing = (t_train, time.perf_counter() - t1)
+
+    def draw_training(self):
+        run = self.run
+        steps, losses = zip(*run.epoch_losses) if run.epoch_losses else ((), ())
+        self.loss_fig.update("loss after each epoch", x=np.array(steps), y=np.array(losses))
+        if self.grid is None:
+            epoch = len(run.epoch_losses)
+            self.fig.relayout(
+                title={
+                    "text": f"Training: epoch {epoch} of {self.epochs} at learning rate "
+                    f"{run.optimizer.lr:g}, then the landscape"
+                }
             )
-            t_train = time.perf_counter() - t0
-            d1, d2 = scene.landscape_directions(run.model, self.directions, self.seed, run.thetas)
-            path, held = scene.project_trajectory(run.thetas, run.model.theta, d1, d2)
-            span = self.span
-            if self.directions == "pca":
-                span = float(1.2 * np.abs(path).max()) or 1.0
-            self.message.value = f"Evaluating the {self.resolution}x{self.resolution} grid ..."
-            t1 = time.perf_counter()
-            alphas, betas, losses = scene.loss_landscape(
-                run.model,
-                run.X,
-                run.y,
-                run.loss,
-                self.resolution,
-                span,
-                (d1, d2),
-                progress=lambda done, total: setattr(self.progress, "value", done / total),
-            )
-            t_grid = time.perf_counter() - t1
-        except ValueError as err:
-            self.message.value = f"<span style='color:crimson'>{html.escape(str(err))}</span>"
-            return None
-        finally:
-            self.compute_button.disabled = False
-        self.run, self.path = run, path
-        diverged = run.diverged
-        batch = "full-batch" if self.batch_size >= len(run.X) else f"batch {self.batch_size}"
-        self.message.value = (
+            return
+        g = self.grid
+        for name in ("loss", "loss surface"):
+            self.fig.update(name, x=g.alphas, y=g.betas, z=g.losses)
+        span = float(g.alphas[-1])
+        self.fig.relayout(
+            xaxis={"range": [-span, span]},
+            yaxis={"range": [-span, span]},
+            title={"text": f"Loss landscape: {g.rows_done} of {len(g.betas)} rows computed"},
+        )
+
+    def training_finished(self, reason):
+        run = self.run
+        if reason == "stopped" and (self.grid is None or self.grid.rows_done < self.resolution):
+            self.say("Stopped: press <b>Train</b> to start again.", "warn")
+            return
+        if reason.startswith("error"):
+            return
+        if len(self.path) == 0:
+            return
+        self.fig.update(
+            "training path (projected)",
+            x=self.path[:, 0],
+            y=self.path[:, 1],
+            customdata=np.c_[run.steps, run.losses],
+        )
+        self.loss_fig.update("full-data loss on the path", x=run.steps, y=run.losses)
+        self.controls["step"].load(len(self.path))
+        self.render()
+        self.say(*self._summary(reason))
+
+    def _summary(self, reason):
+        run, (t_train, t_grid) = self.run, self._timing
+        batch = "full batch" if self.batch_size >= len(run.X) else f"batches of {self.batch_size}"
+        start, end = run.losses[0], run.losses[-1]
+        text = (
             f"{self.dataset}: {run.steps[-1]} steps of {self.optimizer} ({batch}), "
-            f"loss {run.losses[0]:.3f} → {run.losses[-1]:.3f}"
-            + (" <b style='color:crimson'>(diverged: lower the learning rate)</b>" * diverged)
-            + f". Trained in {t_train:.2f} s; {losses.size} networks evaluated in "
-            f"{t_grid:.2f} s. This plane holds {held:.0%} of the path's movement"
+            f"full-data loss {start:.3f} → {end:.3f}. "
+        )
+        kind = "info"
+        if run.diverged:
+            text += "<b>It diverged: lower the learning rate.</b> "
+            kind = "error"
+        elif end > start:
+            text += f"<b>The loss went up at learning rate {run.optimizer.lr:g}: lower it.</b> "
+            kind = "warn"
+        for step, lr in self._rate_changes:
+            text += f"Learning rate changed to {lr:g} at step {step}. "
+        text += (
+            f"Trained in {t_train:.2f} s; {self.grid.losses.size} networks evaluated in "
+            f"{t_grid:.2f} s. This plane holds {self.held:.0%} of the path's movement"
             + (
                 " (random directions miss most of a path: try the PCA plane)."
                 if self.directions == "filter"
                 else "."
             )
         )
-        with self.fig.batch_update():
-            contour, line, _, surf, _ = self.fig.data
-            contour.x, contour.y, contour.z = alphas, betas, losses
-            surf.x, surf.y, surf.z = alphas, betas, losses
-            line.x, line.y = path[:, 0], path[:, 1]
-            line.customdata = np.c_[run.steps, run.losses]
-            self.fig.layout.xaxis.range = [-span, span]
-            self.fig.layout.yaxis.range = [-span, span]
-        self.player.load(len(path))
-        self.render(0)
-        return alphas, betas, losses
+        return text, kind
 
-    def render(self, i: int) -> None:
-        """Put the marker at epoch i of the training path."""
-        if self.run is None or not len(self.path):
+    # the replay ---------------------------------------------------------------------------
+    def render(self):
+        if self.run is None or not len(self.path) or self.running:
             return
-        i = min(max(i, 0), len(self.path) - 1)
-        with self.fig.batch_update():
-            now = self.fig.data[NOW]
-            now.x, now.y = [self.path[i, 0]], [self.path[i, 1]]
-            step = int(self.run.steps[i])
-            per_epoch = -(-len(self.run.X) // self.run.batch_size)
-            self.fig.layout.title.text = (
-                f"Loss landscape around the trained network · step {step} "
-                f"(epoch {step / per_epoch:.1f}): full-data loss {self.run.losses[i]:.4f}"
-            )
+        i = min(self.step, len(self.path) - 1)
+        run = self.run
+        step = int(run.steps[i])
+        self.fig.update("now", x=[self.path[i, 0]], y=[self.path[i, 1]])
+        self.loss_fig.update("now", x=[step], y=[run.losses[i]])
+        self.fig.relayout(
+            title={
+                "text": f"Loss landscape around the trained network · step {step} (epoch "
+                f"{step / run.steps_per_epoch:.1f}): full-data loss {run.losses[i]:.4f}"
+            }
+        )

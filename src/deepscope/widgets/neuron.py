@@ -27,6 +27,12 @@ class NeuronPanel(Panel):
     """Drag w1, w2 and b; pick an activation and a gate; press Learn; add a hidden layer."""
 
     dashboard = "neuron.ipynb"
+    title = "The neuron"
+    summary = (
+        "A weighted sum and an activation make a decision line; AND and OR are learnable, "
+        "XOR is not, and a hidden layer (trained live) fixes it. Activation curves show where "
+        "sigmoid saturates."
+    )
     train_label = ("Add a hidden layer", "train a 2-3-1 network live: the fix for XOR")
 
     w1 = T.Float(1.0, min=-6.0, max=6.0).tag(state=True, control=Slider(**WEIGHT), recompute=True)

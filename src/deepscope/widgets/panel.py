@@ -119,8 +119,11 @@ def format_value(value) -> str:
 class Panel(W.VBox):
     """The base of every panel (see the module docstring)."""
 
-    #: the dashboard in voila_apps/ that shows this panel, for the link to a setup
+    #: the dashboard in voila_apps/ that shows this panel (the gallery and the links use it)
     dashboard = ""
+    #: the gallery's name for it and what it teaches, in a sentence or two
+    title = ""
+    summary = ""
 
     hidden = T.List(T.Unicode()).tag(state=True)
     running = T.Bool(False)
