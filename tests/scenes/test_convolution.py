@@ -117,6 +117,13 @@ def test_relu_zeroes_negatives_only():
         (lambda: scene.parse_kernel([["1", "2"], ["3"]]), "square"),
         (lambda: scene.lecture_image("x", "blurred"), "variant"),
         (lambda: scene.mnist_image(5000), "index"),
+        (lambda: scene.square_kernel(np.ones((8, 8))), "K from 1 to 7"),
+        (lambda: scene.square_kernel(np.ones((2, 3))), "square"),
+        (lambda: scene.square_kernel([[1, np.nan], [0, 1]]), "NaN or inf"),
+        (lambda: scene.resize_kernel(np.ones((3, 3)), 0), "size"),
+        (lambda: scene.timeline(np.ones((2, 5, 5)), np.ones((3, 3))), "one channel"),
+        (lambda: scene.cnn_training(scene.xo_task(8, 4), epochs=0), "epochs"),
+        (lambda: scene.stack_input(scene.xo_task(8, 4), "drawing"), "needs an image"),
     ],
 )
 def test_bad_inputs_say_what_is_wrong(call, match):
@@ -141,7 +148,7 @@ def test_resize_and_shuffle():
 def test_the_xo_cnn_gets_every_held_out_glyph_and_shuffling_breaks_it():
     task = scene.xo_task()
     model, history = scene.train_cnn(task, epochs=10)
-    assert history[-1]["test_accuracy"] == 1.0
+    assert len(history) == 10 and history[-1]["val_accuracy"] == 1.0
     maps = scene.feature_maps(model, task.X_test[0, 0])
     assert [m.shape for _, m in maps][:3] == [(4, 9, 9), (4, 9, 9), (4, 4, 4)]
     scores, probs = scene.vote(model, scene.lecture_image("x"))
@@ -149,3 +156,64 @@ def test_the_xo_cnn_gets_every_held_out_glyph_and_shuffling_breaks_it():
     shuffled = scene.shuffle_pixels(task.X_test[:, 0])
     right = np.mean([scene.vote(model, x)[1].argmax() == y for x, y in zip(shuffled, task.y_test)])
     assert right < 0.8  # near chance: the features no longer line up with anything
+
+
+def test_resize_kernel_keeps_the_centre():
+    sobel = scene.KERNELS["sobel x"]
+    big = scene.resize_kernel(sobel, 5)
+    assert big.shape == (5, 5) and (big[1:4, 1:4] == sobel).all() and big[0].sum() == 0
+    np.testing.assert_array_equal(scene.resize_kernel(big, 3), sobel)
+    np.testing.assert_array_equal(scene.resize_kernel(sobel, 1), [[0]])
+    assert scene.preset_of(sobel.tolist()) == "sobel x" and scene.preset_of(big) == "custom"
+
+
+def test_timeline_walks_conv_relu_then_pooling():
+    x = scene.lecture_image("x")
+    tl = scene.timeline(x, scene.KERNELS["diagonal \\"], 1, 1, True, "max")
+    assert len(tl.conv) == 81 and len(tl.pool) == 16 and len(tl) == 81 + 1 + 16
+    assert tl.stage(0) == ("conv", 0) and tl.stage(81) == ("relu", 0)
+    assert tl.stage(82) == ("pool", 0) and tl.stage(10_000) == ("pool", 15)
+    assert tl.padded.shape == (11, 11) and tl.span == (-1.0, 1.0) and tl.product_span == 1.0
+    assert tl.map_span == pytest.approx(np.abs(tl.feature_map).max())
+    assert tl.negatives == int((tl.feature_map < 0).sum()) > 0
+    np.testing.assert_array_equal(tl.rectified, scene.relu(tl.feature_map))
+    tiny = scene.timeline(x, np.ones((7, 7)), stride=3)  # a 1x1 map: nothing to pool
+    assert tiny.feature_map.shape == (1, 1) and tiny.pool == [] and len(tiny) == 2
+
+
+def test_stack_input_fits_each_network():
+    xo, digits = scene.xo_task(8, 4), scene.mnist_task(100)
+    assert (xo.size, xo.ink, digits.size, digits.ink) == (9, (-1.0, 1.0), 28, (0.0, 1.0))
+    np.testing.assert_array_equal(scene.stack_input(xo, "X"), scene.lecture_image("x"))
+    big = scene.stack_input(digits, "O", "thicker")
+    assert big.shape == (28, 28) and big.min() == 0 and big.max() == 1
+    digit = scene.mnist_image(3)[0]
+    np.testing.assert_array_equal(scene.stack_input(digits, "MNIST", image=digit), digit)
+    small = scene.stack_input(xo, "drawing", image=np.ones((28, 28)))
+    np.testing.assert_allclose(small, np.ones((9, 9)))  # ink is +1 for the X/O network
+    shuffled = scene.stack_input(xo, "X", shuffled=True)
+    np.testing.assert_array_equal(shuffled, scene.shuffle_pixels(scene.lecture_image("x")))
+
+
+def test_cnn_training_is_one_stream_of_events():
+    task = scene.xo_task(64, 32)
+    model, events = scene.cnn_training(task, epochs=2, batch_size=16)
+    before = model.layers[0].params["W"].copy()
+    kinds = [e.kind for e in events]
+    assert kinds == (["step"] * 4 + ["epoch"]) * 2  # a step event lets a live view redraw
+    assert not np.array_equal(model.layers[0].params["W"], before)  # trained in place
+    again, history = scene.train_cnn(task, epochs=2, batch_size=16)
+    np.testing.assert_array_equal(again.layers[0].params["W"], model.layers[0].params["W"])
+    assert [sorted(h) for h in history] == [["accuracy", "loss", "val_accuracy", "val_loss"]] * 2
+
+
+def test_stack_maps_name_every_row():
+    task = scene.xo_task(8, 4)
+    model = scene.build_cnn(task.size, 2)
+    maps = scene.stack_maps(model, scene.lecture_image("x"))
+    assert len(maps) == len(scene.STACK_ROWS) == len(set(scene.STACK_ROWS))
+    assert [m.shape for m in maps] == [(4, 3, 3), (4, 9, 9), (4, 9, 9), (4, 4, 4)] + [
+        (4, 4, 4),
+        (4, 4, 4),
+        (4, 2, 2),
+    ]

@@ -36,6 +36,7 @@ KERNELS: dict[str, np.ndarray] = {
     "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float32),
 }
 LECTURE_FEATURES = ("diagonal \\", "centre cross", "diagonal /")
+MAX_KERNEL = 7
 VARIANTS = {  # the lecture's X and O as the slides draw them, and harder versions
     "plain": {},
     "shifted": {"shift": (1, -1)},
@@ -95,6 +96,36 @@ def as_kernel(kernel, channels: int) -> np.ndarray:
         raise ValueError(f"kernel has {k.shape[0]} channels but the image has {channels}")
     check_finite("kernel", k)
     return np.ascontiguousarray(k)
+
+
+def square_kernel(kernel, max_size: int = MAX_KERNEL) -> np.ndarray:
+    """A (K, K) float32 kernel with 1 <= K <= max_size, checked finite; ValueError otherwise."""
+    k = as_float_array("kernel", kernel, dtype=np.float32)
+    if k.ndim != 2 or k.shape[0] != k.shape[1] or not 1 <= k.shape[0] <= max_size:
+        raise ValueError(
+            f"kernel must be a square K x K grid with K from 1 to {max_size}, got shape {k.shape}"
+        )
+    check_finite("kernel", k)
+    return k
+
+
+def resize_kernel(kernel, size: int) -> np.ndarray:
+    """The kernel at size x size: cropped around its centre, or zeros added around it."""
+    old = square_kernel(kernel)
+    size = check_int("size", size, 1, MAX_KERNEL)
+    new = np.zeros((size, size), dtype=np.float32)
+    n = min(size, len(old))
+    a, b = (size - n) // 2, (len(old) - n) // 2
+    new[a : a + n, a : a + n] = old[b : b + n, b : b + n]
+    return new
+
+
+def preset_of(kernel) -> str:
+    """The name of the preset in KERNELS equal to ``kernel``, or "custom"."""
+    k = np.asarray(kernel, dtype=np.float32)
+    return next(
+        (n for n, a in KERNELS.items() if a.shape == k.shape and np.allclose(a, k)), "custom"
+    )
 
 
 def parse_kernel(cells) -> np.ndarray:
@@ -231,6 +262,77 @@ def arithmetic(frame: ConvFrame, kernel, average: bool, limit: int = 9) -> str:
     return f"{shown} = {frame.value:.4g}"
 
 
+@dataclass(frozen=True, eq=False)
+class Timeline:
+    """Every frame of the step-by-step view: one per convolution window, then the ReLU, then
+    one per 2x2 pooling window (none when the map is smaller than 2x2)."""
+
+    image: np.ndarray  # (H, W)
+    kernel: np.ndarray  # (K, K)
+    stride: int
+    padding: int
+    average: bool
+    pool_mode: str
+    conv: list[ConvFrame]
+    rectified: np.ndarray
+    pool: list[PoolFrame]
+
+    def __len__(self) -> int:
+        return len(self.conv) + 1 + len(self.pool)
+
+    @property
+    def padded(self) -> np.ndarray:
+        return np.pad(self.image, self.padding)
+
+    @property
+    def feature_map(self) -> np.ndarray:
+        """The whole convolution output, before ReLU."""
+        return self.conv[-1].output
+
+    @property
+    def span(self) -> tuple[float, float]:
+        """The lowest and highest pixel of the padded input."""
+        padded = self.padded
+        return float(padded.min()), float(padded.max())
+
+    @property
+    def product_span(self) -> float:
+        """The largest |pixel x weight| any window can have."""
+        return float(np.abs(self.padded).max() * np.abs(self.kernel).max())
+
+    @property
+    def map_span(self) -> float:
+        """The largest |value| of the feature map (ReLU and pooling only shrink it)."""
+        return float(np.abs(self.feature_map).max())
+
+    @property
+    def negatives(self) -> int:
+        """How many cells of the feature map ReLU sets to 0."""
+        return int((self.feature_map < 0).sum())
+
+    def stage(self, i: int) -> tuple[str, int]:
+        """Frame i (clamped to the timeline) as ("conv", window), ("relu", 0) or ("pool",
+        window)."""
+        i = min(max(int(i), 0), len(self) - 1)
+        if i < len(self.conv):
+            return "conv", i
+        if i == len(self.conv):
+            return "relu", 0
+        return "pool", i - len(self.conv) - 1
+
+
+def timeline(image, kernel, stride=1, padding=0, average=False, pool_mode="max") -> Timeline:
+    """The Timeline of one (H, W) image and (K, K) kernel: convolution, ReLU, 2x2 pooling."""
+    x = as_image(image)
+    if x.shape[0] != 1:
+        raise ValueError(f"the step-by-step view shows one channel, got {x.shape[0]}")
+    k = square_kernel(kernel)
+    frames = conv_steps(x, k, stride, padding, average)
+    rectified = relu(frames[-1].output)
+    pools = pool_steps(rectified, 2, 2, pool_mode) if min(rectified.shape) >= 2 else []
+    return Timeline(x[0], k, stride, padding, bool(average), pool_mode, frames, rectified, pools)
+
+
 # ---- the X/O image sources and a small CNN ---------------------------------------------
 def lecture_image(kind: str = "x", variant: str = "plain", size: int = 9) -> np.ndarray:
     """The lecture's X or O (+1 stroke, -1 background) in one of VARIANTS; 9x9 as on the
@@ -288,6 +390,12 @@ class CNNTask:
     X_test: np.ndarray
     y_test: np.ndarray
     extra: dict = field(default_factory=dict)
+    ink: tuple[float, float] = (0.0, 1.0)  # the pixel values of background and ink
+
+    @property
+    def size(self) -> int:
+        """The side of the square images the task's network reads."""
+        return int(self.X_train.shape[-1])
 
 
 def xo_task(n_train: int = 400, n_test: int = 200, seed: int = 0, shuffled: bool = False):
@@ -305,6 +413,7 @@ def xo_task(n_train: int = 400, n_test: int = 200, seed: int = 0, shuffled: bool
         y,
         Xt[:, None],
         yt,
+        ink=(-1.0, 1.0),
     )
 
 
@@ -324,7 +433,9 @@ def mnist_task(n_train: int = 4000, seed: int = 0):
     )
 
 
-def build_cnn(image_size: int, n_classes: int, channels=(4, 4), seed: int = 0) -> nn.Sequential:
+def build_cnn(
+    image_size: int, n_classes: int, channels=(4, 4), seed: int = 0, backend: str = "auto"
+) -> nn.Sequential:
     """conv 3x3 (padding 1) -> relu -> maxpool 2 -> conv 3x3 -> relu -> maxpool 2 -> dense."""
     c1, c2 = channels
     side = image_size // 2 // 2
@@ -340,40 +451,44 @@ def build_cnn(image_size: int, n_classes: int, channels=(4, 4), seed: int = 0) -
             nn.Dense(c2 * side * side, n_classes),
         ],
         seed=seed,
+        backend=backend,
     )
 
 
-def train_cnn(
+def cnn_training(
     task: CNNTask,
     epochs: int = 15,
     lr: float = 0.01,
     batch_size: int = 32,
     seed: int = 0,
-    on_epoch=None,
+    backend: str = "cpu",
 ):
-    """Train ``build_cnn`` on the task with Adam and cross-entropy; ``on_epoch(epoch, metrics)``
-    after each epoch (metrics: loss, accuracy, test_accuracy). Returns (model, history list)."""
-    model = build_cnn(task.X_train.shape[-1], len(task.classes), seed=seed)
-    loss = nn.CrossEntropyLoss()
+    """A fresh ``build_cnn`` for the task and its training with Adam and cross-entropy, as
+    (model, events): an iterator of nn.Events, a "step" after every step and an "epoch" after
+    every epoch, with loss, accuracy and the held-out val_loss and val_accuracy (or one
+    "diverged"). The model changes in place as the events are drawn. The cpu backend by
+    default: a live view reads the parameters between steps, which the cuda path keeps on
+    the device until the epoch ends."""
+    epochs = check_int("epochs", epochs, 1)
+    model = build_cnn(task.size, len(task.classes), seed=seed, backend=backend)
     trainer = nn.Trainer(
         model,
         task.X_train,
         task.y_train,
-        loss,
+        nn.CrossEntropyLoss(),
         nn.Adam(model, lr=lr),
         batch_size=batch_size,
         seed=seed,
+        validation=(task.X_test, task.y_test),
     )
-    history = []
-    for epoch in range(1, check_int("epochs", epochs, 1) + 1):
-        event = trainer.epoch()
-        metrics = dict(event.metrics)
-        metrics["test_accuracy"] = trainer.evaluate(task.X_test, task.y_test)["accuracy"]
-        history.append(metrics)
-        if on_epoch is not None:
-            on_epoch(epoch, metrics)
-        if event.kind == "diverged":
-            break
+    return model, trainer.events(epochs)
+
+
+def train_cnn(task: CNNTask, epochs: int = 15, **options):
+    """Train to the end (``cnn_training``'s events, all of them); returns (model, history): one
+    dict of metrics per epoch (loss, accuracy, val_loss, val_accuracy)."""
+    model, events = cnn_training(task, epochs, **options)
+    history = [dict(e.metrics) for e in events if e.kind == "epoch"]
     return model, history
 
 
@@ -393,3 +508,30 @@ def vote(model: nn.Sequential, image) -> tuple[np.ndarray, np.ndarray]:
     scores = feature_maps(model, image)[-1][1].astype(np.float64)
     e = np.exp(scores - scores.max())
     return scores, e / e.sum()
+
+
+#: what the stack view shows, one row each: the first layer's filters, then every map
+STACK_ROWS = ("conv 1 filters", "conv 1", "ReLU 1", "max pool 1", "conv 2", "ReLU 2", "max pool 2")
+
+
+def stack_maps(model: nn.Sequential, image) -> list[np.ndarray]:
+    """One (C, h, w) array per STACK_ROWS entry for a ``build_cnn`` network and one input."""
+    maps = [m for _, m in feature_maps(model, image)[:6]]
+    return [model.layers[0].params["W"][:, 0], *maps]
+
+
+def stack_input(task: CNNTask, source: str, variant="plain", image=None, shuffled=False):
+    """The input as the task's network reads it: the lecture's X or O (``source`` "X" or "O")
+    drawn at the task's size, or ``image`` (an (H, W) digit or drawing in [0, 1]) resampled;
+    either way mapped onto the task's ink range; the pixels shuffled if asked."""
+    lo, hi = task.ink
+    if source in ("X", "O"):
+        ink = (lecture_image(source.lower(), variant, task.size) + 1) / 2
+    elif image is None:
+        raise ValueError(f"source {source!r} needs an image (a digit or a drawing)")
+    else:
+        ink = as_image(image)[0]
+        if ink.shape != (task.size, task.size):
+            ink = resize(ink, task.size)
+    x = (lo + (hi - lo) * ink).astype(np.float32)
+    return shuffle_pixels(x) if shuffled else x

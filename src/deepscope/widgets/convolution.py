@@ -1,41 +1,77 @@
 """ConvolutionPanel: a feature slides over an image, one window at a time; then ReLU, then
-pooling; then a whole CNN, trained live, with its feature maps and its vote."""
+pooling; then a whole CNN, trained live, with its filters, its feature maps and its vote."""
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import ipywidgets as W
 import numpy as np
-import plotly.graph_objects as go
 import traitlets as T
-from plotly.subplots import make_subplots
+from plotly.colors import get_colorscale
 
 from ..scenes import convolution as scene
+from . import theme
 from .canvas import DrawingCanvas
-from .figures import gaps, sync_state
-from .player import Player
-from .state import PanelState
+from .controls import Check, Choice, Control, Frames, Slider, fmt
+from .figure import Figure
+from .panel import Panel, Training
 
 SOURCES = ("X", "O", "MNIST", "drawing")
-PRESETS = (*scene.KERNELS, "custom")
-TASKS = ("X / O", "MNIST")
-TEXT_LIMIT = 16  # write the numbers into heatmap cells up to this many per side
-CHANNELS = 4
+DATASETS = ("X / O", "MNIST")
+STEP_MAPS = ("input", "products", "output")
+CELL_PX = 250  # the side of one step map in JupyterLab's 934 px output column
+MIN_CELL_PX = 20  # a cell lower than this gets no number (14 px text)
+GLYPH_PX = {".": 4.5, "-": 5.3, "×": 11.7}  # at 14 px in a wide font (Verdana, DejaVu)
+DIGIT_PX = 8.9
+NARROW = "280px"
+# explicit colour scales: plotly.js does not know plotly.py's names ("RdBu_r", "gray")
+SIGNED, GRAY = get_colorscale("RdBu_r"), get_colorscale("gray")
 
 
-def _cells(a: np.ndarray):
-    """Numbers for heatmap cells ('' for NaN), or None when the map is too big to read."""
-    if max(a.shape) > TEXT_LIMIT:
+def _domains(weights, gap: float) -> list[list[float]]:
+    """Consecutive [start, end] fractions of [0, 1], sized by ``weights``, ``gap`` apart."""
+    unit = (1 - gap * (len(weights) - 1)) / sum(weights)
+    out, at = [], 0.0
+    for w in weights:
+        out.append([at, min(at + w * unit, 1.0)])
+        at += w * unit + gap
+    return out
+
+
+def _num(v: float, digits: int = 2) -> str:
+    """A cell's number as short as it reads: 1, -0.56, 12."""
+    v = float(v) + 0.0
+    text = f"{v:.0f}" if abs(v) >= 10 else f"{v:.{digits}g}"
+    return "0" if text == "-0" else text
+
+
+def _labels(*grids) -> list[list[str]] | None:
+    """The first grid of labels whose longest one fits a cell at 14 px, or None (hover still
+    shows every number)."""
+    for grid in grids:
+        side = CELL_PX / max(len(grid), len(grid[0]))
+        if side < MIN_CELL_PX:
+            return None
+        if max(sum(GLYPH_PX.get(c, DIGIT_PX) for c in s) for row in grid for s in row) + 4 <= side:
+            return grid
+    return None
+
+
+def _numbers(a: np.ndarray) -> list[list[str]] | None:
+    if CELL_PX / max(a.shape) < MIN_CELL_PX:
         return None
-    return [["" if np.isnan(v) else f"{v + 0.0:.2g}" for v in row] for row in a]
+    grid = [["" if np.isnan(v) else _num(v) for v in row] for row in a]
+    return _labels(grid, [["" if np.isnan(v) else _num(v, 1) for v in row] for row in a])
 
 
-def _rect(xref, yref, r0, c0, r1, c1, color, width=3, dash=None):
+def _rect(axis: str, r0, c0, r1, c1, color, width=3, dash=None) -> dict:
+    n = axis[1:]
     return dict(
         type="rect",
-        xref=xref,
-        yref=yref,
+        xref=f"x{n}",
+        yref=f"y{n}",
         x0=c0 - 0.5,
         x1=c1 - 0.5,
         y0=r0 - 0.5,
@@ -44,241 +80,162 @@ def _rect(xref, yref, r0, c0, r1, c1, color, width=3, dash=None):
     )
 
 
-class ConvolutionPanel(PanelState, W.VBox):
-    """Step through a convolution, ReLU and pooling; then stack the layers into a CNN.
+@dataclass(frozen=True)
+class KernelGrid(Control):
+    """One text box per weight of a K x K kernel trait. The text is parsed as numbers, never
+    evaluated; a bad cell is named in the panel's message and the last good kernel stays."""
 
-    Every setting is a traitlet (``panel.stride = 2`` moves the slider), ``panel.state``
-    round-trips as JSON, and a bad setting (a kernel larger than the padded image, a cell
-    that is not a number) shows a message in the panel instead of raising.
-    """
+    def build(self, name, trait):
+        return W.GridBox(layout=W.Layout(grid_gap="2px", width=NARROW))
 
-    source = T.Enum(SOURCES, "X")
-    variant = T.Enum(tuple(scene.VARIANTS), "plain")
-    digit = T.Int(0)
-    preset = T.Enum(PRESETS, "diagonal \\")
-    kernel = T.List(T.List(T.Float()))
-    stride = T.Int(1)
-    padding = T.Int(0)
-    average = T.Bool(True)
-    pool_mode = T.Enum(("max", "avg"), "max")
-    step = T.Int(0)
-    task = T.Enum(TASKS, "X / O")
-    epochs = T.Int(10)
-    shuffle_input = T.Bool(False)
+    def link(self, owner, name, grid):
+        def typed(change):
+            k = len(getattr(owner, name))
+            texts = [c.value for c in grid.children]
+            try:
+                values = scene.parse_kernel([texts[i * k : (i + 1) * k] for i in range(k)])
+            except ValueError as err:
+                owner.show_error(err)
+                return
+            setattr(owner, name, values.tolist())
 
-    STATE_KEYS = (
-        "source",
-        "variant",
-        "digit",
-        "preset",
-        "kernel",
-        "stride",
-        "padding",
-        "average",
-        "pool_mode",
-        "step",
-        "task",
-        "epochs",
-        "shuffle_input",
+        def fill(change=None):
+            kernel = getattr(owner, name)
+            k = len(kernel)
+            if len(grid.children) != k * k:
+                width = max(36, min(56, 270 // k - 4))
+                grid.children = [
+                    W.Text(continuous_update=False, layout=W.Layout(width=f"{width}px"))
+                    for _ in range(k * k)
+                ]
+                for cell in grid.children:
+                    cell.observe(typed, names="value")
+                grid.layout.grid_template_columns = f"repeat({k}, {width}px)"
+            for cell, v in zip(grid.children, (v for row in kernel for v in row)):
+                try:
+                    same = float(cell.value) == v
+                except ValueError:
+                    same = False
+                if not same:  # "1." typed stays "1."
+                    cell.value = fmt(float(v))
+
+        fill()
+        owner.observe(fill, names=name)
+
+
+class ConvolutionPanel(Panel):
+    """Step through a convolution, ReLU and pooling; then stack the layers into a CNN and
+    train it live. A bad setting (a cell that is not a number) shows in the message line."""
+
+    dashboard = "convolution.ipynb"
+    train_label = ("Train", "train the CNN from scratch on the chosen images, live")
+
+    source = T.Enum(SOURCES, "X").tag(
+        state=True, control=Choice("input", style="toggle"), recompute=True
+    )
+    variant = T.Enum(tuple(scene.VARIANTS), "plain").tag(
+        state=True, control=Choice("drawn", width="290px"), recompute=True
+    )
+    digit = T.Int(0, min=0, max=4999).tag(
+        state=True, control=Slider("MNIST digit #", width="290px"), recompute=True
+    )
+    preset = T.Enum((*scene.KERNELS, "custom"), "diagonal \\").tag(
+        state=True, control=Choice("kernel", width=NARROW)
+    )
+    kernel_size = T.Int(3, min=1, max=scene.MAX_KERNEL).tag(control=Slider("size K", width=NARROW))
+    kernel = T.List(T.List(T.Float()), default_value=scene.KERNELS["diagonal \\"].tolist()).tag(
+        state=True, control=KernelGrid(), recompute=True
+    )
+    stride = T.Int(1, min=1, max=3).tag(
+        state=True, control=Slider("stride S", width=NARROW), recompute=True
+    )
+    padding = T.Int(0, min=0, max=3).tag(
+        state=True, control=Slider("padding P", width=NARROW), recompute=True
+    )
+    average = T.Bool(True).tag(
+        state=True, control=Check("divide the sum by K×K (average)"), recompute=True
+    )
+    pool_mode = T.Enum(("max", "avg"), "max").tag(
+        state=True,
+        control=Choice("pooling", labels={"max": "max", "avg": "average"}, style="toggle"),
+        recompute=True,
+    )
+    step = T.Int(0, min=0).tag(state=True, control=Frames("step", interval_ms=300), render=True)
+    dataset = T.Enum(DATASETS, "X / O").tag(
+        state=True, control=Choice("train on", style="toggle"), render=True
+    )
+    epochs = T.Int(10, min=1, max=30).tag(state=True, control=Slider())
+    shuffle_input = T.Bool(False).tag(
+        state=True, control=Check("shuffle the input's pixels"), render=True
     )
 
-    def __init__(self, **kwargs):
-        super().__init__(layout=W.Layout(width="100%"))
-        self._check_arguments(kwargs)
-        self.conv_frames: list[scene.ConvFrame] = []
-        self.pool_frames: list[scene.PoolFrame] = []
-        self.models: dict[str, object] = {}
-        self.histories: dict[str, list] = {}
-        self.kernel = scene.KERNELS[self.preset].tolist()
-        self._image = None
-        self._building_grid = False
-        self._build_controls()
-        self.fig = self._build_step_figure()
-        self.stack_fig = self._build_stack_figure()
+    def build(self):
+        self.timeline: scene.Timeline | None = None
+        self.models: dict[str, object] = {}  # per dataset: the network shown (trained or not)
+        self.trained: dict[str, int] = {}  # per dataset: epochs trained
+        self.history: list[dict] = []  # the epochs of the latest training
+        self._tasks: dict[str, scene.CNNTask] = {}
+        self._drawn_step = self._drawn_stack = None
+        self.canvas = DrawingCanvas(28, 28, scale=7, brush=1.1)
+        self.canvas.observe(lambda _: self.source == "drawing" and self.refresh(), "pixels")
+        self.controls["canvas"] = self.canvas
+        self.sizes, self.explain = W.HTML(), W.HTML()
+        self.train_status = W.HTML(
+            theme.status_html("Press <b>Train</b>: the maps below are the untrained network's.")
+        )
+        self.step_fig, self.stack_fig = self._step_figure(), self._stack_figure()
+        self.figures = [self.step_fig, self.stack_fig]
+        c = self.controls
         step_tab = W.VBox(
             [
-                W.HBox([self.input_box, self.kernel_box, self.settings_box]),
-                self.player,
-                self.message,
-                self.fig,
+                theme.row(
+                    [
+                        theme.column([c["source"], c["variant"], c["digit"], self.canvas], "300px"),
+                        theme.column([c["preset"], c["kernel_size"], c["kernel"]], "280px"),
+                        theme.column([c["stride"], c["padding"], c["average"], c["pool_mode"]]),
+                    ]
+                ),
+                c["step"],
+                self.sizes,
+                self.step_fig,
                 self.explain,
             ]
         )
         stack_tab = W.VBox(
             [
-                W.HBox(
-                    [
-                        self.task_select,
-                        self.epochs_slider,
-                        self.train_button,
-                        self.progress,
-                        self.shuffle_check,
-                    ]
-                ),
+                theme.row([c["dataset"], c["epochs"], c["shuffle_input"]]),
+                c["train"],
                 self.train_status,
                 self.stack_fig,
             ]
         )
-        self.tabs = W.Tab(children=[step_tab, stack_tab])
-        self.tabs.set_title(0, "Step by step")
-        self.tabs.set_title(1, "Stack the layers")
-        self.children = [self.tabs]
-        with self.hold_trait_notifications():
-            for key, value in kwargs.items():
-                setattr(self, key, value)
-        self._fill_grid()
-        self.observe(
-            self.recompute,
-            names=[
-                "source",
-                "variant",
-                "digit",
-                "kernel",
-                "stride",
-                "padding",
-                "average",
-                "pool_mode",
-            ],
-        )
-        self.observe(lambda _: self.render(self.step), names="step")
-        # the stack view depends on the input only, not on the kernel or stride
-        self.observe(
-            lambda _: self.draw_stack(),
-            names=["source", "variant", "digit", "shuffle_input", "task"],
-        )
-        self.canvas.observe(self._drawn, names="pixels")
-        self.recompute()
-        sync_state(self.fig)
-        sync_state(self.stack_fig)
+        self.tabs = W.Tab([step_tab, stack_tab], titles=("Step by step", "Stack the layers"))
+        self.children = [self.message, self.tabs, self.link]
 
-    # controls ------------------------------------------------------------------------------
-    def _build_controls(self):
-        wide = {"description_width": "initial"}
-        self.source_select = W.ToggleButtons(options=SOURCES, description="input")
-        self.variant_select = W.Dropdown(options=list(scene.VARIANTS), description="drawn")
-        self.digit_slider = W.IntSlider(min=0, max=4999, description="digit #")
-        self.canvas = DrawingCanvas(28, 28, scale=7, brush=1.1)
-        self.input_box = W.VBox(
-            [self.source_select, self.variant_select, self.digit_slider, self.canvas],
-            layout=W.Layout(width="360px"),
-        )
-        self.preset_select = W.Dropdown(options=PRESETS, description="kernel")
-        self.size_slider = W.IntSlider(min=1, max=7, value=3, description="size K")
-        self.grid_box = W.GridBox(layout=W.Layout(grid_gap="2px"))
-        self.kernel_box = W.VBox(
-            [self.preset_select, self.size_slider, self.grid_box], layout=W.Layout(width="300px")
-        )
-        self.stride_slider = W.IntSlider(min=1, max=3, description="stride S")
-        self.padding_slider = W.IntSlider(min=0, max=3, description="padding P")
-        self.average_check = W.Checkbox(description="divide by the number of pixels (average)")
-        self.pool_select = W.ToggleButtons(
-            options=[("max pool", "max"), ("average pool", "avg")], description="pooling"
-        )
-        self.settings_box = W.VBox(
-            [self.stride_slider, self.padding_slider, self.average_check, self.pool_select]
-        )
-        self.player = Player(interval_ms=300, description="step", buttons=True)
-        self.player.bind(self, "step")
-        self.message = W.HTML()
-        self.explain = W.HTML()
-        self.task_select = W.ToggleButtons(options=TASKS, description="train on")
-        self.epochs_slider = W.IntSlider(min=1, max=30, description="epochs")
-        self.train_button = W.Button(description="Train", icon="play", button_style="primary")
-        self.train_button.on_click(lambda _: self.train())
-        self.progress = W.IntProgress(min=0, max=1, description="epoch", style=wide)
-        self.shuffle_check = W.Checkbox(description="shuffle the input's pixels", indent=False)
-        self.train_status = W.HTML("Press <b>Train</b> to train the CNN on the chosen task.")
-        for widget, name in (
-            (self.source_select, "source"),
-            (self.variant_select, "variant"),
-            (self.digit_slider, "digit"),
-            (self.preset_select, "preset"),
-            (self.stride_slider, "stride"),
-            (self.padding_slider, "padding"),
-            (self.average_check, "average"),
-            (self.pool_select, "pool_mode"),
-            (self.task_select, "task"),
-            (self.epochs_slider, "epochs"),
-            (self.shuffle_check, "shuffle_input"),
-        ):
-            T.link((self, name), (widget, "value"))
-        self.size_slider.observe(self._resize_kernel, names="value")
+    # the kernel: a preset, a size, typed cells ---------------------------------------------
+    @T.validate("kernel")
+    def _valid_kernel(self, proposal):
+        try:
+            return scene.square_kernel(proposal["value"]).tolist()
+        except (ValueError, TypeError) as err:
+            raise T.TraitError(str(err)) from None
 
     @T.observe("preset")
     def _preset_chosen(self, change):
         if change["new"] != "custom":
             self.kernel = scene.KERNELS[change["new"]].tolist()
-            self._fill_grid()
 
     @T.observe("kernel")
     def _kernel_set(self, change):
-        if not hasattr(self, "grid_box"):
-            return
-        k = len(change["new"])
-        if self.size_slider.value != k and 1 <= k <= 7:
-            self._building_grid = True
-            self.size_slider.value = k
-            self._building_grid = False
-        if not self._building_grid:
-            self._fill_grid()
+        self.kernel_size = len(change["new"])
+        self.preset = scene.preset_of(change["new"])
 
-    def _fill_grid(self):
-        """One text cell per kernel weight, so anything can be typed (and checked)."""
-        k = len(self.kernel)
-        self._building_grid = True
-        cells = []
-        for i, row in enumerate(self.kernel):
-            for j, v in enumerate(row):
-                cell = W.Text(value=f"{v:.4g}", layout=W.Layout(width="52px"))
-                cell.observe(self._cell_typed, names="value")
-                cell.position = (i, j)
-                cells.append(cell)
-        self.grid_box.children = cells
-        self.grid_box.layout.grid_template_columns = f"repeat({k}, 54px)"
-        self._building_grid = False
+    @T.observe("kernel_size")
+    def _kernel_resized(self, change):
+        if change["new"] != len(self.kernel):
+            self.kernel = scene.resize_kernel(self.kernel, change["new"]).tolist()
 
-    def _cell_typed(self, _):
-        if self._building_grid:
-            return
-        k = len(self.kernel)
-        texts = [c.value for c in self.grid_box.children]
-        try:
-            values = scene.parse_kernel([texts[i * k : (i + 1) * k] for i in range(k)])
-        except ValueError as err:
-            self.message.value = f"<span style='color:crimson'>{html.escape(str(err))}</span>"
-            return
-        self._building_grid = True
-        try:
-            self.preset = next(
-                (
-                    n
-                    for n, a in scene.KERNELS.items()
-                    if a.shape == values.shape and np.allclose(a, values)
-                ),
-                "custom",
-            )
-            self.kernel = values.tolist()
-        finally:
-            self._building_grid = False
-
-    def _resize_kernel(self, change):
-        if self._building_grid:
-            return
-        old = np.array(self.kernel, dtype=np.float32)
-        k = change["new"]
-        new = np.zeros((k, k), dtype=np.float32)
-        n = min(k, len(old))
-        a, b = (k - n) // 2, (len(old) - n) // 2
-        new[a : a + n, a : a + n] = old[b : b + n, b : b + n]
-        self.preset = "custom"
-        self.kernel = new.tolist()
-
-    def _drawn(self, _):
-        if self.source == "drawing":
-            self.recompute()
-            self.draw_stack()
-
-    # compute -------------------------------------------------------------------------------
+    # compute ------------------------------------------------------------------------------
     def image(self) -> np.ndarray:
         """The input chosen now: the lecture's glyph, an MNIST digit or the drawing."""
         if self.source in ("X", "O"):
@@ -287,301 +244,364 @@ class ConvolutionPanel(PanelState, W.VBox):
             return scene.mnist_image(self.digit)[0]
         return self.canvas.image
 
-    def recompute(self, *_):
-        """Precompute every frame: the convolution's cells, ReLU, the pooling's cells."""
-        self.variant_select.layout.display = None if self.source in ("X", "O") else "none"
-        self.digit_slider.layout.display = None if self.source == "MNIST" else "none"
-        self.canvas.layout.display = None if self.source == "drawing" else "none"
-        image = self.image()
-        kernel = np.array(self.kernel, dtype=np.float32)
-        try:
-            frames = scene.conv_steps(image, kernel, self.stride, self.padding, self.average)
-            rectified = scene.relu(frames[-1].output)
-            too_small = min(rectified.shape) < 2
-            pool_frames = [] if too_small else scene.pool_steps(rectified, 2, 2, self.pool_mode)
-        except ValueError as err:
-            self.message.value = f"<span style='color:crimson'>{html.escape(str(err))}</span>"
-            return None
-        self._image, self.conv_frames, self.pool_frames = image, frames, pool_frames
-        self._rectified = rectified
-        h, w = image.shape
-        k, s, p = len(kernel), self.stride, self.padding
-        oh = scene.output_size(h, k, s, p)
-        self.message.value = (
+    def recompute(self):
+        for name, shown in (
+            ("variant", ("X", "O")),
+            ("digit", ("MNIST",)),
+            ("canvas", ("drawing",)),
+        ):
+            self.show_control(name, self.source in shown)
+        tl = scene.timeline(
+            self.image(), self.kernel, self.stride, self.padding, self.average, self.pool_mode
+        )
+        self.timeline = tl
+        self.say("")
+        h, k, s, p = tl.image.shape[0], len(tl.kernel), self.stride, self.padding
+        oh, ow = tl.feature_map.shape
+        pooling = (
+            f"{len(tl.pool)} pooling windows"
+            if tl.pool
+            else "no pooling: the map is smaller than the 2×2 pooling window"
+        )
+        self.sizes.value = theme.status_html(
             f"output size = floor((H + 2P − K) / S) + 1 = floor(({h} + 2×{p} − {k}) / {s}) + 1 "
-            f"= <b>{oh}</b>, so a {oh}×{scene.output_size(w, k, s, p)} map; "
-            f"{len(frames)} windows, then ReLU, then "
-            + (
-                "no pooling: the map is smaller than the 2×2 pooling window."
-                if too_small
-                else f"{len(pool_frames)} pooling windows."
-            )
+            f"= <b>{oh}</b>, so a {oh}×{ow} map: {len(tl.conv)} windows, then ReLU, then "
+            f"{pooling}."
         )
-        total = len(frames) + 1 + len(pool_frames)
-        self.player.set_frames(total)
-        with self.hold_trait_notifications():
-            self.step = min(self.step, total - 1)
-        self.player.show(self.step)
-        self.render(self.step)
-        return frames
+        self.controls["step"].set_frames(len(tl))
 
-    @property
-    def n_frames(self) -> int:
-        return len(self.conv_frames) + 1 + len(self.pool_frames)
+    def render(self):
+        self._draw_step()
+        self._draw_stack()
 
-    # step-by-step figure -------------------------------------------------------------------
-    def _build_step_figure(self) -> go.FigureWidget:
-        fig = go.FigureWidget(
-            make_subplots(
-                rows=1,
-                cols=3,
-                horizontal_spacing=0.08,
-                subplot_titles=("input", "products", "output"),
+    # step by step ---------------------------------------------------------------------------
+    def _step_figure(self) -> Figure:
+        layout = theme.layout(500, margin=dict(l=55, r=15, t=100, b=130))
+        traces, self._step_notes = [], []
+        scales = (GRAY, SIGNED, SIGNED)
+        for i, (dom, name, scale) in enumerate(zip(_domains([1, 1, 1], 0.05), STEP_MAPS, scales)):
+            n = "" if i == 0 else str(i + 1)
+            traces.append(
+                dict(
+                    type="heatmap",
+                    name=name,
+                    xaxis=f"x{n}",
+                    yaxis=f"y{n}",
+                    z=np.zeros((1, 1)),
+                    colorscale=scale,
+                    texttemplate="%{text}",
+                    textfont={"size": theme.FONT},
+                    colorbar=dict(
+                        orientation="h",
+                        x=(dom[0] + dom[1]) / 2,
+                        xanchor="center",
+                        y=-0.2,
+                        yanchor="top",
+                        len=dom[1] - dom[0],
+                        thickness=12,
+                        title=dict(text=name, side="top"),
+                    ),
+                )
             )
+            cells = dict(constrain="domain", showgrid=False, zeroline=False)
+            layout[f"xaxis{n}"] = theme.axis("column", domain=dom, anchor=f"y{n}", **cells)
+            layout[f"yaxis{n}"] = theme.axis(
+                "row" if i == 0 else "",
+                anchor=f"x{n}",
+                scaleanchor=f"x{n}",
+                constraintoward="top",
+                **cells,
+            )
+            self._step_notes.append(
+                dict(
+                    x=(dom[0] + dom[1]) / 2,
+                    y=1.02,
+                    xref="paper",
+                    yref="paper",
+                    yanchor="bottom",
+                    showarrow=False,
+                    font={"size": 15},
+                )
+            )
+        return Figure(traces, layout)
+
+    def _show(self, index: int, z, what: str, span, text=None, hover=None, custom=None):
+        """Draw step map ``index``: its numbers, its colours over ``span`` (kept while the
+        frames change), its axes fitted to its cells, its hover."""
+        name, n = STEP_MAPS[index], "" if index == 0 else str(index + 1)
+        z = np.asarray(z, dtype=np.float64)
+        lo, hi = (-span, span) if np.isscalar(span) else span
+        self.step_fig.update(
+            name,
+            z=z,
+            text=_numbers(z) if text is None else text,
+            customdata=custom,
+            hovertemplate=f"row %{{y}}, col %{{x}}<br>{hover or what + ' %{z:.4g}'}"
+            f"<extra>{name}</extra>",
+            colorbar={"title": {"text": what}},
+            zmin=lo,
+            zmax=hi if hi > lo else lo + 1,
         )
-        for col in (1, 2, 3):
-            fig.add_heatmap(
-                z=[[0]],
-                colorscale="RdBu_r",
-                zmid=0,
-                showscale=col == 3,
-                texttemplate="%{text}",
-                textfont=dict(size=10),
-                hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>",
-                row=1,
-                col=col,
-            )
-            fig.update_yaxes(
-                autorange="reversed", scaleanchor=f"x{'' if col == 1 else col}", row=1, col=col
-            )
-        fig.update_layout(width=1050, height=420, margin=dict(l=30, r=20, t=80, b=30))
-        return fig
+        h, w = z.shape
+        tick = 1 if max(h, w) <= 10 else 2 if max(h, w) <= 16 else 5
+        self.step_fig.relayout(
+            **{
+                f"xaxis{n}": {"range": [-0.5, w - 0.5], "dtick": tick},
+                f"yaxis{n}": {"range": [h - 0.5, -0.5], "dtick": tick},
+            }
+        )
 
-    def render(self, i: int) -> None:
-        """Show frame i of the timeline: a convolution cell, the ReLU, or a pooling cell."""
-        if not self.conv_frames:
+    def _titles(self, title: str, *maps: str) -> None:
+        notes = [{**note, "text": t} for note, t in zip(self._step_notes, maps)]
+        self.step_fig.relayout(title={"text": title}, annotations=notes)
+
+    def _draw_step(self):
+        tl = self.timeline
+        if tl is None or self._drawn_step == (tl, self.step):  # holds them: no id reuse
             return
-        i = min(max(i, 0), self.n_frames - 1)
-        n_conv = len(self.conv_frames)
-        a, b, c = self.fig.data
-        with self.fig.batch_update():
-            if i < n_conv:
-                self._render_conv(self.conv_frames[i], a, b, c, i)
-            elif i == n_conv:
-                self._render_relu(a, b, c)
-            else:
-                self._render_pool(self.pool_frames[i - n_conv - 1], a, b, c, i - n_conv - 1)
+        self._drawn_step = (tl, self.step)
+        kind, j = tl.stage(self.step)
+        getattr(self, f"_draw_{kind}")(tl, j)
 
-    def _set(self, trace, z):
-        z = np.asarray(z, dtype=np.float32)
-        trace.z, trace.text = gaps(z), _cells(z)
-        tick = 1 if max(z.shape) <= TEXT_LIMIT else 5  # whole rows and columns only
-        for axis in (trace.xaxis, trace.yaxis):
-            self.fig.layout[axis.replace("x", "xaxis").replace("y", "yaxis")].dtick = tick
-
-    def _titles(self, *texts):
-        for ann, text in zip(self.fig.layout.annotations, texts):
-            ann.text = text
-
-    def _render_conv(self, fr, a, b, c, i):
-        p = self.padding
-        padded = np.pad(self._image, p)
-        self._set(a, padded)
-        self._set(b, fr.products[0])
-        b.text = (
-            [
-                [f"{px:.2g}×{w:.2g}" for px, w in zip(pr, wr)]
-                for pr, wr in zip(fr.pixels[0], np.array(self.kernel))
-            ]
-            if len(self.kernel) <= 5
-            else _cells(fr.products[0])
+    def _draw_conv(self, tl: scene.Timeline, j: int):
+        fr, p = tl.conv[j], tl.padding
+        pixels, weights, products = fr.pixels[0], tl.kernel, fr.products[0]
+        pairs = [
+            [f"{_num(a)}×{_num(b)}" for a, b in zip(pr, wr)] for pr, wr in zip(pixels, weights)
+        ]
+        labels = _labels(pairs, *[[[_num(v, d) for v in row] for row in products] for d in (2, 1)])
+        self._show(0, tl.padded, "pixel", tl.span)
+        self._show(
+            1,
+            products,
+            "pixel × weight",
+            tl.product_span,
+            labels,
+            "pixel × weight = %{customdata} = %{z:.4g}",
+            pairs,
         )
-        self._set(c, fr.output)
-        r0, c0, r1, c1 = fr.window
-        h, w = self._image.shape
-        shapes = [_rect("x", "y", r0, c0, r1, c1, "gold", 4)]
+        self._show(2, fr.output, "output", tl.map_span)
+        (r0, c0, r1, c1), (h, w) = fr.window, tl.image.shape
+        shapes = [_rect("x", r0, c0, r1, c1, "gold", 4)]
         if p:
-            shapes.append(_rect("x", "y", p, p, p + h, p + w, "black", 1, "dot"))
-        shapes.append(_rect("x3", "y3", *fr.index, fr.index[0] + 1, fr.index[1] + 1, "gold", 4))
-        self.fig.layout.shapes = shapes
+            shapes.append(_rect("x", p, p, p + h, p + w, "black", 2, "dot"))
+        shapes.append(_rect("x3", *fr.index, fr.index[0] + 1, fr.index[1] + 1, "gold", 4))
+        self.step_fig.relayout(shapes=shapes)
         self._titles(
-            f"input{' with zero padding (dotted: the image)' if p else ''}",
-            "pixel × weight under the window",
-            f"output: cell {fr.index} = {fr.value:.3g}",
+            f"1. Convolution: window {j + 1} of {len(tl.conv)} · stride {tl.stride}, padding {p}",
+            "input, gold: the window" + ("<br>dotted: the image, 0 outside" if p else ""),
+            "pixel × weight<br>under the window",
+            f"output: cell (row {fr.index[0]}, col {fr.index[1]})<br>= {fr.value:.3g}",
         )
-        self.fig.layout.title.text = (
-            f"1. Convolution: window {i + 1} of {len(self.conv_frames)} · "
-            f"stride {self.stride}, padding {p}"
-        )
-        kernel = np.array(self.kernel, dtype=np.float32)
-        self.explain.value = (
+        self.explain.value = theme.status_html(
             "<b>The arithmetic:</b> "
-            + html.escape(scene.arithmetic(fr, kernel, self.average))
+            + html.escape(scene.arithmetic(fr, tl.kernel, tl.average))
             + "<br>A high value means the window looks like the feature; a low or negative "
             "one means it does not."
         )
 
-    def _render_relu(self, a, b, c):
-        before = self.conv_frames[-1].output
-        self._set(a, np.pad(self._image, self.padding))
-        self._set(b, before)
-        self._set(c, self._rectified)
-        self.fig.layout.shapes = []
-        n_neg = int((before < 0).sum())
-        self._titles("input", "feature map before ReLU", "after ReLU: max(0, x)")
-        self.fig.layout.title.text = "2. ReLU: every negative number becomes 0"
-        self.explain.value = (
-            f"{n_neg} of {before.size} cells were negative and are now 0; the positive ones are "
-            "unchanged. The map keeps only where the feature was found."
+    def _draw_relu(self, tl: scene.Timeline, j: int):
+        self._show(0, tl.padded, "pixel", tl.span)
+        self._show(1, tl.feature_map, "before ReLU", tl.map_span)
+        self._show(2, tl.rectified, "after ReLU", tl.map_span)
+        self.step_fig.relayout(shapes=[])
+        self._titles(
+            "2. ReLU: every negative number becomes 0",
+            "input",
+            "feature map<br>before ReLU",
+            "after ReLU<br>max(0, x)",
+        )
+        self.explain.value = theme.status_html(
+            f"{tl.negatives} of {tl.feature_map.size} cells were negative and are now 0; the "
+            "positive ones are unchanged. The map keeps only where the feature was found."
         )
 
-    def _render_pool(self, fr, a, b, c, j):
+    def _draw_pool(self, tl: scene.Timeline, j: int):
+        fr, rect = tl.pool[j], tl.rectified
         r0, c0, r1, c1 = fr.window
-        self._set(a, self._rectified)
-        window = self._rectified[r0:r1, c0:c1]
-        self._set(b, window)
-        self._set(c, fr.output)
-        shapes = [_rect("x", "y", r0, c0, r1, c1, "gold", 4)]
+        window = rect[r0:r1, c0:c1]
+        self._show(0, rect, "after ReLU", tl.map_span)
+        self._show(1, window, "in the window", tl.map_span)
+        self._show(2, fr.output, "pooled", tl.map_span)
+        shapes = [_rect("x", r0, c0, r1, c1, "gold", 4)]
         if fr.argmax is not None:
             ar, ac = fr.argmax
-            shapes.append(_rect("x", "y", ar, ac, ar + 1, ac + 1, "black", 3))
-            shapes.append(_rect("x2", "y2", ar - r0, ac - c0, ar - r0 + 1, ac - c0 + 1, "black", 3))
-        shapes.append(_rect("x3", "y3", *fr.index, fr.index[0] + 1, fr.index[1] + 1, "gold", 4))
-        self.fig.layout.shapes = shapes
-        picked = "the largest" if self.pool_mode == "max" else "the average"
-        self._titles("feature map after ReLU", "the 2×2 window", f"pooled: {fr.value:.3g}")
-        self.fig.layout.title.text = (
-            f"3. {'Max' if self.pool_mode == 'max' else 'Average'} pooling, 2×2, stride 2: "
-            f"window {j + 1} of {len(self.pool_frames)}"
+            shapes.append(_rect("x", ar, ac, ar + 1, ac + 1, "black", 3))
+            shapes.append(_rect("x2", ar - r0, ac - c0, ar - r0 + 1, ac - c0 + 1, "black", 3))
+        shapes.append(_rect("x3", *fr.index, fr.index[0] + 1, fr.index[1] + 1, "gold", 4))
+        self.step_fig.relayout(shapes=shapes)
+        largest = tl.pool_mode == "max"
+        self._titles(
+            f"3. {'Max' if largest else 'Average'} pooling, 2×2, stride 2: "
+            f"window {j + 1} of {len(tl.pool)}",
+            "feature map after ReLU" + ("<br>black: the largest" if largest else ""),
+            "the 2×2 window",
+            f"pooled: cell (row {fr.index[0]}, col {fr.index[1]})<br>= {fr.value:.3g}",
         )
-        oh, ow = fr.output.shape
-        self.explain.value = (
-            f"Keep {picked} value of each 2×2 window: {window.size} numbers become 1, "
-            f"so the {self._rectified.shape[0]}×{self._rectified.shape[1]} map shrinks to "
-            f"{oh}×{ow}. The feature is still found if it moves by a pixel."
+        (h, w), (oh, ow) = rect.shape, fr.output.shape
+        self.explain.value = theme.status_html(
+            f"Keep {'the largest' if largest else 'the average'} value of each 2×2 window: "
+            f"{window.size} numbers become 1, so the {h}×{w} map shrinks to {oh}×{ow}. The "
+            "feature is still found if it moves by a pixel."
         )
 
-    # stack the layers ----------------------------------------------------------------------
-    ROWS = ("conv1 filters", "conv1", "ReLU", "max pool", "conv2", "ReLU", "max pool")
+    # stack the layers -------------------------------------------------------------------------
+    def _stack_figure(self) -> Figure:
+        cols = _domains([1] * 4, 0.03)
+        rows = _domains([1] * len(scene.STACK_ROWS) + [1.5], 0.025)[::-1]  # top row first
+        layout = theme.layout(1400, margin=dict(l=125, r=70, t=80, b=20), showlegend=False)
 
-    def _build_stack_figure(self) -> go.FigureWidget:
-        specs = [[{}, {"colspan": 3}, None, None]] + [[{}] * CHANNELS for _ in self.ROWS]
-        fig = go.FigureWidget(
-            make_subplots(
-                rows=len(self.ROWS) + 1,
-                cols=CHANNELS,
-                specs=specs,
-                vertical_spacing=0.03,
-                horizontal_spacing=0.04,
+        def square(n, x, y):
+            common = dict(constrain="domain", visible=False)
+            layout[f"xaxis{n}"] = dict(domain=x, anchor=f"y{n}", **common)
+            layout[f"yaxis{n}"] = dict(
+                domain=y, anchor=f"x{n}", scaleanchor=f"x{n}", autorange="reversed", **common
             )
+
+        def note(text, x, y, **props):
+            return dict(text=text, x=x, y=y, xref="paper", yref="paper", showarrow=False, **props)
+
+        top = dict(y=1, xanchor="left", yanchor="bottom")
+        vote = [cols[1][0] + 0.06, cols[3][1]]
+        self._stack_notes = [
+            note("the input, as<br>the network sees it", cols[0][0], **top),
+            note(
+                "the vote: each class's probability<br>(softmax of the dense layer)", vote[0], **top
+            ),
+        ]
+        traces = [
+            dict(
+                type="heatmap",
+                name="input",
+                z=np.zeros((1, 1)),
+                colorscale=GRAY,
+                showscale=False,
+                hovertemplate="input row %{y}, col %{x}: %{z:.3g}<extra></extra>",
+            ),
+            dict(
+                type="bar",
+                name="vote",
+                xaxis="x2",
+                yaxis="y2",
+                x=[],
+                y=[],
+                texttemplate="%{y:.0%}",
+                textposition="outside",
+                textfont={"size": theme.FONT},
+                cliponaxis=False,
+                hovertemplate="class %{x}: %{y:.1%}<extra></extra>",
+            ),
+        ]
+        square("", cols[0], rows[0])
+        layout["xaxis2"] = theme.axis(domain=vote, anchor="y2")
+        layout["yaxis2"] = theme.axis(
+            domain=rows[0], anchor="x2", range=[0, 1.15], tickformat=".0%"
         )
-        fig.add_heatmap(
-            z=[[0]],
-            colorscale="gray",
-            showscale=False,
-            row=1,
-            col=1,
-            hovertemplate="input %{z:.3g}<extra></extra>",
-        )
-        fig.add_bar(
-            x=[],
-            y=[],
-            row=1,
-            col=2,
-            marker_color="#1f77b4",
-            texttemplate="%{y:.1%}",
-            hovertemplate="%{x}: %{y:.2%}<extra></extra>",
-            name="vote",
-        )
-        for r, name in enumerate(self.ROWS, start=2):
-            for col in range(1, CHANNELS + 1):
-                fig.add_heatmap(
-                    z=[[0]],
-                    colorscale="RdBu_r" if r == 2 else "Viridis",
-                    zmid=0 if r == 2 else None,
-                    showscale=False,
-                    row=r,
-                    col=col,
-                    hovertemplate=f"{name} #{col}: %{{z:.3g}}<extra></extra>",
+        for r, (name, (y0, y1)) in enumerate(zip(scene.STACK_ROWS, rows[1:]), start=1):
+            axis = "coloraxis" if r == 1 else f"coloraxis{r}"
+            signed = r == 1 or name.startswith("conv")
+            layout[axis] = dict(
+                colorscale=SIGNED if signed else "Viridis",
+                cmid=0 if signed else None,
+                colorbar=dict(x=1.01, y=(y0 + y1) / 2, len=y1 - y0, thickness=12),
+            )
+            self._stack_notes.append(note(name, -0.01, (y0 + y1) / 2, xanchor="right"))
+            what = "weight" if r == 1 else "value"
+            for ch in range(4):
+                n = 3 + (r - 1) * 4 + ch
+                square(n, cols[ch], [y0, y1])
+                traces.append(
+                    dict(
+                        type="heatmap",
+                        name=f"{name} #{ch + 1}",
+                        xaxis=f"x{n}",
+                        yaxis=f"y{n}",
+                        z=np.zeros((1, 1)),
+                        coloraxis=axis,
+                        hovertemplate=f"{name} #{ch + 1}<br>row %{{y}}, col %{{x}}: "
+                        f"{what} %{{z:.3g}}<extra></extra>",
+                    )
                 )
-            fig.update_yaxes(title_text=name, row=r, col=1)
-        fig.update_yaxes(autorange="reversed")
-        fig.update_xaxes(showticklabels=False)
-        fig.update_yaxes(showticklabels=False)
-        fig.update_yaxes(
-            autorange=None, range=[0, 1], showticklabels=True, tickformat=".0%", row=1, col=2
-        )
-        fig.update_xaxes(showticklabels=True, row=1, col=2)
-        fig.update_layout(
-            width=760,
-            height=1250,
-            margin=dict(l=90, r=20, t=60, b=20),
-            showlegend=False,
-            title="Train the CNN to see its filters and maps",
-        )
-        return fig
+        layout["annotations"] = self._stack_notes
+        return Figure(traces, layout)
+
+    def _task(self) -> scene.CNNTask:
+        if self.dataset not in self._tasks:
+            make = scene.xo_task if self.dataset == "X / O" else scene.mnist_task
+            self._tasks[self.dataset] = make()
+        return self._tasks[self.dataset]
 
     def stack_input(self) -> np.ndarray:
-        """The current input resampled for the chosen task's network (9x9 for X / O,
-        28x28 in [0, 1] for MNIST), pixels shuffled if asked."""
-        size = 9 if self.task == "X / O" else 28
-        if self.source in ("X", "O") and size == 28:
-            image = (scene.lecture_image(self.source.lower(), self.variant, 28) + 1) / 2
-        else:
-            image = self.image()
-            if image.shape[0] != size:
-                image = scene.resize(image, size)
-            if self.task == "X / O" and self.source not in ("X", "O"):
-                image = image * 2 - 1  # [0, 1] ink to the glyphs' -1 .. +1
-        return scene.shuffle_pixels(image) if self.shuffle_input else image
+        """The current input as the chosen dataset's network reads it."""
+        image = None if self.source in ("X", "O") else self.image()
+        return scene.stack_input(self._task(), self.source, self.variant, image, self.shuffle_input)
 
-    def train(self):
-        """Train the CNN for the chosen task live: a progress bar, accuracy, the maps."""
-        task = scene.xo_task() if self.task == "X / O" else scene.mnist_task()
-        self.progress.max, self.progress.value = self.epochs, 0
-        self.train_button.disabled = True
-
-        def on_epoch(epoch, metrics):
-            self.progress.value = epoch
-            self.train_status.value = (
-                f"{task.name}: epoch {epoch} of {self.epochs}, loss {metrics['loss']:.4f}, "
-                f"training accuracy {metrics['accuracy']:.1%}, held-out accuracy "
-                f"<b>{metrics['test_accuracy']:.1%}</b> ({len(task.y_test)} images it never saw)"
-            )
-
-        try:
-            model, history = scene.train_cnn(task, epochs=self.epochs, on_epoch=on_epoch)
-        finally:
-            self.train_button.disabled = False
-        self.models[self.task], self.histories[self.task] = model, history
-        self.draw_stack()
-        return model, history
-
-    def draw_stack(self):
-        """Draw the trained network's filters, every feature map for the input, and the vote."""
-        model = self.models.get(self.task)
-        if model is None:
+    def _draw_stack(self, live: bool = False):
+        """The network's filters, every feature map of the input, and the vote; skipped when
+        neither the input nor the network changed (always drawn while training)."""
+        task = self._task()
+        if self.dataset not in self.models:  # untrained: the weights training starts from
+            self.models[self.dataset] = scene.build_cnn(task.size, len(task.classes))
+        model, image = self.models[self.dataset], self.stack_input()
+        key = (model, image.tobytes())
+        if key == self._drawn_stack and not live:
             return
-        image = self.stack_input()
-        maps = scene.feature_maps(model, image)
-        scores, probs = scene.vote(model, image)
-        classes = ("O", "X") if self.task == "X / O" else tuple(str(d) for d in range(10))
-        filters = model.layers[0].params["W"][:, 0]
-        rows = [filters, maps[0][1], maps[1][1], maps[2][1], maps[3][1], maps[4][1], maps[5][1]]
-        with self.stack_fig.batch_update():
-            self.stack_fig.data[0].z = image
-            bars = self.stack_fig.data[1]
-            bars.x, bars.y = list(classes), probs
-            k = 2
-            for row in rows:
-                for ch in range(CHANNELS):
-                    self.stack_fig.data[k].z = row[ch] if ch < len(row) else None
-                    k += 1
-            best = int(np.argmax(probs))
-            self.stack_fig.layout.title.text = (
-                f"The vote: <b>{classes[best]}</b> ({probs[best]:.1%})"
-                + (" · input pixels shuffled" if self.shuffle_input else "")
+        self._drawn_stack = key
+        fig, notes = self.stack_fig, list(self._stack_notes)
+        fig.update("input", z=image)
+        for r, (name, maps) in enumerate(zip(scene.STACK_ROWS, scene.stack_maps(model, image))):
+            for ch in range(4):
+                fig.update(f"{name} #{ch + 1}", z=maps[ch])
+            c, h, w = maps.shape
+            notes[2 + r] = {**notes[2 + r], "text": f"{name}<br>{c} of {h}×{w}"}
+        _, probs = scene.vote(model, image)
+        best = int(np.argmax(probs))
+        colors = [theme.PALETTE[0] if i == best else "#9aa5b1" for i in range(len(probs))]
+        fig.update("vote", x=list(task.classes), y=probs, marker={"color": colors})
+        epochs = self.trained.get(self.dataset, 0)
+        state = (
+            f"after {epochs} epoch{'s' * (epochs != 1)} on {task.name}"
+            if epochs
+            else "untrained: random filters, so the vote is a guess"
+        )
+        shuffled = " · input pixels shuffled" if self.shuffle_input else ""
+        fig.relayout(
+            title={
+                "text": f"The vote: <b>{task.classes[best]}</b> ({probs[best]:.0%}), "
+                f"{state}{shuffled}"
+            },
+            annotations=notes,
+        )
+
+    # live training ------------------------------------------------------------------------
+    def start_training(self) -> Training:
+        task = self._task()
+        model, events = scene.cnn_training(task, self.epochs)
+        self.models[self.dataset], self.trained[self.dataset] = model, 0
+        self._run = (self.dataset, task, self.epochs)
+        self.history = []
+        self.train_status.value = theme.status_html(f"Training on {task.name}: first epoch...")
+        return Training(events, self.epochs)
+
+    def on_event(self, event):
+        if event.kind == "epoch":
+            self.history.append(dict(event.metrics))
+            self.trained[self._run[0]] = event.epoch
+
+    def draw_training(self):
+        self._draw_stack(live=True)
+        _, task, epochs = self._run
+        if self.history:
+            m = self.history[-1]
+            self.train_status.value = theme.status_html(
+                f"{task.name}: epoch {len(self.history)} of {epochs}, loss {m['loss']:.3f}, "
+                f"training accuracy {m['accuracy']:.1%}, held-out accuracy "
+                f"<b>{m['val_accuracy']:.1%}</b> ({len(task.y_test)} images it never saw)"
             )
-        # This figure sits in a tab that may not have been drawn when the update goes out,
-        # and a view drawn later starts from the synced state: keep that state current.
-        sync_state(self.stack_fig)
+
+    def training_finished(self, reason):
+        if reason == "stopped":
+            self.train_status.value += theme.status_html(
+                f"Stopped after {len(self.history)} of {self._run[2]} epochs; the network "
+                "keeps what it learned."
+            )
