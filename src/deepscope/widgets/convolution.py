@@ -25,7 +25,12 @@ CELL_PX = 250  # the side of one step map in JupyterLab's 934 px output column
 MIN_CELL_PX = 20  # a cell lower than this gets no number (14 px text)
 GLYPH_PX = {".": 4.5, "-": 5.3, "×": 11.7}  # at 14 px in a wide font (Verdana, DejaVu)
 DIGIT_PX = 8.9
-NARROW = "280px"
+NARROW, WIDE = "280px", "290px"
+REDO = dict(state=True, recompute=True)  # a setting whose change recomputes the frames
+DRAW = dict(state=True, render=True)  # one that only redraws
+# which input control each source shows
+TITLE = {"size": 15}
+INPUTS = {"variant": ("X", "O"), "digit": ("MNIST",), "canvas": ("drawing",)}
 # explicit colour scales: plotly.js does not know plotly.py's names ("RdBu_r", "gray")
 SIGNED, GRAY = get_colorscale("RdBu_r"), get_colorscale("gray")
 
@@ -64,6 +69,11 @@ def _numbers(a: np.ndarray) -> list[list[str]] | None:
         return None
     grid = [["" if np.isnan(v) else _num(v) for v in row] for row in a]
     return _labels(grid, [["" if np.isnan(v) else _num(v, 1) for v in row] for row in a])
+
+
+def _note(text: str, x: float, y: float, **props) -> dict:
+    """An annotation placed in paper coordinates (0..1 across the figure)."""
+    return dict(text=text, x=x, y=y, xref="paper", yref="paper", showarrow=False, **props)
 
 
 def _rect(axis: str, r0, c0, r1, c1, color, width=3, dash=None) -> dict:
@@ -112,12 +122,7 @@ class KernelGrid(Control):
                     cell.observe(typed, names="value")
                 grid.layout.grid_template_columns = f"repeat({k}, {width}px)"
             for cell, v in zip(grid.children, (v for row in kernel for v in row)):
-                try:
-                    same = float(cell.value) == v
-                except ValueError:
-                    same = False
-                if not same:  # "1." typed stays "1."
-                    cell.value = fmt(float(v))
+                cell.value = fmt(v)
 
         fill()
         owner.observe(fill, names=name)
@@ -130,44 +135,28 @@ class ConvolutionPanel(Panel):
     dashboard = "convolution.ipynb"
     train_label = ("Train", "train the CNN from scratch on the chosen images, live")
 
-    source = T.Enum(SOURCES, "X").tag(
-        state=True, control=Choice("input", style="toggle"), recompute=True
-    )
+    source = T.Enum(SOURCES, "X").tag(control=Choice("input", style="toggle"), **REDO)
     variant = T.Enum(tuple(scene.VARIANTS), "plain").tag(
-        state=True, control=Choice("drawn", width="290px"), recompute=True
+        control=Choice("drawn", width=WIDE), **REDO
     )
-    digit = T.Int(0, min=0, max=4999).tag(
-        state=True, control=Slider("MNIST digit #", width="290px"), recompute=True
-    )
+    digit = T.Int(0, min=0, max=4999).tag(control=Slider("MNIST digit #", width=WIDE), **REDO)
     preset = T.Enum((*scene.KERNELS, "custom"), "diagonal \\").tag(
         state=True, control=Choice("kernel", width=NARROW)
     )
     kernel_size = T.Int(3, min=1, max=scene.MAX_KERNEL).tag(control=Slider("size K", width=NARROW))
     kernel = T.List(T.List(T.Float()), default_value=scene.KERNELS["diagonal \\"].tolist()).tag(
-        state=True, control=KernelGrid(), recompute=True
+        control=KernelGrid(), **REDO
     )
-    stride = T.Int(1, min=1, max=3).tag(
-        state=True, control=Slider("stride S", width=NARROW), recompute=True
-    )
-    padding = T.Int(0, min=0, max=3).tag(
-        state=True, control=Slider("padding P", width=NARROW), recompute=True
-    )
-    average = T.Bool(True).tag(
-        state=True, control=Check("divide the sum by K×K (average)"), recompute=True
-    )
+    stride = T.Int(1, min=1, max=3).tag(control=Slider("stride S", width=NARROW), **REDO)
+    padding = T.Int(0, min=0, max=3).tag(control=Slider("padding P", width=NARROW), **REDO)
+    average = T.Bool(True).tag(control=Check("divide the sum by K×K (average)"), **REDO)
     pool_mode = T.Enum(("max", "avg"), "max").tag(
-        state=True,
-        control=Choice("pooling", labels={"max": "max", "avg": "average"}, style="toggle"),
-        recompute=True,
+        control=Choice("pooling", labels={"max": "max", "avg": "average"}, style="toggle"), **REDO
     )
-    step = T.Int(0, min=0).tag(state=True, control=Frames("step", interval_ms=300), render=True)
-    dataset = T.Enum(DATASETS, "X / O").tag(
-        state=True, control=Choice("train on", style="toggle"), render=True
-    )
+    step = T.Int(0, min=0).tag(control=Frames("step", interval_ms=300), **DRAW)
+    dataset = T.Enum(DATASETS, "X / O").tag(control=Choice("train on", style="toggle"), **DRAW)
     epochs = T.Int(10, min=1, max=30).tag(state=True, control=Slider())
-    shuffle_input = T.Bool(False).tag(
-        state=True, control=Check("shuffle the input's pixels"), render=True
-    )
+    shuffle_input = T.Bool(False).tag(control=Check("shuffle the input's pixels"), **DRAW)
 
     def build(self):
         self.timeline: scene.Timeline | None = None
@@ -186,29 +175,13 @@ class ConvolutionPanel(Panel):
         self.step_fig, self.stack_fig = self._step_figure(), self._stack_figure()
         self.figures = [self.step_fig, self.stack_fig]
         c = self.controls
-        step_tab = W.VBox(
-            [
-                theme.row(
-                    [
-                        theme.column([c["source"], c["variant"], c["digit"], self.canvas], "300px"),
-                        theme.column([c["preset"], c["kernel_size"], c["kernel"]], "280px"),
-                        theme.column([c["stride"], c["padding"], c["average"], c["pool_mode"]]),
-                    ]
-                ),
-                c["step"],
-                self.sizes,
-                self.step_fig,
-                self.explain,
-            ]
-        )
-        stack_tab = W.VBox(
-            [
-                theme.row([c["dataset"], c["epochs"], c["shuffle_input"]]),
-                c["train"],
-                self.train_status,
-                self.stack_fig,
-            ]
-        )
+        inputs = theme.column([c["source"], c["variant"], c["digit"], self.canvas], "300px")
+        kernel = theme.column([c["preset"], c["kernel_size"], c["kernel"]], "280px")
+        sizes = [c["stride"], c["padding"], c["average"], c["pool_mode"]]
+        settings = theme.row([inputs, kernel, theme.column(sizes, margin="0 0 0 10px")])
+        step_tab = W.VBox([settings, c["step"], self.sizes, self.step_fig, self.explain])
+        training = theme.row([c["dataset"], c["epochs"], c["shuffle_input"]])
+        stack_tab = W.VBox([training, c["train"], self.train_status, self.stack_fig])
         self.tabs = W.Tab([step_tab, stack_tab], titles=("Step by step", "Stack the layers"))
         self.children = [self.message, self.tabs, self.link]
 
@@ -245,12 +218,8 @@ class ConvolutionPanel(Panel):
         return self.canvas.image
 
     def recompute(self):
-        for name, shown in (
-            ("variant", ("X", "O")),
-            ("digit", ("MNIST",)),
-            ("canvas", ("drawing",)),
-        ):
-            self.show_control(name, self.source in shown)
+        for name, sources in INPUTS.items():
+            self.show_control(name, self.source in sources)
         tl = scene.timeline(
             self.image(), self.kernel, self.stride, self.padding, self.average, self.pool_mode
         )
@@ -279,6 +248,7 @@ class ConvolutionPanel(Panel):
         layout = theme.layout(500, margin=dict(l=55, r=15, t=100, b=130))
         traces, self._step_notes = [], []
         scales = (GRAY, SIGNED, SIGNED)
+        bar = dict(orientation="h", xanchor="center", y=-0.2, yanchor="top", thickness=12)
         for i, (dom, name, scale) in enumerate(zip(_domains([1, 1, 1], 0.05), STEP_MAPS, scales)):
             n = "" if i == 0 else str(i + 1)
             traces.append(
@@ -291,16 +261,7 @@ class ConvolutionPanel(Panel):
                     colorscale=scale,
                     texttemplate="%{text}",
                     textfont={"size": theme.FONT},
-                    colorbar=dict(
-                        orientation="h",
-                        x=(dom[0] + dom[1]) / 2,
-                        xanchor="center",
-                        y=-0.2,
-                        yanchor="top",
-                        len=dom[1] - dom[0],
-                        thickness=12,
-                        title=dict(text=name, side="top"),
-                    ),
+                    colorbar=dict(bar, x=sum(dom) / 2, len=dom[1] - dom[0], title={"side": "top"}),
                 )
             )
             cells = dict(constrain="domain", showgrid=False, zeroline=False)
@@ -312,17 +273,7 @@ class ConvolutionPanel(Panel):
                 constraintoward="top",
                 **cells,
             )
-            self._step_notes.append(
-                dict(
-                    x=(dom[0] + dom[1]) / 2,
-                    y=1.02,
-                    xref="paper",
-                    yref="paper",
-                    yanchor="bottom",
-                    showarrow=False,
-                    font={"size": 15},
-                )
-            )
+            self._step_notes.append(_note("", sum(dom) / 2, 1.02, yanchor="bottom", font=TITLE))
         return Figure(traces, layout)
 
     def _show(self, index: int, z, what: str, span, text=None, hover=None, custom=None):
@@ -458,14 +409,11 @@ class ConvolutionPanel(Panel):
                 domain=y, anchor=f"x{n}", scaleanchor=f"x{n}", autorange="reversed", **common
             )
 
-        def note(text, x, y, **props):
-            return dict(text=text, x=x, y=y, xref="paper", yref="paper", showarrow=False, **props)
-
         top = dict(y=1, xanchor="left", yanchor="bottom")
         vote = [cols[1][0] + 0.06, cols[3][1]]
         self._stack_notes = [
-            note("the input, as<br>the network sees it", cols[0][0], **top),
-            note(
+            _note("the input, as<br>the network sees it", cols[0][0], **top),
+            _note(
                 "the vote: each class's probability<br>(softmax of the dense layer)", vote[0], **top
             ),
         ]
@@ -493,7 +441,7 @@ class ConvolutionPanel(Panel):
             ),
         ]
         square("", cols[0], rows[0])
-        layout["xaxis2"] = theme.axis(domain=vote, anchor="y2")
+        layout["xaxis2"] = theme.axis(domain=vote, anchor="y2", type="category")
         layout["yaxis2"] = theme.axis(
             domain=rows[0], anchor="x2", range=[0, 1.15], tickformat=".0%"
         )
@@ -505,7 +453,7 @@ class ConvolutionPanel(Panel):
                 cmid=0 if signed else None,
                 colorbar=dict(x=1.01, y=(y0 + y1) / 2, len=y1 - y0, thickness=12),
             )
-            self._stack_notes.append(note(name, -0.01, (y0 + y1) / 2, xanchor="right"))
+            self._stack_notes.append(_note(name, -0.01, (y0 + y1) / 2, xanchor="right"))
             what = "weight" if r == 1 else "value"
             for ch in range(4):
                 n = 3 + (r - 1) * 4 + ch
@@ -601,7 +549,8 @@ class ConvolutionPanel(Panel):
 
     def training_finished(self, reason):
         if reason == "stopped":
+            done = f"{len(self.history)} of {self._run[2]} epochs"
+            self.training_bar.label.value = f"stopped after {done}"  # no time left to show
             self.train_status.value += theme.status_html(
-                f"Stopped after {len(self.history)} of {self._run[2]} epochs; the network "
-                "keeps what it learned."
+                f"Stopped after {done}; the network keeps what it learned."
             )
