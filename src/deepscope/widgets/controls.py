@@ -85,7 +85,7 @@ class Slider(Control):
             args["step"] = self.step
         if self.readout_format:
             args["readout_format"] = self.readout_format
-        args.setdefault("layout", W.Layout(width="330px"))
+        args.setdefault("layout", W.Layout(width="300px"))
         return kind(**args)
 
 
@@ -99,7 +99,7 @@ class LogSlider(Control):
     def build(self, name, trait):
         options = list(self.values) if self.values else nice_values(trait.min, trait.max)
         args = self._common(name)
-        args.setdefault("layout", W.Layout(width="330px"))
+        args.setdefault("layout", W.Layout(width="300px"))
         return W.SelectionSlider(
             options=[(fmt(v), v) for v in options], continuous_update=True, **args
         )
@@ -156,7 +156,7 @@ class Text(Control):
 
     def build(self, name, trait):
         args = self._common(name)
-        args.setdefault("layout", W.Layout(width="330px"))
+        args.setdefault("layout", W.Layout(width="300px"))
         return W.Text(placeholder=self.placeholder, continuous_update=False, **args)
 
 

@@ -48,7 +48,7 @@ class LandscapePanel(Panel):
         state=True,
         control=LogSlider(help="changing it while training applies from the next step"),
     )
-    epochs = T.Int(100, min=10, max=300).tag(state=True, control=Slider(step=10))
+    epochs = T.Int(100, min=10, max=2000).tag(state=True, control=Slider(step=10))
     resolution = T.Enum((21, 41, 61, 101), 41).tag(
         state=True, control=Choice("grid", labels={r: f"{r} × {r}" for r in (21, 41, 61, 101)})
     )
@@ -115,8 +115,8 @@ class LandscapePanel(Panel):
                     x=[],
                     y=[],
                     mode="lines+markers",
-                    line=dict(color="white", width=2),
-                    marker=dict(size=4, color="white"),
+                    line=dict(color="#ff1744", width=2),
+                    marker=dict(size=4, color="#ff1744"),
                     hovertemplate="step %{customdata[0]}<br>loss %{customdata[1]:.4f}"
                     "<extra></extra>",
                 ),
@@ -126,7 +126,7 @@ class LandscapePanel(Panel):
                     x=[],
                     y=[],
                     mode="markers",
-                    marker=dict(size=14, color="orange", line=dict(color="black", width=2)),
+                    marker=dict(size=14, color="white", line=dict(color="black", width=2)),
                     hoverinfo="skip",
                 ),
                 dict(
@@ -160,6 +160,7 @@ class LandscapePanel(Panel):
                     xaxis=dict(title=dict(text="a")),
                     yaxis=dict(title=dict(text="b")),
                     zaxis=dict(title=dict(text="loss")),
+                    camera=dict(eye=dict(x=1.9, y=1.9, z=1.3)),
                 ),
                 legend={"orientation": "h", "y": -0.18},
             ),
@@ -192,7 +193,7 @@ class LandscapePanel(Panel):
                     x=[],
                     y=[],
                     mode="markers",
-                    marker=dict(size=13, color="orange", line=dict(color="black", width=2)),
+                    marker=dict(size=13, color="white", line=dict(color="black", width=2)),
                     hoverinfo="skip",
                 ),
             ],
@@ -201,8 +202,14 @@ class LandscapePanel(Panel):
                 title={"text": "Training loss"},
                 xaxis=theme.axis("optimizer step"),
                 yaxis=theme.axis("BCE loss", rangemode="tozero"),
-                legend={"orientation": "h", "y": -0.35},
-                margin={"t": 50, "b": 60},
+                legend={
+                    "orientation": "h",
+                    "y": 1.02,
+                    "yanchor": "bottom",
+                    "x": 1,
+                    "xanchor": "right",
+                },
+                margin={"t": 60, "b": 50},
             ),
         )
 

@@ -166,7 +166,11 @@ class Panel(W.VBox):
         with self.batch(recompute=True):
             self._apply(kwargs)
         self._update_link()
-        if compute and self._trains() and self.train_on_start:
+        if compute:
+            self._compute_on_start()
+
+    def _compute_on_start(self) -> None:
+        if self._trains() and self.train_on_start:
             self.train()
 
     #: a panel that trains: does building it (compute=True) start the training?
@@ -382,14 +386,17 @@ class Panel(W.VBox):
         return problems
 
     @classmethod
-    def from_query(cls, query: str | None = None, **kwargs):
+    def from_query(cls, query: str | None = None, compute: bool = True, **kwargs):
         """The panel set up from a query string; in a Voila dashboard, from the page's own
-        address (``.../voila/render/descent.ipynb?surface=ravine``)."""
+        address (``.../voila/render/descent.ipynb?surface=ravine``). A panel that trains
+        when built starts once the link's settings are in."""
         if query is None:
             query = page_query()
-        panel = cls(**kwargs)
+        panel = cls(compute=False, **kwargs)
         if query:
             panel.apply_query(query)
+        if compute:
+            panel._compute_on_start()
         return panel
 
     def _update_link(self) -> None:
@@ -491,22 +498,24 @@ class Panel(W.VBox):
     def _on_event(self, event: Event) -> None:
         self.on_event(event)
         if event.kind in EPOCH_KINDS:
-            self._progress_epochs(event.epoch)
+            self._progress = (event.epoch, self._training.epochs, "epoch")
         elif event.kind == "progress":
             m = event.metrics
-            self.training_bar.report(
-                m["done"], m["total"], m.get("what", "done"), time.perf_counter() - self._t0
-            )
+            self._progress = (m["done"], m["total"], m.get("what", "done"))
 
     def _progress_epochs(self, epoch: int) -> None:
-        total = self._training.epochs if self._training else 0
-        self.training_bar.report(epoch, total, "epoch", time.perf_counter() - self._t0)
+        self._progress = (epoch, self._training.epochs, "epoch")
+        self.training_bar.report(*self._progress, 0.0)
 
     def _draw_live(self) -> None:
+        """A frame of the training: the panel's figures (one message each) and the bar.
+        Widgets change only here, at most ~20 times a second, never once per event: the
+        Jupyter server stops forwarding a kernel's messages above 1000 a second."""
         with ExitStack() as stack:
             for fig in self.figures:
                 stack.enter_context(fig.batch())
             self.draw_training()
+        self.training_bar.report(*self._progress, time.perf_counter() - self._t0)
 
     def _finished(self, reason: str) -> None:
         self.running = False
