@@ -29,6 +29,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
+def unused_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
 def voila(tmp_path_factory):
     """Voila serving voila_apps/ on a free port. Its log goes to a file: a pipe nobody reads
     fills up after a few hundred request lines and then blocks the server mid-test."""

@@ -35,9 +35,9 @@ class NeuronPanel(Panel):
     )
     train_label = ("Add a hidden layer", "train a 2-3-1 network live: the fix for XOR")
 
-    w1 = T.Float(1.0, min=-6.0, max=6.0).tag(state=True, control=Slider(**WEIGHT), recompute=True)
-    w2 = T.Float(1.0, min=-6.0, max=6.0).tag(state=True, control=Slider(**WEIGHT), recompute=True)
-    b = T.Float(-1.5, min=-6.0, max=6.0).tag(
+    w1 = T.Float(1.0, min=-10.0, max=10.0).tag(state=True, control=Slider(**WEIGHT), recompute=True)
+    w2 = T.Float(1.0, min=-10.0, max=10.0).tag(state=True, control=Slider(**WEIGHT), recompute=True)
+    b = T.Float(-1.5, min=-10.0, max=10.0).tag(
         state=True, control=Slider("b (bias)", **WEIGHT), recompute=True
     )
     activation = T.Enum(scene.ACTIVATIONS, "sign").tag(state=True, control=Choice(), recompute=True)
