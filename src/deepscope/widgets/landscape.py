@@ -120,15 +120,7 @@ class LandscapePanel(Panel):
                     hovertemplate="step %{customdata[0]}<br>loss %{customdata[1]:.4f}"
                     "<extra></extra>",
                 ),
-                dict(
-                    type="scatter",
-                    name="now",
-                    x=[],
-                    y=[],
-                    mode="markers",
-                    marker=dict(size=14, color="white", line=dict(color="black", width=2)),
-                    hoverinfo="skip",
-                ),
+                theme.now_marker(),
                 dict(
                     type="scatter",
                     name="trained weights (centre)",
@@ -187,15 +179,7 @@ class LandscapePanel(Panel):
                     marker=dict(size=5, color=theme.PALETTE[1]),
                     hovertemplate="step %{x}: loss %{y:.4f}<extra></extra>",
                 ),
-                dict(
-                    type="scatter",
-                    name="now",
-                    x=[],
-                    y=[],
-                    mode="markers",
-                    marker=dict(size=13, color="white", line=dict(color="black", width=2)),
-                    hoverinfo="skip",
-                ),
+                theme.now_marker(size=13),
             ],
             theme.layout(
                 280,

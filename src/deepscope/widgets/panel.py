@@ -301,9 +301,7 @@ class Panel(W.VBox):
             self._update_link()
         if what is None:
             return
-        with ExitStack() as stack:
-            for fig in self.figures:
-                stack.enter_context(fig.batch())
+        with self.figures_batch():
             if what == "recompute":
                 try:
                     self.recompute()
@@ -311,6 +309,14 @@ class Panel(W.VBox):
                     self.show_error(err)
                     return
             self.render()
+
+    @contextmanager
+    def figures_batch(self):
+        """Every figure of the panel batched: one message each for all that happens inside."""
+        with ExitStack() as stack:
+            for fig in self.figures:
+                stack.enter_context(fig.batch())
+            yield
 
     def refresh(self) -> None:
         """Recompute and redraw now."""
@@ -511,9 +517,7 @@ class Panel(W.VBox):
         """A frame of the training: the panel's figures (one message each) and the bar.
         Widgets change only here, at most ~20 times a second, never once per event: the
         Jupyter server stops forwarding a kernel's messages above 1000 a second."""
-        with ExitStack() as stack:
-            for fig in self.figures:
-                stack.enter_context(fig.batch())
+        with self.figures_batch():
             self.draw_training()
         self.training_bar.report(*self._progress, time.perf_counter() - self._t0)
 

@@ -67,6 +67,21 @@ def axis(title: str = "", **props) -> dict:
     }
 
 
+def now_marker(name: str = "now", size: int = 14, **props) -> dict:
+    """The trace of the "you are here" marker: white, black ring, no hover."""
+    marker = {"size": size, "color": "white", "line": {"color": "black", "width": 2}}
+    return {
+        "type": "scatter",
+        "name": name,
+        "x": [],
+        "y": [],
+        "mode": "markers",
+        "marker": marker,
+        "hoverinfo": "skip",
+        **props,
+    }
+
+
 def status_html(text: str, kind: str = "info") -> str:
     """One status or error line, in one style everywhere. ``text`` is HTML already (escape
     what a user typed with ``html.escape`` first); kind: info, ok, warn or error."""
