@@ -197,9 +197,12 @@ def test_the_stack_shows_the_untrained_network_then_trains_and_votes():
     assert not np.array_equal(panel.stack_input(), scene.lecture_image("o"))
 
 
-def test_training_runs_live_without_blocking():
-    panel = ConvolutionPanel(epochs=30)
+def test_training_runs_live_without_blocking(messages):
+    panel = ConvolutionPanel(dataset="MNIST", epochs=30)  # X / O is too quick to catch
     fig = panel.stack_fig
+    step_sent, stack_sent = messages(panel.step_fig), messages(fig)
+    draws, draw = [], panel._show_training
+    panel._show_training = lambda: (draws.append(1), draw())
 
     async def until(condition):
         while not condition():
@@ -210,13 +213,12 @@ def test_training_runs_live_without_blocking():
         assert task is panel.task and panel.running and not task.done()  # back at once
         await until(lambda: len(panel.history) >= 1)
         assert panel.running and "epoch" in panel.controls["train"].label.value
-        assert "after" in fig.plot_layout["title"]["text"]  # drawn while training
+        await until(lambda: "untrained" not in fig.plot_layout["title"]["text"])  # drawn live
         before = cells(fig, "conv 1 #1").copy()
         panel.shuffle_input = True  # a control moved while it trains
         assert not np.array_equal(cells(fig, "conv 1 #1"), before)
         assert "shuffled" in fig.plot_layout["title"]["text"]
         panel.pause()
-        await asyncio.sleep(0)  # the chunk running now ends
         held = len(panel.history)
         for _ in range(5):
             await asyncio.sleep(0.02)
@@ -228,9 +230,12 @@ def test_training_runs_live_without_blocking():
         assert reason == "stopped" and not panel.running
         assert len(panel.history) < 30
         assert "Stopped after" in panel.train_status.value
+        assert "stopped after" in panel.controls["train"].label.value
 
     asyncio.run(run())
-    assert panel.models["X / O"].layers[0].params["W"].any()
+    assert step_sent == []  # training redraws the stack only: one message a draw
+    assert len(stack_sent) == len(draws) + 1 > 2  # and one for the shuffle
+    assert panel.trained == {"MNIST": len(panel.history)}
 
 
 def test_state_round_trips_as_json():
@@ -262,3 +267,12 @@ def test_a_link_opens_the_panel_in_its_state():
     assert "kernel=1.0,0.0;0.0,1.0" in panel.link.value and "source=O" in panel.link.value
     bad = ConvolutionPanel.from_query("stride=9&kernel=1,2;3")
     assert bad.stride == 1 and "stride" in bad.message.value and "kernel" in bad.message.value
+
+
+def test_step_one_epoch_then_carry_on():
+    panel = ConvolutionPanel(epochs=3)
+    panel.step_epoch()  # no event loop: one epoch here, then paused
+    assert panel.running and panel.paused and len(panel.history) == 1
+    assert "after 1 epoch on X or O" in panel.stack_fig.plot_layout["title"]["text"]
+    panel.resume()
+    assert not panel.running and len(panel.history) == 3

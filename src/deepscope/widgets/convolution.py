@@ -4,6 +4,7 @@ pooling; then a whole CNN, trained live, with its filters, its feature maps and 
 from __future__ import annotations
 
 import html
+import time
 from dataclasses import dataclass
 
 import ipywidgets as W
@@ -30,6 +31,9 @@ REDO = dict(state=True, recompute=True)  # a setting whose change recomputes the
 DRAW = dict(state=True, render=True)  # one that only redraws
 # which input control each source shows
 TITLE = {"size": 15}
+# a browser takes ~0.1 s to redraw the stack's 30 maps: while training, redraw them at most
+# 4 times a second (not the runner's 20), so clicks and other figures stay quick
+LIVE_S = 0.25
 INPUTS = {"variant": ("X", "O"), "digit": ("MNIST",), "canvas": ("drawing",)}
 # explicit colour scales: plotly.js does not know plotly.py's names ("RdBu_r", "gray")
 SIGNED, GRAY = get_colorscale("RdBu_r"), get_colorscale("gray")
@@ -164,7 +168,7 @@ class ConvolutionPanel(Panel):
         self.trained: dict[str, int] = {}  # per dataset: epochs trained
         self.history: list[dict] = []  # the epochs of the latest training
         self._tasks: dict[str, scene.CNNTask] = {}
-        self._drawn_step = self._drawn_stack = None
+        self._drawn_step = self._drawn_stack = self._stack_shapes = None
         self.canvas = DrawingCanvas(28, 28, scale=7, brush=1.1)
         self.canvas.observe(lambda _: self.source == "drawing" and self.refresh(), "pixels")
         self.controls["canvas"] = self.canvas
@@ -405,9 +409,7 @@ class ConvolutionPanel(Panel):
         def square(n, x, y):
             common = dict(constrain="domain", visible=False)
             layout[f"xaxis{n}"] = dict(domain=x, anchor=f"y{n}", **common)
-            layout[f"yaxis{n}"] = dict(
-                domain=y, anchor=f"x{n}", scaleanchor=f"x{n}", autorange="reversed", **common
-            )
+            layout[f"yaxis{n}"] = dict(domain=y, anchor=f"x{n}", scaleanchor=f"x{n}", **common)
 
         top = dict(y=1, xanchor="left", yanchor="bottom")
         vote = [cols[1][0] + 0.06, cols[3][1]]
@@ -495,13 +497,11 @@ class ConvolutionPanel(Panel):
         if key == self._drawn_stack and not live:
             return
         self._drawn_stack = key
-        fig, notes = self.stack_fig, list(self._stack_notes)
+        fig, maps = self.stack_fig, scene.stack_maps(model, image)
         fig.update("input", z=image)
-        for r, (name, maps) in enumerate(zip(scene.STACK_ROWS, scene.stack_maps(model, image))):
+        for name, row in zip(scene.STACK_ROWS, maps):
             for ch in range(4):
-                fig.update(f"{name} #{ch + 1}", z=maps[ch])
-            c, h, w = maps.shape
-            notes[2 + r] = {**notes[2 + r], "text": f"{name}<br>{c} of {h}×{w}"}
+                fig.update(f"{name} #{ch + 1}", z=row[ch])
         _, probs = scene.vote(model, image)
         best = int(np.argmax(probs))
         colors = [theme.PALETTE[0] if i == best else "#9aa5b1" for i in range(len(probs))]
@@ -513,30 +513,50 @@ class ConvolutionPanel(Panel):
             else "untrained: random filters, so the vote is a guess"
         )
         shuffled = " · input pixels shuffled" if self.shuffle_input else ""
-        fig.relayout(
-            title={
-                "text": f"The vote: <b>{task.classes[best]}</b> ({probs[best]:.0%}), "
-                f"{state}{shuffled}"
-            },
-            annotations=notes,
-        )
+        title = f"The vote: <b>{task.classes[best]}</b>, {state}{shuffled}"
+        # the layout only when it changes: a browser redraws 30 maps far faster without
+        layout = {"title": {"text": title}} if title != fig.plot_layout["title"].get("text") else {}
+        if self._stack_shapes != [image.shape, *(m.shape for m in maps)]:
+            self._stack_shapes = [image.shape, *(m.shape for m in maps)]
+            layout.update(self._stack_axes(image.shape, maps))
+        if layout:
+            fig.relayout(**layout)
+
+    def _stack_axes(self, size, maps) -> dict:
+        """Axis ranges that fit each map's cells, and row labels with the maps' sizes."""
+        notes = list(self._stack_notes)
+        out = {"annotations": notes, "xaxis": {"range": [-0.5, size[1] - 0.5]}}
+        out["yaxis"] = {"range": [size[0] - 0.5, -0.5]}
+        for r, (name, (c, h, w)) in enumerate(zip(scene.STACK_ROWS, (m.shape for m in maps))):
+            notes[2 + r] = {**notes[2 + r], "text": f"{name}<br>{c} of {h}×{w}"}
+            for n in range(3 + 4 * r, 7 + 4 * r):
+                out[f"xaxis{n}"] = {"range": [-0.5, w - 0.5]}
+                out[f"yaxis{n}"] = {"range": [h - 0.5, -0.5]}
+        return out
 
     # live training ------------------------------------------------------------------------
     def start_training(self) -> Training:
         task = self._task()
         model, events = scene.cnn_training(task, self.epochs)
         self.models[self.dataset], self.trained[self.dataset] = model, 0
-        self._run = (self.dataset, task, self.epochs)
+        self._run, self._shown_at = (self.dataset, task, self.epochs), 0.0
         self.history = []
         self.train_status.value = theme.status_html(f"Training on {task.name}: first epoch...")
         return Training(events, self.epochs)
 
     def on_event(self, event):
+        self._unseen = True
         if event.kind == "epoch":
             self.history.append(dict(event.metrics))
             self.trained[self._run[0]] = event.epoch
 
     def draw_training(self):
+        if self.running and not self.paused and time.perf_counter() - self._shown_at < LIVE_S:
+            return  # the final draw, if skipped here, comes in training_finished
+        self._show_training()
+
+    def _show_training(self):
+        self._shown_at, self._unseen = time.perf_counter(), False
         self._draw_stack(live=True)
         _, task, epochs = self._run
         if self.history:
@@ -548,6 +568,9 @@ class ConvolutionPanel(Panel):
             )
 
     def training_finished(self, reason):
+        if self._unseen:
+            with self.stack_fig.batch():
+                self._show_training()
         if reason == "stopped":
             done = f"{len(self.history)} of {self._run[2]} epochs"
             self.training_bar.label.value = f"stopped after {done}"  # no time left to show
