@@ -1,0 +1,64 @@
+import asyncio
+
+from deepscope.nn import Event
+from deepscope.widgets.live import Runner
+
+
+def epochs(n, steps=3):
+    for e in range(1, n + 1):
+        for s in range(steps):
+            yield Event("step", e - 1, (e - 1) * steps + s, 1.0)
+        yield Event("epoch", e, e * steps - 1, 1.0 / e)
+
+
+def make(events):
+    seen, draws, done = [], [], []
+    runner = Runner(events, seen.append, lambda: draws.append(len(seen)), done.append, fps=20)
+    return runner, seen, draws, done
+
+
+def test_without_a_loop_it_runs_to_the_end_and_draws_once_more():
+    runner, seen, draws, done = make(epochs(50))
+    assert runner.run_to_end() == "finished"
+    assert len(seen) == 200 and done == ["finished"]
+    assert draws[-1] == 200 and len(draws) < 20  # at most ~20 frames a second, and the last
+
+
+def test_a_divergence_ends_it_and_an_error_is_reported_not_raised():
+    def diverging():
+        yield from epochs(2)
+        yield Event("diverged", 3, 8, float("nan"))
+        yield from epochs(5)
+
+    runner, seen, _, done = make(diverging())
+    assert runner.run_to_end() == "diverged" and seen[-1].kind == "diverged"
+
+    def broken():
+        yield from epochs(1)
+        raise RuntimeError("boom")
+
+    runner, _, _, done = make(broken())
+    assert asyncio.run(runner.run()) == "error: RuntimeError: boom" and done == [done[0]]
+
+
+def test_as_a_task_it_yields_pauses_steps_and_stops():
+    async def scenario():
+        slow = (e for e in epochs(10**6))
+        runner, seen, _, done = make(slow)
+        task = asyncio.get_running_loop().create_task(runner.run())
+        await asyncio.sleep(0.05)
+        assert seen and not task.done()  # the loop came back while it runs
+        runner.pause()
+        await asyncio.sleep(0.02)
+        held = len(seen)
+        await asyncio.sleep(0.05)
+        assert len(seen) == held
+        runner.step()  # one epoch, then paused again
+        await asyncio.sleep(0.05)
+        assert seen[-1].kind == "epoch" and len(seen) > held
+        runner.resume()
+        await asyncio.sleep(0.02)
+        runner.stop()
+        assert await task == "stopped" and done == ["stopped"]
+
+    asyncio.run(scenario())
