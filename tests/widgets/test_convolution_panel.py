@@ -255,6 +255,8 @@ def test_state_round_trips_as_json():
     other = ConvolutionPanel()
     other.state = state
     assert other.state == panel.state and other.controls["step"].slider.value == 5
+    player = panel.controls["step"]  # a step given before the frames exist reaches the player
+    assert player.slider.value == player.play.value == 5
     np.testing.assert_array_equal(other.timeline.feature_map, panel.timeline.feature_map)
     with pytest.raises(TypeError, match="unknown argument"):
         ConvolutionPanel(colour="red")

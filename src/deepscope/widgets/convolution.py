@@ -251,9 +251,8 @@ class ConvolutionPanel(Panel):
     def _step_figure(self) -> Figure:
         layout = theme.layout(500, margin=dict(l=55, r=15, t=100, b=130))
         traces, self._step_notes = [], []
-        scales = (GRAY, SIGNED, SIGNED)
         bar = dict(orientation="h", xanchor="center", y=-0.2, yanchor="top", thickness=12)
-        for i, (dom, name, scale) in enumerate(zip(_domains([1, 1, 1], 0.05), STEP_MAPS, scales)):
+        for i, (dom, name) in enumerate(zip(_domains([1, 1, 1], 0.05), STEP_MAPS)):
             n = "" if i == 0 else str(i + 1)
             traces.append(
                 dict(
@@ -262,7 +261,6 @@ class ConvolutionPanel(Panel):
                     xaxis=f"x{n}",
                     yaxis=f"y{n}",
                     z=np.zeros((1, 1)),
-                    colorscale=scale,
                     texttemplate="%{text}",
                     textfont={"size": theme.FONT},
                     colorbar=dict(bar, x=sum(dom) / 2, len=dom[1] - dom[0], title={"side": "top"}),
@@ -294,6 +292,7 @@ class ConvolutionPanel(Panel):
             hovertemplate=f"row %{{y}}, col %{{x}}<br>{hover or what + ' %{z:.4g}'}"
             f"<extra>{name}</extra>",
             colorbar={"title": {"text": what}},
+            colorscale=GRAY if what == "pixel" else SIGNED,
             zmin=lo,
             zmax=hi if hi > lo else lo + 1,
         )
@@ -311,7 +310,11 @@ class ConvolutionPanel(Panel):
         self.step_fig.relayout(title={"text": title}, annotations=notes)
 
     def _draw_step(self):
-        tl = self.timeline
+        tl, player = self.timeline, self.controls["step"]
+        # kit workaround: Frames drops a step set before its frames exist, and the browser's
+        # Play -> slider link starts from Play's own value (0): set both to the step
+        player.show(self.step)
+        player.play.value = player.slider.value
         if tl is None or self._drawn_step == (tl, self.step):  # holds them: no id reuse
             return
         self._drawn_step = (tl, self.step)
