@@ -106,6 +106,8 @@ def test_bad_kernel_cells_give_messages_not_exceptions():
     assert "must be a number" in panel.message.value
     grid[4].value = " 2"
     assert panel.kernel[1][1] == 2.0 and panel.preset == "custom" and panel.message.value == ""
+    grid[0].value = "0.1"  # kept as typed, so the link reads 0.1
+    assert panel.query().startswith("preset=custom&kernel=0.1,-1.0,-1.0;")
     assert grid[4].value == "2"
     with pytest.raises(ValueError, match="kernel"):
         panel.state = {"kernel": np.ones((9, 9)).tolist()}

@@ -99,8 +99,9 @@ def as_kernel(kernel, channels: int) -> np.ndarray:
 
 
 def square_kernel(kernel, max_size: int = MAX_KERNEL) -> np.ndarray:
-    """A (K, K) float32 kernel with 1 <= K <= max_size, checked finite; ValueError otherwise."""
-    k = as_float_array("kernel", kernel, dtype=np.float32)
+    """A (K, K) kernel with 1 <= K <= max_size, checked finite; ValueError otherwise. Kept in
+    float64, the numbers as given (the convolution computes in float32)."""
+    k = as_float_array("kernel", kernel, dtype=np.float64)
     if k.ndim != 2 or k.shape[0] != k.shape[1] or not 1 <= k.shape[0] <= max_size:
         raise ValueError(
             f"kernel must be a square K x K grid with K from 1 to {max_size}, got shape {k.shape}"
@@ -113,7 +114,7 @@ def resize_kernel(kernel, size: int) -> np.ndarray:
     """The kernel at size x size: cropped around its centre, or zeros added around it."""
     old = square_kernel(kernel)
     size = check_int("size", size, 1, MAX_KERNEL)
-    new = np.zeros((size, size), dtype=np.float32)
+    new = np.zeros((size, size))
     n = min(size, len(old))
     a, b = (size - n) // 2, (len(old) - n) // 2
     new[a : a + n, a : a + n] = old[b : b + n, b : b + n]
@@ -135,7 +136,7 @@ def parse_kernel(cells) -> np.ndarray:
     k = len(rows)
     if k == 0 or any(len(r) != k for r in rows):
         raise ValueError(f"the kernel must be a square grid, got rows of {[len(r) for r in rows]}")
-    out = np.empty((k, k), dtype=np.float32)
+    out = np.empty((k, k))
     for i, row in enumerate(rows):
         for j, text in enumerate(row):
             try:

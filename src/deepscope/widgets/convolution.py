@@ -20,23 +20,23 @@ from .figure import Figure
 from .panel import Panel, Training
 
 SOURCES = ("X", "O", "MNIST", "drawing")
+# each input control and the sources it is shown for
+INPUTS = {"variant": ("X", "O"), "digit": ("MNIST",), "canvas": ("drawing",)}
 DATASETS = ("X / O", "MNIST")
+REDO = dict(state=True, recompute=True)  # a setting whose change recomputes the frames
+DRAW = dict(state=True, render=True)  # one that only redraws
+NARROW, WIDE = "280px", "290px"
 STEP_MAPS = ("input", "products", "output")
-CELL_PX = 250  # the side of one step map in JupyterLab's 934 px output column
+CELL_PX = 240  # the side of one step map in JupyterLab's 934 px output column
 MIN_CELL_PX = 20  # a cell lower than this gets no number (14 px text)
 GLYPH_PX = {".": 4.5, "-": 5.3, "×": 11.7}  # at 14 px in a wide font (Verdana, DejaVu)
 DIGIT_PX = 8.9
-NARROW, WIDE = "280px", "290px"
-REDO = dict(state=True, recompute=True)  # a setting whose change recomputes the frames
-DRAW = dict(state=True, render=True)  # one that only redraws
-# which input control each source shows
 TITLE = {"size": 15}
-# a browser takes ~0.1 s to redraw the stack's 30 maps: while training, redraw them at most
-# 4 times a second (not the runner's 20), so clicks and other figures stay quick
-LIVE_S = 0.25
-INPUTS = {"variant": ("X", "O"), "digit": ("MNIST",), "canvas": ("drawing",)}
 # explicit colour scales: plotly.js does not know plotly.py's names ("RdBu_r", "gray")
 SIGNED, GRAY = get_colorscale("RdBu_r"), get_colorscale("gray")
+# a browser takes ~0.1 s to redraw the stack's 30 maps: while training, redraw them at most
+# 4 times a second (not the runner's 20), so clicks and the other figure stay quick
+LIVE_S = 0.25
 
 
 def _domains(weights, gap: float) -> list[list[float]]:
@@ -63,7 +63,7 @@ def _labels(*grids) -> list[list[str]] | None:
         side = CELL_PX / max(len(grid), len(grid[0]))
         if side < MIN_CELL_PX:
             return None
-        if max(sum(GLYPH_PX.get(c, DIGIT_PX) for c in s) for row in grid for s in row) + 4 <= side:
+        if max(sum(GLYPH_PX.get(c, DIGIT_PX) for c in s) for row in grid for s in row) + 2 <= side:
             return grid
     return None
 
@@ -81,17 +81,10 @@ def _note(text: str, x: float, y: float, **props) -> dict:
 
 
 def _rect(axis: str, r0, c0, r1, c1, color, width=3, dash=None) -> dict:
-    n = axis[1:]
-    return dict(
-        type="rect",
-        xref=f"x{n}",
-        yref=f"y{n}",
-        x0=c0 - 0.5,
-        x1=c1 - 0.5,
-        y0=r0 - 0.5,
-        y1=r1 - 0.5,
-        line=dict(color=color, width=width, dash=dash),
-    )
+    """A box around cells r0..r1 x c0..c1 (ends exclusive) of map ``axis`` ("x", "x2"...)."""
+    line = dict(color=color, width=width, dash=dash)
+    box = dict(x0=c0 - 0.5, x1=c1 - 0.5, y0=r0 - 0.5, y1=r1 - 0.5)
+    return dict(type="rect", xref=axis, yref=axis.replace("x", "y"), line=line, **box)
 
 
 @dataclass(frozen=True)
