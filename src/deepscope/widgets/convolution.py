@@ -565,7 +565,7 @@ class ConvolutionPanel(Panel):
 
     def training_finished(self, reason):
         if self._unseen:
-            with self.stack_fig.batch():
+            with self.figures_batch():
                 self._show_training()
         if reason == "stopped":
             done = f"{len(self.history)} of {self._run[2]} epochs"
