@@ -144,6 +144,117 @@ def test_race_gives_each_optimizer_only_its_hyperparameters():
     assert walks["sgd"][5].position != walks["momentum"][5].position
 
 
+# ---- what the panel draws ------------------------------------------------------------------
+def test_the_first_momentum_term_is_exactly_zero():
+    walk = descent.descend("rosenbrock", "momentum", start=(-1.5, 2.0), steps=3, lr=0.001)
+    assert walk[0].parts["momentum term"] == (0.0, 0.0)  # not 2.8e-17 of rounding
+    assert walk[1].parts["momentum term"] != (0.0, 0.0)
+
+
+def test_surface_map_decides_the_colour_scale():
+    rosen = descent.surface_map("rosenbrock")
+    assert rosen.log and rosen.label == "log10(1 + f − min)"
+    assert rosen.z.shape == (descent.GRID, descent.GRID) and rosen.zmin == pytest.approx(0, abs=1)
+    np.testing.assert_allclose(rosen.height, np.log10(1 + rosen.z - rosen.zmin))
+    assert rosen.heights([rosen.zmin, rosen.zmin + 9.0]) == pytest.approx([0.0, 1.0])
+    assert descent.surface_map("beale").log
+    bowl = descent.surface_map("bowl")
+    assert not bowl.log and bowl.label == "f" and bowl.heights([2.0]) == pytest.approx([2.0])
+    start, end, size = bowl.levels
+    assert size in (0.1, 0.2, 0.5) and start == 0.0 and 15 <= (end - start) / size <= 60
+    curve = descent.surface_map("double-well")
+    lo, hi = curve.yrange
+    assert lo < np.nanmin(curve.z) and hi > np.nanmax(curve.z)
+    x = curve.xs[10]
+    assert curve.slope[10] == pytest.approx(x**3 - 2 * x + 0.3)
+    with pytest.raises(ValueError, match="no finite value"):
+        descent.surface_map(descent.surface_from_expression("log(-1 - x**2)"))
+
+
+def test_the_loss_axis_fits_the_walks_on_the_map():
+    walks = descent.race("himmelblau", ["sgd", "adam"], start=(0.0, 0.0), lr=0.01)
+    axis = descent.loss_axis(walks)
+    losses = np.concatenate([w.losses for w in walks.values()])
+    lo, hi = axis.range
+    assert axis.log and lo < np.log10(losses.max()) < hi
+    span = np.log10(losses.max()) - max(np.log10(losses.min()), np.log10(losses.max()) - 16)
+    assert axis.dtick == max(1, int(np.ceil(span / descent.DECADE_TICKS)))
+    diverged = descent.race("bowl", ["sgd", "adam"], lr=3.0)
+    assert diverged["sgd"].diverged_at is not None
+    axis = descent.loss_axis(diverged)
+    on_map = diverged["sgd"].losses[: diverged["sgd"].last_in_view + 1]
+    assert np.log10(on_map.max()) < axis.range[1] < np.log10(diverged["sgd"].losses[-2])
+    saddle = descent.loss_axis(descent.race("saddle", ["sgd"], lr=0.05))
+    assert not saddle.log and saddle.dtick is None and saddle.range[0] < -1
+
+
+def test_a_diverged_walk_exits_where_it_was_last_on_the_map():
+    walk = descent.descend("bowl", "sgd", start=(-1.0, 1.0), steps=50, lr=2.5)
+    k = walk.last_in_view
+    assert walk.in_view[k] and not walk.in_view[k + 1 :].any() and k < walk.diverged_at
+    (exit_,) = descent.exits({"sgd": walk}, walk.surface, walk.surface.window[1])
+    assert (exit_.step, exit_.x, exit_.y) == (k, *walk[k].position)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)), min_size=1, max_size=6))
+def test_exit_labels_never_overlap(points):
+    s = descent.SURFACES["ravine"]
+    walks = {
+        name: descent.Walk([descent.Frame(0, p, float(s(*p)), (0.0, 0.0))], s, name, 1.0, 0)
+        for name, p in zip(descent.OPTIMIZERS, points)
+    }
+    exits = descent.exits(walks, s, s.window[1])
+    assert len(exits) == len(points)
+    for px_per_unit in (20.0, 80.0, 400.0):  # a label's height on screen, y pointing down
+        tops = sorted(-e.y * px_per_unit + e.dy for e in exits)
+        assert all(b - a >= descent.LABEL_GAP - 1e-6 for a, b in zip(tops, tops[1:]))
+
+
+def test_arrows_share_one_round_scale():
+    s = descent.SURFACES["ravine"]
+    momentum = descent.descend(s, "momentum", steps=20, lr=0.02)
+    a = descent.arrows(momentum[5], s)
+    update = np.subtract(a.update, a.origin)
+    np.testing.assert_allclose(update, a.scale * np.array(momentum[5].update))
+    gradient = np.subtract(a.gradient, a.origin)
+    np.testing.assert_allclose(gradient, a.scale * np.array(momentum[5].parts["gradient term"]))
+    longest = max(np.hypot(*update), np.hypot(*gradient))
+    assert 0.05 * 6 <= longest <= 0.3 * 6  # about 15% of the window, within a 1-2-5 step
+    assert a.scale == 1 or f"{a.scale:g}" in a.note or f"{1 / a.scale:g}" in a.note
+    assert not a.same
+    gd = descent.arrows(descent.descend(s, "sgd", steps=3, lr=0.02)[1], s)
+    assert gd.same
+    last = descent.arrows(momentum[-1], s)
+    assert last.update is None and last.note == "the last step"
+
+
+def test_a_step_too_small_to_see_is_not_drawn():
+    s = descent.SURFACES["plateau"]
+    far = descent.descend(s, "sgd", start=(3.4, 0.0), steps=2, lr=0.3)
+    a = descent.arrows(far[0], s)
+    assert a.update is None and a.scale is None
+    assert a.note.endswith("is too small to draw: the slope is almost 0")
+    near = descent.arrows(descent.descend(s, "sgd", start=(1.0, 0.0), steps=2, lr=0.3)[0], s)
+    assert near.update is not None and near.origin[1] == pytest.approx(s(1.0))  # f(x), 1-D
+
+
+def test_the_tangent_has_the_measured_slope():
+    s = descent.SURFACES["double-well"]
+    fr = descent.descend(s, "sgd", start=(2.0, 0.0), steps=3, lr=0.05)[2]
+    (x0, y0), (x1, y1) = descent.tangent(fr, s)
+    assert (y1 - y0) / (x1 - x0) == pytest.approx(fr.grad[0])
+    assert 0.5 * (x0 + x1) == pytest.approx(fr.position[0])
+    assert 0.5 * (y0 + y1) == pytest.approx(fr.loss)
+
+
+def test_picture_bundles_the_race_and_its_display():
+    pic = descent.picture("bowl", ["sgd", "adam"], steps=30, lr=3.0, start=(-2.5, 2.0))
+    assert set(pic.walks) == {"sgd", "adam"} and pic.steps == 30
+    assert [e.optimizer for e in pic.exits] == ["sgd"] and pic.loss.log
+    assert pic.map.z.shape == (descent.GRID, descent.GRID)
+
+
 # ---- the formula box ---------------------------------------------------------------------
 def test_expression_accepts_the_grammar():
     e = Expression("x**2 + 3*sin(y) - -x / 2 + exp(-abs(x)) * sqrt(4) + pi - e + tanh(y)")

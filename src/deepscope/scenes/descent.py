@@ -31,6 +31,7 @@ HYPERPARAMETERS = {  # what each optimizer name takes besides lr
 }
 SCHEDULES = ("constant", "step", "exponential", "inverse-time", "dynamic")
 DIVERGE_SPANS = 100.0  # a walk farther than this many window widths from the window has left
+NEAR_ZERO = 1e-12  # a difference this small relative to its terms is rounding: shown as 0
 
 
 @dataclass(frozen=True)
@@ -386,9 +387,35 @@ class Walk(list):
     def losses(self) -> np.ndarray:
         return np.array([f.loss for f in self], dtype=np.float64)
 
+    @property
+    def in_view(self) -> np.ndarray:
+        """Per frame: is the walk inside its surface's window, with a finite loss?"""
+        pos, losses = self.positions, self.losses
+        (x0, x1), (y0, y1) = self.surface.window
+        inside = np.isfinite(pos).all(axis=1) & np.isfinite(losses)
+        inside &= (pos[:, 0] >= x0) & (pos[:, 0] <= x1)
+        if self.surface.dims == 2:
+            inside &= (pos[:, 1] >= y0) & (pos[:, 1] <= y1)
+        return inside
+
+    @property
+    def last_in_view(self) -> int:
+        """The last step at which the walk was on the map (0 if never): where the map shows
+        a diverged walk leaving."""
+        inside = self.in_view
+        return int(np.flatnonzero(inside)[-1]) if inside.any() else 0
+
     def __repr__(self):
         end = f", diverged at step {self.diverged_at}" if self.diverged_at is not None else ""
         return f"Walk({self.optimizer} on {self.surface.name}, {len(self) - 1} steps{end})"
+
+
+def _difference(a, b) -> tuple[float, ...]:
+    """a - b per coordinate, with what is only float rounding (relative to the sizes of a
+    and b) as an exact 0: the momentum term of the first step is 0, not 2.8e-17."""
+    return tuple(
+        0.0 if abs(p - q) <= NEAR_ZERO * max(abs(p), abs(q)) else p - q for p, q in zip(a, b)
+    )
 
 
 def _parts(name, opt, g, lr, update):
@@ -397,8 +424,7 @@ def _parts(name, opt, g, lr, update):
     if name == "sgd":
         return {"gradient term": grad_term}
     if name in ("momentum", "nesterov"):
-        rest = (update[0] - grad_term[0], update[1] - grad_term[1])
-        return {"gradient term": grad_term, "momentum term": rest}
+        return {"gradient term": grad_term, "momentum term": _difference(update, grad_term)}
     if name == "adam":
         b1, b2 = opt.betas
         c1, c2 = 1 - b1**opt.t, 1 - b2**opt.t
@@ -496,3 +522,237 @@ def race(surface, optimizers=OPTIMIZERS[:5], **kwargs) -> dict[str, Walk]:
         own = {k: v for k, v in hyper.items() if k in HYPERPARAMETERS.get(name, ())}
         walks[name] = descend(surface, name, **common, **own)
     return walks
+
+
+# ---- what the descent panel draws --------------------------------------------------------
+# How a picture is drawn is decided here, from the walks: which colour scale, which loss axis,
+# how long the arrows are, where a diverged walk left and where its label goes. The panel only
+# draws these numbers, and they are tested without a browser.
+
+GRID = 101  # samples per side of a surface's map
+CONTOURS = 30  # contour lines on a map
+LOG_SPREAD = 12.0  # heights spanning more than this many times their median rise: log colours
+ARROW_SHARE = 0.15  # the longer of the two arrows is drawn this share of the window
+MAX_MAGNIFY = 1e4  # a step that would need more magnification than this is not drawn
+TANGENT_SHARE = 0.12  # half the tangent's width, as a share of the window's width
+DECADE_TICKS = 6  # at most about this many ticks on a log loss axis (whole decades apart)
+LABEL_OFFSET = 34  # px from a diverged walk's last point on the map to the nearest label
+LABEL_GAP = 26  # px between stacked labels (a line of 14 px text is about 18 px high)
+
+
+@dataclass(frozen=True)
+class SurfaceMap:
+    """A surface sampled over its window, as the panel draws it.
+
+    ``z[i, j] = f(xs[j], ys[i])`` (NaN where f is not finite). ``height`` is what is coloured
+    and drawn in 3-D: f, or log10(1 + f - min) when f spans many decades (``log``), so a deep
+    valley is not one flat colour; ``label`` names it, ``levels`` (start, end, size) are its
+    contour lines. A curve (dims 1) has its ``slope`` f'(x) and ``yrange``, the curve's own
+    height range (a walk flying off does not squash it).
+    """
+
+    xs: np.ndarray
+    ys: np.ndarray
+    z: np.ndarray
+    height: np.ndarray
+    log: bool
+    zmin: float
+    label: str
+    levels: tuple[float, float, float] = (0.0, 1.0, 1.0)
+    slope: np.ndarray | None = None
+    yrange: tuple[float, float] | None = None
+
+    def heights(self, f) -> np.ndarray:
+        """Losses as drawn heights (on a log scale, clipped at the window's minimum)."""
+        f = np.asarray(f, dtype=np.float64)
+        if not self.log:
+            return f
+        with np.errstate(all="ignore"):
+            return np.log10(1.0 + np.maximum(f - self.zmin, 0.0))
+
+
+def surface_map(surface, n: int = GRID) -> SurfaceMap:
+    """The surface on an n x n grid (n points for a curve) with its colour scale decided."""
+    surface = get_surface(surface)
+    n = check_int("n", n, 3)
+    xs, ys, z = surface.grid(n)
+    z = np.where(np.isfinite(z), z, np.nan)
+    finite = z[np.isfinite(z)]
+    if not finite.size:
+        raise ValueError(f"{surface.name} has no finite value in its window {surface.window}")
+    zmin, zmax, zmed = float(finite.min()), float(finite.max()), float(np.median(finite))
+    if surface.dims == 1:
+        pad = 0.08 * (zmax - zmin) or 1.0
+        slope = np.asarray(surface.grad(xs, np.zeros_like(xs))[0], dtype=np.float64)
+        yrange = (zmin - pad, zmax + pad)
+        return SurfaceMap(xs, ys, z, z, False, zmin, "f(x)", slope=slope, yrange=yrange)
+    log = zmax - zmin > LOG_SPREAD * max(zmed - zmin, 1e-12)
+    height = np.log10(1.0 + z - zmin) if log else z
+    lo, hi = float(np.nanmin(height)), float(np.nanmax(height))
+    size = _nice((hi - lo) / CONTOURS, up=False) if hi > lo else 1.0  # round levels
+    levels = (math.ceil(lo / size) * size, hi, size)
+    label = "log10(1 + f − min)" if log else "f"
+    return SurfaceMap(xs, ys, z, height, log, zmin, label, levels)
+
+
+@dataclass(frozen=True)
+class LossAxis:
+    """The loss chart's y axis. ``log``: every loss shown is positive. ``range`` (in axis
+    units: log10 of the loss on a log axis) fits the losses of the walks while they are on
+    the map, so a walk that leaves the map leaves the chart through its edge. ``dtick``:
+    decades from one tick to the next on a log axis (whole decades only; None when the range
+    spans less than one)."""
+
+    log: bool
+    range: tuple[float, float] | None
+    dtick: int | None = None
+
+
+def loss_axis(walks: dict[str, Walk]) -> LossAxis:
+    values = np.concatenate([w.losses[w.in_view] for w in walks.values()] or [np.empty(0)])
+    if not values.size:  # no walk was ever on the map: fit what there is
+        values = np.concatenate([w.losses for w in walks.values()] or [np.empty(0)])
+        values = values[np.isfinite(values)]
+    if not values.size:
+        return LossAxis(False, None)
+    lo, hi = float(values.min()), float(values.max())
+    if lo > 0:
+        a, b = math.log10(max(lo, hi * 1e-16)), math.log10(hi)
+        span = b - a
+        pad = max(0.05 * span, 0.1)
+        dtick = max(1, math.ceil(span / DECADE_TICKS)) if span >= 1 else None
+        return LossAxis(True, (a - pad, b + pad), dtick)
+    pad = 0.05 * (hi - lo) or max(0.1 * abs(hi), 1.0)
+    return LossAxis(False, (lo - pad, hi + pad))
+
+
+@dataclass(frozen=True)
+class Exit:
+    """Where a diverged walk was last on the map (``y`` is f(x) on a curve) and where its
+    label goes: ``dx``, ``dy`` pixels from that point (down is positive). Labels of several
+    walks are stacked at least LABEL_GAP apart, so they never overlap."""
+
+    optimizer: str
+    step: int
+    x: float
+    y: float
+    dx: int
+    dy: int
+
+
+def exits(walks: dict[str, Walk], surface: Surface, yrange) -> tuple[Exit, ...]:
+    """The exits of the diverged walks, labels stacked away from the nearer edge of
+    ``yrange`` (the map's y range): the lowest point gets the lowest label above it, so going
+    up each label is one gap higher than the one before (or the mirror image below)."""
+    points = []
+    for name, walk in walks.items():
+        if walk.diverged_at is not None:
+            fr = walk[walk.last_in_view]
+            y = fr.loss if surface.dims == 1 else fr.position[1]
+            points.append((name, fr.step, fr.position[0], y))
+    if not points:
+        return ()
+    (x0, x1), (lo, hi) = surface.window[0], yrange
+    up = float(np.median([p[3] for p in points])) < 0.5 * (lo + hi)
+    out = []
+    for k, (name, step, x, y) in enumerate(sorted(points, key=lambda p: p[3], reverse=not up)):
+        share = (x - x0) / (x1 - x0)
+        dx = 50 if share < 0.3 else -50 if share > 0.7 else 0
+        dy = LABEL_OFFSET + LABEL_GAP * k
+        out.append(Exit(name, step, x, y, dx, -dy if up else dy))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Arrows:
+    """The arrows at a frame, from ``origin`` (its point; f(x) on a curve) on one common
+    scale: ``gradient`` and ``update`` are the tips of -lr*gradient and of the real update
+    (None: not drawn). ``same``: the two coincide (plain GD), one arrow is enough. ``scale``:
+    drawn length over real length; ``note`` says so in words, or why nothing is drawn."""
+
+    origin: tuple[float, float]
+    gradient: tuple[float, float] | None
+    update: tuple[float, float] | None
+    same: bool
+    scale: float | None
+    note: str
+
+
+def _nice(value: float, up: bool) -> float:
+    """The 1-2-5 number just below (or with ``up`` just above) a positive value."""
+    base = 10.0 ** math.floor(math.log10(value))
+    steps = [m * base for m in (1, 2, 5, 10)]
+    if up:
+        return min(v for v in steps if v >= value * (1 - 1e-12))
+    return max(v for v in steps if v <= value * (1 + 1e-12))
+
+
+def arrows(frame: Frame, surface: Surface) -> Arrows:
+    """The arrows for ``frame``: the longer one about ARROW_SHARE of the window, on a round
+    scale (true length when that is within a factor 2); a step that would need more than
+    MAX_MAGNIFY times is too small to draw, and the note says the slope is almost 0."""
+    x, y = frame.position
+    origin = (x, frame.loss if surface.dims == 1 else y)
+
+    def nothing(note):
+        return Arrows(origin, None, None, False, None, note)
+
+    term = frame.parts.get("gradient term")
+    if term is None:
+        return nothing("the walk left the map" if frame.diverged else "the last step")
+    update = frame.update
+    if not all(math.isfinite(c) for c in (*term, *update)):
+        return nothing("this step is not a finite number")
+    (wx0, wx1), (wy0, wy1) = surface.window
+    longest = max(math.hypot(*term), math.hypot(*update))
+    raw = ARROW_SHARE * max(wx1 - wx0, wy1 - wy0) / longest if longest > 0 else math.inf
+    if raw > MAX_MAGNIFY:
+        return nothing(
+            f"this step ({longest:.2g} long) is too small to draw: the slope is almost 0"
+        )
+    if 0.5 <= raw <= 2:
+        scale, note = 1.0, "drawn to scale"
+    elif raw > 2:
+        scale = _nice(raw, up=False)
+        note = f"drawn {scale:g}× longer than they are"
+    else:
+        k = _nice(1 / raw, up=True)
+        scale, note = 1 / k, f"drawn at 1/{k:g} of their length"
+    same = all(
+        math.isclose(a, b, rel_tol=1e-9, abs_tol=NEAR_ZERO * longest) for a, b in zip(term, update)
+    )
+
+    def tip(v):
+        return (origin[0] + scale * v[0], origin[1] + scale * v[1])
+
+    return Arrows(origin, tip(term), tip(update), same, scale, note)
+
+
+def tangent(frame: Frame, surface: Surface) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The two ends of the tangent at a frame of a curve, TANGENT_SHARE of the window either
+    side; its slope is the gradient the optimizer measured (noise included)."""
+    x0, f0, slope = frame.position[0], frame.loss, frame.grad[0]
+    half = TANGENT_SHARE * (surface.window[0][1] - surface.window[0][0])
+    return (x0 - half, f0 - slope * half), (x0 + half, f0 + slope * half)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """Everything the descent panel draws for one setting: one walk per optimizer from one
+    start, the surface's map, the loss chart's axis and where diverged walks left the map."""
+
+    surface: Surface
+    walks: dict[str, Walk]
+    map: SurfaceMap
+    loss: LossAxis
+    exits: tuple[Exit, ...]
+    steps: int
+
+
+def picture(surface, optimizers=OPTIMIZERS[:5], steps: int = 200, **kwargs) -> Picture:
+    """``race`` the optimizers (kwargs as ``race`` takes them) and decide how to draw it."""
+    surface = get_surface(surface)
+    walks = race(surface, optimizers, steps=steps, **kwargs)
+    smap = surface_map(surface)
+    yrange = smap.yrange if surface.dims == 1 else surface.window[1]
+    return Picture(surface, walks, smap, loss_axis(walks), exits(walks, surface, yrange), steps)

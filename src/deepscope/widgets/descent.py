@@ -1,758 +1,593 @@
-"""DescentPanel: optimizers racing downhill on a surface you pick, type, or click a start on."""
+"""DescentPanel: optimizers racing downhill on a surface you pick, type, or click a start on.
+
+On the kit: every setting is a trait with its control; ``recompute`` asks the scene for a
+``Picture`` (the walks and every display decision); ``render`` draws the current step. A step
+moves only layout shapes and annotations (markers, arrows, tangent, step line) and keeps the
+figure's ``datarevision``, so plotly.js redraws them without recomputing the surface and Play
+keeps up with its interval. Kit workarounds (figure.js replots everything on any message):
+arrays travel as lists, and ``datarevision`` changes only with the data.
+"""
 
 from __future__ import annotations
 
 import html
-import math
-from contextlib import contextmanager
+import itertools
 
 import ipywidgets as W
 import numpy as np
-import plotly.graph_objects as go
 import traitlets as T
 
 from ..scenes import descent as scene
 from ..scenes.expression import ALLOWED
-from .figures import gaps, sync_state
-from .player import Player
-from .state import PanelState
+from . import theme
+from .controls import Checks, Choice, Frames, LogSlider, Slider, Text
+from .figure import Figure
+from .panel import Panel
 
-COLORS = {
-    "sgd": "#1f77b4",
-    "momentum": "#ff7f0e",
-    "nesterov": "#2ca02c",
-    "rmsprop": "#d62728",
-    "adam": "#9467bd",
-    "adagrad": "#8c564b",
+COLORS = dict(zip(scene.OPTIMIZERS, theme.PALETTE))
+LABELS = dict(zip(scene.OPTIMIZERS, ("GD", "momentum", "Nesterov", "RMSprop", "Adam", "AdaGrad")))
+SCHEDULES = {
+    "constant": "constant",
+    "step": "halve every 50 steps",
+    "exponential": "exponential decay",
+    "inverse-time": "1/t decay",
+    "dynamic": "dynamic: lr × |gradient|",
 }
-LABELS = {
-    "sgd": "GD",
-    "momentum": "momentum",
-    "nesterov": "Nesterov",
-    "rmsprop": "RMSprop",
-    "adam": "Adam",
-    "adagrad": "AdaGrad",
-}
-SURFACE_CHOICES = (*scene.SURFACES, "custom")
-GRID = 101
-# fixed trace order: the figure keeps its traces; each frame only restyles them
-CONTOUR, SURFACE3D, CURVE, SLOPE, MINIMA, START, TANGENT, DIVERGED = range(8)
-PER_OPT = 6  # path, current, path 3-D, current 3-D, loss curve, loss now
-FIRST_OPT = 8
-SCENE = dict(x=[0, 0.5], y=[0, 1])
-PARKED = dict(x=[0.999, 1], y=[0.999, 1])
+GREY, TANGENT = "#666", theme.PALETTE[6]
+ARROWS = {"gradient": "arrow: −lr·∇f", "update": "arrow: the real update"}
+# the modebar shows on hover, above the titles (they start below it)
+CONFIG = {"displayModeBar": "hover", "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+GROW = dict(flex="1 1 440px", min_width="340px")
+ZEROS = ((0.0, 0.0), (0.0, 0.0))  # a surface before the first picture (1 x 1 breaks plotly.js)
 
 
-def _fmt(v) -> str:
-    return "(" + ", ".join(f"{c:.4g}" for c in v) + ")"
+def _num(v: float) -> str:
+    return f"{v:.4g}".replace("-", "−")
 
 
-class DescentPanel(PanelState, W.VBox):
-    """Pick a surface (or type one), tick optimizers, set the learning rate and watch them race.
+def _vec(v, dims: int) -> str:
+    return _num(v[0]) if dims == 1 else f"({_num(v[0])}, {_num(v[1])})"
 
-    Every teachable parameter is a traitlet (``panel.learning_rate = 0.5`` moves the slider);
-    ``panel.state`` round-trips as JSON. Click the contour to move the start.
+
+def _js(a) -> list:
+    """An array as a plain list (plotly.js decodes a binary array again on every redraw and
+    then sees new data: a full replot; a list it compares by ``datarevision``)."""
+    return np.asarray(a, dtype=np.float64).tolist()
+
+
+def _scatter(name: str, **props) -> dict:
+    return {"type": "scatter", "name": name, "x": [], "y": [], **props}
+
+
+def _dot(x: float, y: float, color: str, radius: int, shown: bool) -> dict:
+    """A marker of fixed size in pixels at a data point, as a layout shape (cheap to move)."""
+    at = dict(xanchor=x, yanchor=y) if shown else dict(xanchor=0.0, yanchor=1.0)
+    return dict(
+        type="circle", xref="x", yref="y", xsizemode="pixel", ysizemode="pixel", **at,
+        x0=-radius, x1=radius, y0=-radius, y1=radius, fillcolor=color,
+        line=dict(color="white", width=2), visible=shown,
+    )  # fmt: skip
+
+
+def _layout(title: str = "", subtitle: str = "", **overrides) -> dict:
+    """A figure's layout: the title starts below the modebar with a subtitle line under it,
+    the legend below the x axis title. Fresh dicts (a Figure edits its own in place)."""
+    subtitle = {"text": subtitle, "font": {"size": theme.FONT, "color": theme.MUTED}}
+    title = {"text": title, "y": 1.0, "yanchor": "top", "pad": {"t": 34, "l": 8}}
+    legend = {"orientation": "h", "x": 0, "y": -0.24, "xanchor": "left", "yanchor": "top"}
+    return theme.layout(
+        500, **{"title": {**title, "subtitle": subtitle}, "margin": {"t": 100, "r": 10},
+                "legend": legend, "datarevision": 0, **overrides}
+    )  # fmt: skip
+
+
+def _heights(m: scene.SurfaceMap) -> dict:
+    """A surface trace's data: the drawn heights, and f itself for the hover on a log scale."""
+    f = "%{customdata:.4g}" if m.log else "%{z:.4g}"
+    raw = [[float(f"{v:.5g}") for v in row] for row in m.z.tolist()] if m.log else None
+    return dict(
+        x=_js(m.xs), y=_js(m.ys), z=np.round(m.height, 4).tolist(), customdata=raw,
+        hovertemplate=f"x=%{{x:.3f}}<br>y=%{{y:.3f}}<br>f={f}<extra>click: start here</extra>",
+    )  # fmt: skip
+
+
+def _axis3d(title: str) -> dict:
+    return {"title": {"text": title, "font": {"size": theme.TITLE_FONT}}, "tickfont": {"size": 12}}
+
+
+class DescentPanel(Panel):
+    """Pick a surface (or type one), tick optimizers, set the learning rate, watch them race.
+
+    ``DescentPanel(surface="rosenbrock", optimizers=["sgd", "adam"])``; every setting is a
+    trait (``panel.learning_rate = 0.5`` moves the slider). Click the map to move the start.
     """
 
-    surface = T.Enum(SURFACE_CHOICES, "rosenbrock")
-    expression = T.Unicode("x**2 + 3*sin(y)")
-    condition = T.Float(10.0)
-    optimizers = T.List(T.Enum(scene.OPTIMIZERS), ["sgd", "momentum", "rmsprop", "adam"])
-    learning_rate = T.Float(0.001)
-    momentum = T.Float(0.9)
-    beta1 = T.Float(0.9)
-    beta2 = T.Float(0.999)
-    steps = T.Int(200)
-    schedule = T.Enum(scene.SCHEDULES, "constant")
-    decay = T.Float(0.01)
-    noise = T.Float(0.0)
-    start_x = T.Float(-1.5)
-    start_y = T.Float(2.0)
-    view = T.Enum(("contour", "3-D"), "contour")
-    arrows_for = T.Enum(scene.OPTIMIZERS, "sgd")
-    step = T.Int(0)
-
-    STATE_KEYS = (
-        "surface",
-        "expression",
-        "condition",
-        "optimizers",
-        "learning_rate",
-        "momentum",
-        "beta1",
-        "beta2",
-        "steps",
-        "schedule",
-        "decay",
-        "noise",
-        "start_x",
-        "start_y",
-        "view",
-        "arrows_for",
-        "step",
+    dashboard = "descent.ipynb"
+    title = "Gradient descent on a landscape"
+    summary = (
+        "GD, momentum, Nesterov, RMSprop, Adam and AdaGrad race downhill from one start on "
+        "classic surfaces or a formula you type: learning rate, schedules, noise, the "
+        "−lr·gradient arrow beside the real update, divergence, 1-D tangents."
     )
-    _RECOMPUTE = STATE_KEYS[:15]
 
-    def __init__(self, **kwargs):
-        super().__init__(layout=W.Layout(width="100%"))
-        self.walks: dict[str, scene.Walk] = {}
-        self._surface: scene.Surface | None = None
-        self._grid = None
-        self._applying_state = False
-        self._quiet = 0
-        self._log_view, self._zmin = False, 0.0  # how the surface is drawn (see _display)
-        self._build_controls()
-        self.fig = self._build_figure()
+    # the formula comes first: choosing "custom" reads it for its start
+    expression = T.Unicode("x**2 + 3*sin(y)").tag(
+        state=True,
+        control=Text("f(x, y) =", help=f"allowed: {ALLOWED}", placeholder="x**2 + 3*sin(y)"),
+        recompute=True,
+    )
+    # a surface (and the bowl's condition number) brings its start and a learning rate
+    surface = T.Enum((*scene.SURFACES, "custom"), "rosenbrock").tag(
+        state=True, control=Choice(), recompute=True
+    )
+    condition = T.Float(10.0, min=1.0, max=500.0).tag(
+        state=True,
+        control=LogSlider("condition number", help="largest over smallest curvature"),
+        recompute=True,
+    )
+    start_x = T.Float(-1.5).tag(state=True, recompute=True)
+    start_y = T.Float(2.0).tag(state=True, recompute=True)
+    optimizers = T.List(T.Enum(scene.OPTIMIZERS), ["sgd", "momentum", "rmsprop", "adam"]).tag(
+        state=True, control=Checks(labels=LABELS, colors=COLORS), recompute=True
+    )
+    arrows_for = T.Enum(scene.OPTIMIZERS, "sgd").tag(
+        state=True, control=Choice("arrows for", labels=LABELS), render=True
+    )
+    learning_rate = T.Float(0.001, min=1e-4, max=10.0).tag(
+        state=True, control=LogSlider(), recompute=True
+    )
+    momentum = T.Float(0.9, min=0.0, max=0.99).tag(
+        state=True, control=Slider(step=0.01), recompute=True
+    )
+    beta1 = T.Float(0.9, min=0.0, max=0.99).tag(
+        state=True, control=Slider("Adam β1", step=0.01), recompute=True
+    )
+    beta2 = T.Float(0.999, min=0.9, max=0.9999).tag(
+        state=True, control=Slider("Adam β2", step=0.0001, readout_format=".4f"), recompute=True
+    )
+    steps = T.Int(200, min=10, max=1000).tag(state=True, control=Slider(step=10), recompute=True)
+    schedule = T.Enum(tuple(SCHEDULES), "constant").tag(
+        state=True, control=Choice(labels=SCHEDULES), recompute=True
+    )
+    decay = T.Float(0.01, min=1e-4, max=0.3).tag(state=True, control=LogSlider(), recompute=True)
+    noise = T.Float(0.0, min=0.0, max=5.0).tag(
+        state=True, control=Slider("gradient noise", step=0.05), recompute=True
+    )
+    view = T.Enum(("contour", "3-D"), "contour").tag(
+        state=True, control=Choice(style="toggle"), render=True
+    )
+    step = T.Int(0, min=0).tag(state=True, control=Frames("step", interval_ms=60), render=True)
+
+    @T.validate("momentum", "beta1", "beta2", "noise")
+    def _rounded(self, proposal):
+        # Kit workaround: a FloatSlider sends 0.9 back as 0.9000000000000001 (its step
+        # arithmetic in the browser), which would then show in the link to this setup.
+        return round(proposal["value"], 6)
+
+    def build(self):
+        self.picture: scene.Picture | None = None
+        self._whole, self._drawn = True, None  # draw everything next time; what was drawn
+        self._revisions = itertools.count(1)  # each figure's datarevision: new data
+        self._keys = {}  # per figure: the surface whose map it holds
+        self.note = W.HTML(layout=W.Layout(width="290px"))
+        self.readout = W.HTML(layout=W.Layout(overflow="auto"))
+        self.map_fig, self.surface_fig = self._map_figure(), self._surface_figure()
+        self.loss_fig = self._loss_figure()
+        self.figures = [self.map_fig, self.surface_fig, self.loss_fig]
+        self.map_fig.on_click(self._clicked, traces=["surface", "f(x)"])
+        self.surface_fig.on_click(self._clicked, traces=["surface"])
+        self.map_fig.layout = W.Layout(**GROW)
+        self.surface_fig.layout = W.Layout(display="none", **GROW)
+        self.loss_fig.layout = W.Layout(flex="1 1 300px", min_width="300px")
+        c = self.controls
+        for name in ("surface", "arrows_for", "schedule", "expression"):
+            c[name].layout.width = "290px"
+        left = [c["surface"], c["expression"], c["condition"], self.note, c["view"]]
+        middle = [c["optimizers"], c["arrows_for"], c["learning_rate"], c["schedule"]]
+        right = [c[n] for n in ("decay", "momentum", "beta1", "beta2", "steps", "noise")]
         self.children = [
-            W.HBox([self.surface_box, self.optimizer_box, self.tuning_box]),
-            W.HBox([self.player, self.view_toggle]),
-            self.fig,
+            theme.row([theme.column(part, width="300px") for part in (left, middle, right)]),
+            c["step"],
             self.message,
+            theme.row([self.map_fig, self.surface_fig, self.loss_fig]),
             self.readout,
+            self.link,
         ]
-        self._check_arguments(kwargs)
-        self.observe(self._on_surface, names=["surface", "condition"])
-        with self._one_recompute():  # one recompute, once every argument is in
-            for key in ("surface", "condition"):  # first: they bring a start and a rate...
-                if key in kwargs:
-                    setattr(self, key, kwargs[key])
-            for key, value in kwargs.items():  # ...which the other arguments override
-                setattr(self, key, value)
-        self.observe(self.recompute, names=list(self._RECOMPUTE))
-        self.observe(lambda _: self.render(self.step), names=["arrows_for", "step"])
-        self.observe(lambda _: self.render(self.step, full=True), names="view")
-        sync_state(self.fig)
 
-    # controls ------------------------------------------------------------------------------
-    def _build_controls(self):
-        wide = {"description_width": "initial"}
-        self.surface_select = W.Dropdown(options=SURFACE_CHOICES, description="surface")
-        self.expression_text = W.Text(
-            description="f(x, y) =",
-            continuous_update=False,
-            placeholder="x**2 + 3*sin(y)",
-            tooltip=f"allowed: {ALLOWED}",
-            layout=W.Layout(width="300px"),
-        )
-        self.condition_slider = W.FloatLogSlider(
-            base=10, min=0, max=2.5, step=0.05, description="condition", style=wide
-        )
-        self.surface_note = W.HTML()
-        self.surface_box = W.VBox(
-            [self.surface_select, self.expression_text, self.condition_slider, self.surface_note],
-            layout=W.Layout(width="330px"),
-        )
-        self.optimizer_checks = {
-            name: W.Checkbox(description=LABELS[name], indent=False, layout=W.Layout(width="110px"))
-            for name in scene.OPTIMIZERS
-        }
-        for name, box in self.optimizer_checks.items():
-            box.style.text_color = COLORS[name]
-            box.observe(self._checks_changed, names="value")
-        self.arrows_select = W.Dropdown(
-            options=[(LABELS[n], n) for n in scene.OPTIMIZERS],
-            description="arrows for",
-            layout=W.Layout(width="200px"),
-        )
-        self.optimizer_box = W.VBox(
+    # figures ------------------------------------------------------------------------------
+    def _map_figure(self) -> Figure:
+        paths = [
+            _scatter(LABELS[n], mode="lines+markers", legendgroup=n, line=dict(color=COLORS[n]),
+                     marker=dict(size=4, color=COLORS[n]))
+            for n in scene.OPTIMIZERS
+        ]  # fmt: skip
+        surface = dict(
+            type="contour", name="surface", z=ZEROS, colorscale="Viridis",
+            autocontour=False, contours=dict(coloring="heatmap", start=0.0, end=1.0, size=1.0),
+            line=dict(width=0.5, color="white"),
+            colorbar=dict(title=dict(text="f", side="right"), thickness=14, len=0.9, tick0=0),
+            showlegend=False,
+        )  # fmt: skip
+        return Figure(
             [
-                W.HTML("<b>optimizers</b>"),
-                W.HBox(list(self.optimizer_checks.values())[:3]),
-                W.HBox(list(self.optimizer_checks.values())[3:]),
-                self.arrows_select,
-            ]
-        )
-        self.lr_slider = W.FloatLogSlider(
-            base=10,
-            min=-4,
-            max=1,
-            step=0.05,
-            description="learning rate",
-            readout_format=".3g",
-            style=wide,
-        )
-        self.momentum_slider = W.FloatSlider(min=0, max=0.99, step=0.01, description="momentum")
-        self.beta1_slider = W.FloatSlider(min=0, max=0.99, step=0.01, description="Adam β1")
-        self.beta2_slider = W.FloatSlider(
-            min=0.9, max=0.9999, step=0.0001, readout_format=".4f", description="Adam β2"
-        )
-        self.steps_slider = W.IntSlider(min=10, max=1000, step=10, description="steps")
-        self.schedule_select = W.Dropdown(
-            options=[
-                ("constant", "constant"),
-                ("halve every 50 steps", "step"),
-                ("exponential decay", "exponential"),
-                ("1/t decay", "inverse-time"),
-                ("dynamic: lr x |gradient|", "dynamic"),
+                surface,
+                _scatter("f(x)", mode="lines", line=dict(color="black", width=3),
+                         hovertemplate="x=%{x:.3f}<br>f(x)=%{y:.4g}<extra>click: start</extra>"),
+                _scatter("slope f'(x) (right axis)", yaxis="y2", mode="lines",
+                         line=dict(color=GREY, dash="dot", width=2),
+                         hovertemplate="x=%{x:.3f}<br>f'(x)=%{y:.4g}<extra></extra>"),
+                _scatter("known minima", mode="markers",
+                         marker=dict(symbol="star", size=18, color="gold", line=dict(width=1))),
+                _scatter("start", mode="markers",
+                         marker=dict(size=14, color="white", line=dict(color="black", width=2))),
+                *paths,
+                _scatter("left the map (diverged)", mode="markers",
+                         marker=dict(symbol="x", size=16, color=theme.ERROR, line=dict(width=1)),
+                         hovertemplate="%{text}<extra></extra>"),
+                _scatter(ARROWS["gradient"], x=[None], y=[None], mode="lines",
+                         line=dict(color=GREY, width=3)),
+                _scatter(ARROWS["update"], x=[None], y=[None], mode="lines",
+                         line=dict(color="black", width=3)),
             ],
-            description="schedule",
-        )
-        self.decay_slider = W.FloatLogSlider(
-            base=10, min=-4, max=-0.5, step=0.1, description="decay", readout_format=".3g"
-        )
-        self.noise_slider = W.FloatSlider(
-            min=0, max=5, step=0.05, description="gradient noise", style=wide
-        )
-        self.tuning_box = W.VBox(
-            [
-                self.lr_slider,
-                self.momentum_slider,
-                W.HBox([self.beta1_slider, self.beta2_slider]),
-                self.steps_slider,
-                W.HBox([self.schedule_select, self.decay_slider]),
-                self.noise_slider,
-            ]
-        )
-        self.player = Player(interval_ms=60, description="step", buttons=True)
-        self.player.bind(self, "step")
-        self.view_toggle = W.ToggleButtons(options=["contour", "3-D"])
-        self.message = W.HTML()
-        self.readout = W.HTML()
-        for widget, name in (
-            (self.surface_select, "surface"),
-            (self.expression_text, "expression"),
-            (self.condition_slider, "condition"),
-            (self.arrows_select, "arrows_for"),
-            (self.lr_slider, "learning_rate"),
-            (self.momentum_slider, "momentum"),
-            (self.beta1_slider, "beta1"),
-            (self.beta2_slider, "beta2"),
-            (self.steps_slider, "steps"),
-            (self.schedule_select, "schedule"),
-            (self.decay_slider, "decay"),
-            (self.noise_slider, "noise"),
-            (self.view_toggle, "view"),
-        ):
-            T.link((self, name), (widget, "value"))
-        self._sync_checks()
-        self.observe(lambda _: self._sync_checks(), names="optimizers")
+            _layout(
+                xaxis=theme.axis("x"),
+                yaxis=theme.axis("y"),
+                yaxis2=theme.axis("slope f'(x)", overlaying="y", side="right", showgrid=False),
+            ),
+            CONFIG,
+        )  # fmt: skip
 
-    def _sync_checks(self):
-        self._quiet += 1  # the boxes follow the trait; their observers must not write back
-        try:
-            for name, box in self.optimizer_checks.items():
-                box.value = name in self.optimizers
-        finally:
-            self._quiet -= 1
-        if self.optimizers and self.arrows_for not in self.optimizers:
+    def _surface_figure(self) -> Figure:
+        traces = [dict(type="surface", name="surface", z=ZEROS, colorscale="Viridis",
+                       showscale=False, opacity=0.9)]  # fmt: skip
+        for n in scene.OPTIMIZERS:
+            common = dict(type="scatter3d", x=[], y=[], z=[], legendgroup=n)
+            where = "x=%{x:.4g}, y=%{y:.4g}<extra></extra>"
+            traces += [
+                dict(common, name=LABELS[n], mode="lines", line=dict(color=COLORS[n], width=5),
+                     hovertemplate=f"{LABELS[n]}<br>{where}"),
+                dict(common, name=f"{LABELS[n]} now", mode="markers", showlegend=False,
+                     marker=dict(size=7, color=COLORS[n], line=dict(color="white", width=2)),
+                     hovertemplate=f"{LABELS[n]} now<br>{where}"),
+            ]  # fmt: skip
+        scene_layout = dict(
+            xaxis=_axis3d("x"), yaxis=_axis3d("y"), zaxis=_axis3d("f"), aspectmode="manual",
+            aspectratio=dict(x=1, y=1, z=0.7), camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)),
+        )  # fmt: skip
+        layout = _layout(margin={"t": 100, "l": 0, "r": 0, "b": 10}, scene=scene_layout)
+        return Figure(traces, layout, CONFIG)
+
+    def _loss_figure(self) -> Figure:
+        lines = [
+            _scatter(LABELS[n], mode="lines", line=dict(color=COLORS[n], width=2),
+                     hovertemplate=f"{LABELS[n]} step %{{x}}: loss %{{y:.4g}}<extra></extra>")
+            for n in scene.OPTIMIZERS
+        ]  # fmt: skip
+        layout = _layout(
+            "Loss at each step",
+            "the dotted line marks the step shown",
+            xaxis=theme.axis("step"),
+            yaxis=theme.axis("loss f", exponentformat="power"),
+        )
+        return Figure(lines, layout, CONFIG)
+
+    # settings -----------------------------------------------------------------------------
+    def _changed(self, change):
+        # Kit workaround: what a change brings along (a surface's start and learning rate,
+        # the arrows following the ticked optimizers) goes into the same batch as the change
+        # itself, so ``panel.surface = "ravine"`` recomputes once and sends one message.
+        with self.batch():
+            self._bring_along(change["name"])
+            super()._changed(change)
+
+    def _bring_along(self, name: str) -> None:
+        if name == "surface" or (name == "condition" and self.surface == "bowl"):
+            try:
+                s = self._surface()
+            except ValueError:  # a bad formula: recompute says what is wrong
+                return
+            if name == "surface":
+                self.start_x, self.start_y = s.start
+            self.learning_rate = s.lr
+        elif name == "optimizers" and self.optimizers and self.arrows_for not in self.optimizers:
             self.arrows_for = self.optimizers[0]
 
-    def _checks_changed(self, _):
-        if self._quiet:
-            return
-        chosen = [n for n, box in self.optimizer_checks.items() if box.value]
-        if chosen != list(self.optimizers):
-            self.optimizers = chosen
-
-    # figure --------------------------------------------------------------------------------
-    def _build_figure(self) -> go.FigureWidget:
-        fig = go.FigureWidget(
-            layout=dict(
-                width=1000,
-                height=560,
-                margin=dict(l=55, r=20, t=50, b=90),
-                xaxis=dict(domain=[0, 0.5], title="x"),
-                yaxis=dict(domain=[0, 1], title="y"),
-                yaxis3=dict(overlaying="y", side="right", showgrid=False, visible=False),
-                xaxis2=dict(domain=[0.66, 1], title="step", anchor="y2"),
-                yaxis2=dict(domain=[0.0, 1.0], anchor="x2", type="log", title="loss"),
-                scene=dict(
-                    domain=PARKED,
-                    xaxis_title="x",
-                    yaxis_title="y",
-                    zaxis_title="f",
-                ),
-                legend=dict(orientation="h", x=0, y=-0.13, xanchor="left", yanchor="top"),
-                hovermode="closest",
-            )
-        )
-        fig.add_contour(
-            z=[[0]],
-            colorscale="Viridis",
-            ncontours=30,
-            contours=dict(coloring="heatmap"),
-            line=dict(width=0.5, color="white"),
-            colorbar=dict(x=0.505, thickness=14, len=0.9, title=dict(text="f", side="right")),
-            name="surface",
-            showlegend=False,
-        )
-        fig.add_surface(
-            z=[[0]],
-            colorscale="Viridis",
-            showscale=False,
-            opacity=0.85,
-            name="surface",
-        )
-        fig.add_scatter(
-            x=[],
-            y=[],
-            name="f(x)",
-            line=dict(color="black", width=3),
-            hovertemplate="x=%{x:.3f}<br>f(x)=%{y:.4g}<extra>click: start here</extra>",
-        )
-        fig.add_scatter(
-            x=[],
-            y=[],
-            yaxis="y3",
-            name="slope f'(x) (right axis)",
-            line=dict(color="grey", dash="dot"),
-            hovertemplate="x=%{x:.3f}<br>f'(x)=%{y:.4g}<extra></extra>",
-        )
-        fig.add_scatter(
-            x=[],
-            y=[],
-            mode="markers",
-            name="known minima",
-            marker=dict(symbol="star", size=16, color="gold", line=dict(color="black", width=1)),
-            hovertemplate="minimum at (%{x:.4g}, %{y:.4g})<extra></extra>",
-        )
-        fig.add_scatter(
-            x=[],
-            y=[],
-            mode="markers",
-            name="start",
-            marker=dict(symbol="circle-open", size=16, color="white", line=dict(width=3)),
-            hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>",
-        )
-        fig.add_scatter(
-            x=[],
-            y=[],
-            mode="lines",
-            name="tangent: slope = f'(x)",
-            line=dict(color="crimson", width=2),
-            hoverinfo="skip",
-        )
-        fig.add_scatter(
-            x=[],
-            y=[],
-            mode="markers+text",
-            name="diverged",
-            marker=dict(symbol="x", size=16, color="red", line=dict(width=2)),
-            textposition="top center",
-            textfont=dict(color="red"),
-            hovertemplate="%{text}<extra></extra>",
-        )
-        for name in scene.OPTIMIZERS:
-            color, label = COLORS[name], LABELS[name]
-            fig.add_scatter(
-                x=[],
-                y=[],
-                mode="lines+markers",
-                name=label,
-                legendgroup=name,
-                line=dict(color=color, width=2),
-                marker=dict(size=3, color=color),
-                customdata=[],
-                hovertemplate=label + " step %{customdata}<br>(%{x:.4g}, %{y:.4g})<extra></extra>",
-            )
-            fig.add_scatter(
-                x=[],
-                y=[],
-                mode="markers",
-                legendgroup=name,
-                showlegend=False,
-                name=label + " now",
-                marker=dict(size=13, color=color, line=dict(color="white", width=2)),
-                hovertemplate=label + " now (%{x:.4g}, %{y:.4g})<extra></extra>",
-            )
-            fig.add_scatter3d(
-                x=[],
-                y=[],
-                z=[],
-                mode="lines",
-                legendgroup=name,
-                showlegend=False,
-                name=label,
-                line=dict(color=color, width=5),
-            )
-            fig.add_scatter3d(
-                x=[],
-                y=[],
-                z=[],
-                mode="markers",
-                legendgroup=name,
-                showlegend=False,
-                name=label + " now",
-                marker=dict(size=6, color=color),
-            )
-            fig.add_scatter(
-                x=[],
-                y=[],
-                xaxis="x2",
-                yaxis="y2",
-                legendgroup=name,
-                showlegend=False,
-                name=label + " loss",
-                line=dict(color=color),
-                hovertemplate=label + " step %{x}: loss %{y:.4g}<extra></extra>",
-            )
-            fig.add_scatter(
-                x=[],
-                y=[],
-                xaxis="x2",
-                yaxis="y2",
-                mode="markers",
-                legendgroup=name,
-                showlegend=False,
-                marker=dict(size=9, color=color),
-                hoverinfo="skip",
-            )
-        fig.data[CONTOUR].on_click(self._clicked)
-        fig.data[CURVE].on_click(self._clicked)
-        return fig
-
-    def _clicked(self, trace, points, state):
-        if points.xs:
-            self.set_start(points.xs[0], points.ys[0] if self._surface.dims == 2 else 0.0)
-
-    # compute -------------------------------------------------------------------------------
-    def _resolve_surface(self) -> scene.Surface:
+    def _surface(self) -> scene.Surface:
         if self.surface == "custom":
-            return scene.surface_from_expression(self.expression)
+            try:
+                return scene.surface_from_expression(self.expression)
+            except ValueError as err:
+                raise ValueError(f"Cannot use this formula: {err}") from None
         if self.surface == "bowl":
             return scene.bowl(self.condition)
         return scene.SURFACES[self.surface]
 
-    def _on_surface(self, change):
-        """A new named surface starts at its standard start with its suggested rate; a new
-        condition number for the bowl brings the rate that suits it. A restored state
-        keeps its own start and rate."""
-        if self._applying_state or self.surface == "custom":
-            return
-        if change["name"] == "condition" and self.surface != "bowl":
-            return  # only the bowl has a condition number
-        s = self._resolve_surface()
-        with self._one_recompute():
-            if change["name"] == "surface":
-                self.start_x, self.start_y = s.start
-            self.learning_rate = s.lr
-
-    @contextmanager
-    def _one_recompute(self):
-        """Change several traits and recompute once, at the end."""
-        self._quiet += 1
-        try:
-            yield
-        finally:
-            self._quiet -= 1
-        if not self._quiet:
-            self.recompute()
-
     def set_start(self, x: float, y: float = 0.0) -> None:
-        """Move the common start point (what a click on the contour does)."""
-        with self._one_recompute():
+        """Move the common start point (what a click on the map does)."""
+        with self.batch():
             self.start_x, self.start_y = float(x), float(y)
 
-    def recompute(self, *_) -> dict[str, scene.Walk]:
-        """Run every ticked optimizer from the start; redraw paths and the current step."""
-        if self._quiet:
-            return self.walks
-        try:
-            surface = self._resolve_surface()
-        except ValueError as err:
-            self.message.value = (
-                f"<span style='color:crimson'>Cannot use this formula: {html.escape(str(err))}"
-                "</span>"
-            )
-            return self.walks
-        try:
-            walks = scene.race(
-                surface,
-                self.optimizers,
-                start=(self.start_x, self.start_y),
-                steps=self.steps,
-                lr=self.learning_rate,
-                schedule=self.schedule,
-                decay=self.decay,
-                noise=self.noise,
-                momentum=self.momentum,
-                beta1=self.beta1,
-                beta2=self.beta2,
-            )
-        except (TypeError, ValueError) as err:
-            self.message.value = f"<span style='color:crimson'>{html.escape(str(err))}</span>"
-            return self.walks
-        if surface is not self._surface or self._grid is None:
-            self._grid = surface.grid(GRID)
-            z = self._grid[2]
-            zmin, zmax, zmed = np.nanmin(z), np.nanmax(z), np.nanmedian(z)
-            self._log_view = bool(zmax - zmin > 50 * max(zmed - zmin, 1e-12))
-            self._zmin = float(zmin)
-        self._surface, self.walks = surface, walks
-        self.message.value = self._summary()
-        self.surface_note.value = (
-            f"<b>{html.escape(surface.formula)}</b><br><i>{html.escape(surface.note)}</i>"
+    def _clicked(self, trace, point):
+        if self.picture is not None:
+            self.set_start(point["x"], point["y"] if self.picture.surface.dims == 2 else 0.0)
+
+    # compute ------------------------------------------------------------------------------
+    def recompute(self):
+        ticked = set(self.optimizers)
+        self.show_control("expression", self.surface == "custom")
+        self.show_control("condition", self.surface == "bowl")
+        self.show_control("decay", self.schedule in ("exponential", "inverse-time"))
+        self.show_control("momentum", bool(ticked & {"momentum", "nesterov"}))
+        self.show_control("beta1", "adam" in ticked)
+        self.show_control("beta2", "adam" in ticked)
+        s = self._surface()
+        self.show_control("view", s.dims == 2)
+        self.note.value = (
+            f"<div style='font-size:14px'><b>{html.escape(s.formula)}</b><br>"
+            f"<i>{html.escape(s.note)}</i></div>"
         )
-        self.expression_text.layout.display = None if self.surface == "custom" else "none"
-        self.condition_slider.layout.display = None if self.surface == "bowl" else "none"
-        self.player.set_frames(self.steps + 1)
-        with self.hold_trait_notifications():
-            self.step = min(self.step, self.steps)
-        self.player.show(self.step)
-        self.render(self.step, full=True)
-        return walks
+        hyper = dict(momentum=self.momentum, beta1=self.beta1, beta2=self.beta2)
+        self.picture = scene.picture(
+            s, self.optimizers, self.steps, start=(self.start_x, self.start_y),
+            lr=self.learning_rate, schedule=self.schedule, decay=self.decay, noise=self.noise,
+            **hyper,
+        )  # fmt: skip
+        self._whole = True
+        self.controls["step"].set_frames(self.steps + 1)
+        if self.step > self.steps:
+            self.step = self.steps  # draws at once, this picture
+        self.controls["step"].show(self.step)
+        self.say(*self._summary())
 
-    def _summary(self) -> str:
-        parts = []
-        for name, walk in self.walks.items():
-            if walk.diverged_at is None:
-                continue
-            why = (
-                "it ran downhill off the window: this surface has no bottom"
-                if not self._surface.minima
-                else "learning rate too large for this surface"
-            )
-            parts.append(f"{LABELS[name]} diverged at step {walk.diverged_at}: {why}")
-        if not self.walks:
-            return "Tick at least one optimizer."
-        return "<br>".join(f"<span style='color:crimson'>⚠ {p}</span>" for p in parts) or (
-            "Press Play, Step, or drag the step slider; click the map to move the start."
-        )
+    def _summary(self) -> tuple[str, str]:
+        pic = self.picture
+        if not pic.walks:
+            return "Tick at least one optimizer.", "warn"
+        why = "learning rate too large for this surface"
+        if not pic.surface.minima:
+            why = "it ran downhill off the window: this surface has no bottom"
+        lines = [
+            f"{LABELS[n]} diverged at step {w.diverged_at}: {why}"
+            for n, w in pic.walks.items()
+            if w.diverged_at is not None
+        ]
+        if lines:
+            return "<br>".join(lines), "warn"
+        return "Press Play, Step, or drag the step slider; click the map to move the start.", "info"
 
-    def _display(self, z):
-        """The surface height as drawn: log10(1 + f - min) when f spans many decades."""
-        return np.log10(1.0 + np.asarray(z, dtype=float) - self._zmin) if self._log_view else z
-
-    # drawing -------------------------------------------------------------------------------
-    def render(self, i: int, full: bool = False) -> None:
-        """Draw step i of every walk, in one batched figure update."""
-        if self._surface is None:
+    # drawing ------------------------------------------------------------------------------
+    def render(self):
+        if self.picture is None:
             return
-        s, fig = self._surface, self.fig
-        one_d, three_d = s.dims == 1, s.dims == 2 and self.view == "3-D"
-        xs, ys, z = self._grid
-        with fig.batch_update():
-            if full:
-                self._draw_surface(fig, s, xs, ys, z, one_d, three_d)
-            annotations, dx, dy, dtext = [], [], [], []
-            for k, name in enumerate(scene.OPTIMIZERS):
-                traces = fig.data[FIRST_OPT + PER_OPT * k : FIRST_OPT + PER_OPT * (k + 1)]
-                path, now, path3, now3, loss_line, loss_now = traces
-                walk = self.walks.get(name)
-                shown = walk is not None and name in self.optimizers
-                path.visible = now.visible = shown and not three_d
-                path3.visible = now3.visible = shown and three_d
-                loss_line.visible = loss_now.visible = shown
-                if not shown:
-                    continue
-                if full:  # the whole paths; a plain frame only moves the markers
-                    pos, heights = walk.positions, walk.losses
-                    path.showlegend, path3.showlegend = not three_d, three_d
-                    px = pos[:, 0]
-                    py = heights if one_d else pos[:, 1]
-                    path.x, path.y, path.customdata = gaps(px), gaps(py), np.arange(len(walk))
-                    if three_d:  # 3-D copies of the paths travel only when they are seen
-                        path3.x, path3.y = gaps(pos[:, 0]), gaps(pos[:, 1])
-                        path3.z = gaps(self._display(heights))
-                    loss_line.x, loss_line.y = np.arange(len(walk)), gaps(heights)
-                    if walk.diverged_at is not None:  # mark where it was last in view
-                        (x0, x1), (y0, y1) = s.window
-                        finite = np.isfinite(pos).all(axis=1) & np.isfinite(heights)
-                        inside = finite & (pos[:, 0] >= x0) & (pos[:, 0] <= x1)
-                        if not one_d:
-                            inside &= (pos[:, 1] >= y0) & (pos[:, 1] <= y1)
-                        last = int(np.flatnonzero(inside)[-1]) if inside.any() else 0
-                        dx.append(pos[last, 0])
-                        dy.append(heights[last] if one_d else pos[last, 1])
-                        dtext.append(f"{LABELS[name]} leaves (step {last})")
-                fr = walk[min(i, len(walk) - 1)]
-                fx, fy = fr.position
-                hy = fr.loss if one_d else fy
-                now.x, now.y = gaps([fx]), gaps([hy])
-                now3.x, now3.y, now3.z = gaps([fx]), gaps([fy]), gaps([self._display(fr.loss)])
-                loss_now.x, loss_now.y = [fr.step], gaps([fr.loss])
-                if name == self.arrows_for and not three_d:
-                    annotations += self._arrows(fr, one_d)
-                    if one_d:
-                        self._tangent(fig, fr)
-            if full:
-                fig.data[DIVERGED].x, fig.data[DIVERGED].y = dx, dy
-                fig.data[DIVERGED].text = dtext
-                positive = all(
-                    (w.losses[np.isfinite(w.losses)] > 0).all() for w in self.walks.values()
-                )
-                fig.layout.yaxis2.type = "log" if positive else "linear"
-                fig.layout.yaxis2.title.text = "loss (log scale)" if positive else "loss"
-                fig.layout.yaxis2.range = self._loss_range(positive)
-            if not one_d:
-                fig.data[TANGENT].x, fig.data[TANGENT].y = [], []
-            fig.layout.annotations = annotations
-            fig.layout.shapes = [
-                dict(
-                    type="line",
-                    xref="x2",
-                    yref="paper",
-                    x0=i,
-                    x1=i,
-                    y0=0,
-                    y1=1.0,
-                    line=dict(color="grey", dash="dot"),
-                )
-            ]
-            fig.layout.title.text = f"{s.name}: {s.formula}  ·  step {i} of {self.steps}" + (
-                "  ·  arrows: −lr·gradient (grey) and the update (black)" if not three_d else ""
-            )
-        self.readout.value = self._readout(i)
-
-    def _loss_range(self, log: bool):
-        """Fit the loss chart to the walks that stayed; diverged ones leave through the top
-        (the message and the red crosses say so). None: let plotly autorange."""
-        kept = [w.losses for w in self.walks.values() if w.diverged_at is None]
-        if len(kept) == len(self.walks) or not kept:
-            return None
-        lo = min(float(np.nanmin(v)) for v in kept)
-        hi = max(float(np.nanmax(v)) for v in kept)
-        if log:
-            return [math.log10(lo) - 0.2, math.log10(hi) + 0.5]
-        pad = 0.1 * (hi - lo) or 1.0
-        return [lo - pad, hi + 3 * pad]
-
-    def _draw_surface(self, fig, s, xs, ys, z, one_d, three_d):
-        shown = self._display(z)
-        contour, surf, curve, slope = (fig.data[j] for j in (CONTOUR, SURFACE3D, CURVE, SLOPE))
-        contour.visible = not one_d and not three_d
-        surf.visible = three_d
-        curve.visible = slope.visible = one_d
-        fig.layout.yaxis3.visible = one_d
-        fig.layout.xaxis.visible = fig.layout.yaxis.visible = not three_d
-        # the 3-D scene's canvas lies over the map and would swallow its clicks: park it in
-        # a corner unless it is the view
-        fig.layout.scene.domain = SCENE if three_d else PARKED
-        label = "log10(1 + f − min)" if self._log_view else "f"
-        if one_d:
-            curve.x, curve.y = xs, z[0]
-            slope.x, slope.y = xs, s.grad(xs, np.zeros_like(xs))[0]
-            fig.layout.yaxis.title.text = "f(x)"
-            fig.layout.yaxis3.title.text = "slope f'(x)"
-            fig.layout.yaxis.range = None
-            fig.layout.xaxis.range = list(s.window[0])
+        three_d = self.view == "3-D" and self.picture.surface.dims == 2
+        drawn = (three_d, self.arrows_for in self.picture.walks)
+        if self._whole or drawn != self._drawn:
+            self._whole, self._drawn = False, drawn
+            self.map_fig.layout.display = "none" if three_d else None
+            self.surface_fig.layout.display = None if three_d else "none"
+            self._draw_loss()
+            if three_d:
+                self._draw_surface()
+            else:
+                self._draw_map()
+        if three_d:
+            self._step_surface()
         else:
-            target = surf if three_d else contour
-            target.x, target.y = xs, ys
-            target.z = shown.astype(np.float32)
-            target.customdata = z.astype(np.float32) if self._log_view else None
-            hover_f = "%{customdata:.4g}" if self._log_view else "%{z:.4g}"
-            target.hovertemplate = (
-                f"x=%{{x:.3f}}<br>y=%{{y:.3f}}<br>f={hover_f}<extra>"
-                + ("click: start here" if target is contour else "")
-                + "</extra>"
-            )
-            contour.colorbar.title.text = label
-            fig.layout.yaxis.title.text = "y"
-            fig.layout.xaxis.range, fig.layout.yaxis.range = list(s.window[0]), list(s.window[1])
-            fig.layout.scene.zaxis.title.text = label
-        minima = np.array(s.minima, dtype=float).reshape(-1, 2)
-        fig.data[MINIMA].x = minima[:, 0]
-        fig.data[MINIMA].y = s(minima[:, 0], minima[:, 1]) if one_d else minima[:, 1]
-        fig.data[MINIMA].visible = not three_d
-        fig.data[START].x = [self.start_x]
-        fig.data[START].y = [float(s(self.start_x, 0.0))] if one_d else [self.start_y]
-        fig.data[START].visible = not three_d
+            self._step_map()
+        self._step_loss()
+        self.readout.value = self._readout()
 
-    def _arrows(self, fr, one_d) -> list[dict]:
-        """-lr*gradient and the actual update at the current point, on one common scale."""
-        if fr.update == (0.0, 0.0) or not fr.parts:
-            return []
-        grad_term = fr.parts["gradient term"]
-        (wx0, wx1), (wy0, wy1) = self._surface.window
-        size = max(wx1 - wx0, (wy1 - wy0) if not one_d else 0.0)
-        longest = max(math.hypot(*grad_term), math.hypot(*fr.update), 1e-300)
-        scale = 0.15 * size / longest
-        x, y = fr.position
-        y = fr.loss if one_d else y
+    def _revise(self, fig: Figure) -> None:
+        """Tell plotly.js the data of ``fig`` changed (otherwise it keeps what it computed)."""
+        fig.relayout(datarevision=next(self._revisions))
+
+    def _frame(self, walk: scene.Walk) -> scene.Frame:
+        return walk[min(self.step, len(walk) - 1)]
+
+    def _new_map(self, fig: Figure) -> bool:
+        """Does ``fig`` need the picture's surface (it holds another, or none yet)?"""
+        s = self.picture.surface
+        key = (s.name, s.formula, s.window)
+        new, self._keys[fig.model_id] = self._keys.get(fig.model_id) != key, key
+        return new
+
+    def _title(self, fig: Figure, subtitle: str) -> None:
+        text = f"{self.picture.surface.name} · step {self.step} of {self.picture.steps}"
+        fig.relayout(title={"text": text, "subtitle": {"text": subtitle}})
+
+    def _draw_map(self) -> None:
+        pic, fig = self.picture, self.map_fig
+        s, m, one_d = pic.surface, pic.map, pic.surface.dims == 1
+        where = "x=%{x:.4g}" if one_d else "(%{x:.4g}, %{y:.4g})"
+        if self._new_map(fig):
+            if one_d:
+                fig.update("f(x)", x=_js(m.xs), y=_js(m.z[0]))
+                fig.update("slope f'(x) (right axis)", x=_js(m.xs), y=_js(m.slope))
+            else:
+                start, end, size = m.levels
+                fig.update("surface", colorbar={"title": {"text": m.label}}, **_heights(m),
+                           contours={"start": start, "end": end, "size": size})  # fmt: skip
+            fig.update("surface", visible=not one_d)
+            fig.update("f(x)", visible=one_d)
+            fig.update("slope f'(x) (right axis)", visible=one_d)
+            minima = np.array(s.minima, dtype=float).reshape(-1, 2)
+            fig.update("known minima", x=_js(minima[:, 0]),
+                       y=_js(s(minima[:, 0], 0.0) if one_d else minima[:, 1]),
+                       hovertemplate=f"minimum at {where}<extra></extra>")  # fmt: skip
+            fig.update(
+                "start", hovertemplate=f"start {where}<extra>click the map to move it</extra>"
+            )
+            at = "x=%{x:.4g}<br>f(x)=%{y:.4g}" if one_d else f"{where}<br>f=%{{customdata[1]:.4g}}"
+            for n in scene.OPTIMIZERS:
+                tip = f"{LABELS[n]} step %{{customdata[0]}}<br>{at}<extra></extra>"
+                fig.update(LABELS[n], hovertemplate=tip)
+            yaxis = {"range": list(m.yrange if one_d else s.window[1])}
+            yaxis["title"] = {"text": "f(x)" if one_d else "y"}
+            fig.relayout(xaxis={"range": list(s.window[0])}, yaxis=yaxis, yaxis2={"visible": one_d})
+        x, y = self.start_x, float(s(self.start_x, 0.0)) if one_d else self.start_y
+        fig.update("start", x=[x], y=[y])
+        for n in scene.OPTIMIZERS:
+            walk = pic.walks.get(n)
+            fig.update(LABELS[n], visible=walk is not None)
+            if walk is not None:
+                pos, losses = walk.positions, walk.losses
+                fig.update(LABELS[n], x=_js(pos[:, 0]), y=_js(losses if one_d else pos[:, 1]),
+                           customdata=_js(np.c_[np.arange(len(walk)), losses]))  # fmt: skip
+        text = [f"{LABELS[e.optimizer]} left the map after step {e.step}" for e in pic.exits]
+        x, y = [e.x for e in pic.exits], [e.y for e in pic.exits]
+        fig.update("left the map (diverged)", x=x, y=y, text=text)
+        for name in ARROWS.values():
+            fig.update(name, visible=self.arrows_for in pic.walks)
+        self._revise(fig)
+
+    def _step_map(self) -> None:
+        pic = self.picture
+        one_d = pic.surface.dims == 1
+        shapes = []
+        for n in scene.OPTIMIZERS:
+            walk = pic.walks.get(n)
+            x, y = np.nan, np.nan
+            if walk is not None:
+                fr = self._frame(walk)
+                x, y = fr.position[0], fr.loss if one_d else fr.position[1]
+            shapes.append(_dot(x, y, COLORS[n], 8, bool(np.isfinite([x, y]).all())))
+        walk = pic.walks.get(self.arrows_for)
+        fr = self._frame(walk) if walk is not None else None
+        shapes.append(self._tangent(fr if one_d else None))
+        annotations, note = self._arrows(fr)
+        annotations += [
+            dict(x=e.x, y=e.y, xref="x", yref="y", ax=e.dx, ay=e.dy, showarrow=True, arrowhead=0,
+                 text=f"{LABELS[e.optimizer]} left after step {e.step}", arrowcolor=theme.ERROR,
+                 arrowwidth=1.5, font=dict(color=theme.ERROR), bgcolor="rgba(255,255,255,0.85)",
+                 bordercolor=theme.ERROR)
+            for e in pic.exits
+        ]  # fmt: skip
+        self.map_fig.relayout(shapes=shapes, annotations=annotations)
+        self._title(self.map_fig, note)
+
+    def _tangent(self, fr) -> dict:
+        (x0, y0), (x1, y1) = scene.tangent(fr, self.picture.surface) if fr else ((0, 0), (0, 0))
+        text = f"tangent: slope {_num(fr.grad[0])}" if fr else ""
+        return dict(
+            type="line", xref="x", yref="y", x0=x0, y0=y0, x1=x1, y1=y1, visible=fr is not None,
+            line=dict(color=TANGENT, width=3),
+            label=dict(text=text, textposition="end", font=dict(color=TANGENT)),
+        )  # fmt: skip
+
+    def _arrows(self, fr) -> tuple[list[dict], str]:
+        """The two arrow annotations (always two, hidden when not drawn, so a step only
+        restyles them) and the subtitle saying what they are."""
+        a = scene.arrows(fr, self.picture.surface) if fr is not None else None
+        tips = [(None, GREY), (None, "black")]
+        if a is not None:
+            tips = [(None if a.same else a.gradient, GREY), (a.update, "black")]
         out = []
-        for vec, color, text in (
-            (grad_term, "grey", "−lr·∇f"),
-            (fr.update, "black", "update"),
-        ):
-            if not all(math.isfinite(c) for c in vec):
-                continue
-            tip_x = x + scale * vec[0]
-            tip_y = y if one_d else y + scale * vec[1]
+        for tip, color in tips:
+            (x, y), (ax, ay) = (tip, a.origin) if tip else ((0.0, 0.0), (0.0, 0.0))
             out.append(
-                dict(
-                    x=tip_x,
-                    y=tip_y,
-                    ax=x,
-                    ay=y,
-                    xref="x",
-                    yref="y",
-                    axref="x",
-                    ayref="y",
-                    showarrow=True,
-                    arrowhead=3,
-                    arrowwidth=2.5,
-                    arrowcolor=color,
-                    text=text,
-                    font=dict(color=color),
-                )
-            )
-        out.append(
-            dict(
-                x=0.0,
-                y=1.0,
-                xref="paper",
-                yref="paper",
-                xanchor="left",
-                yanchor="bottom",
-                showarrow=False,
-                text=f"arrows drawn ×{scale:.3g}",
-                font=dict(size=11, color="grey"),
-            )
-        )
-        return out
+                dict(x=x, y=y, ax=ax, ay=ay, xref="x", yref="y", axref="x", ayref="y", text="",
+                     showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=3, arrowcolor=color,
+                     visible=tip is not None)
+            )  # fmt: skip
+        name = LABELS[self.arrows_for]
+        if a is None:
+            return out, f"tick {name} to see its arrows"
+        return out, f"arrows for {name}: {a.note}" + (" (for GD the update is −lr·∇f)" * a.same)
 
-    def _tangent(self, fig, fr):
-        x0, f0 = fr.position[0], fr.loss
-        slope = fr.grad[0]
-        half = 0.12 * (self._surface.window[0][1] - self._surface.window[0][0])
-        xs = np.array([x0 - half, x0 + half])
-        fig.data[TANGENT].x, fig.data[TANGENT].y = xs, f0 + slope * (xs - x0)
+    def _draw_surface(self) -> None:
+        pic, fig = self.picture, self.surface_fig
+        m = pic.map
+        if self._new_map(fig):
+            fig.update("surface", **_heights(m))
+            (x0, x1), (y0, y1) = pic.surface.window
+            fig.relayout(scene={"xaxis": {"range": [x0, x1]}, "yaxis": {"range": [y0, y1]},
+                                "zaxis": {"title": {"text": m.label}}})  # fmt: skip
+        for n in scene.OPTIMIZERS:
+            walk = pic.walks.get(n)
+            fig.update(LABELS[n], visible=walk is not None)
+            fig.update(f"{LABELS[n]} now", visible=walk is not None)
+            if walk is not None:  # the part on the map (the axes keep to the window)
+                pos = np.where(walk.in_view[:, None], walk.positions, np.nan)
+                fig.update(LABELS[n], x=_js(pos[:, 0]), y=_js(pos[:, 1]),
+                           z=_js(m.heights(walk.losses)))  # fmt: skip
 
-    def _readout(self, i: int) -> str:
+    def _step_surface(self) -> None:
+        pic = self.picture
+        for n, walk in pic.walks.items():
+            fr = self._frame(walk)
+            x, y = fr.position if walk.in_view[fr.step] else (None, None)
+            z = float(pic.map.heights(fr.loss)) if x is not None else None
+            self.surface_fig.update(f"{LABELS[n]} now", x=[x], y=[y], z=[z])
+        self._revise(self.surface_fig)
+        self._title(self.surface_fig, f"height: {pic.map.label}; drag to turn, click to start")
+
+    def _draw_loss(self) -> None:
+        pic, fig = self.picture, self.loss_fig
+        for n in scene.OPTIMIZERS:
+            walk = pic.walks.get(n)
+            fig.update(LABELS[n], visible=walk is not None)
+            if walk is not None:
+                fig.update(LABELS[n], x=list(range(len(walk))), y=_js(walk.losses))
+        axis = pic.loss
+        fig.relayout(
+            xaxis={"range": [0, pic.steps]},
+            yaxis={"type": "log" if axis.log else "linear", "dtick": axis.dtick,
+                   "range": list(axis.range) if axis.range else None,
+                   "title": {"text": "loss f (log scale)" if axis.log else "loss f"}},
+        )  # fmt: skip
+        self._revise(fig)
+
+    def _step_loss(self) -> None:
+        pic = self.picture
+        line = dict(color=GREY, dash="dot", width=2)
+        shapes = [dict(type="line", xref="x", yref="paper", x0=self.step, x1=self.step, y0=0,
+                       y1=1, line=line)]  # fmt: skip
+        for n in scene.OPTIMIZERS:
+            walk = pic.walks.get(n)
+            fr = self._frame(walk) if walk is not None else None
+            shown = fr is not None and np.isfinite(fr.loss) and (fr.loss > 0 or not pic.loss.log)
+            shapes.append(_dot(fr.step, fr.loss, COLORS[n], 6, True) if shown else
+                          _dot(0, 1, COLORS[n], 6, False))  # fmt: skip
+        self.loss_fig.relayout(shapes=shapes)
+
+    def _readout(self) -> str:
+        """The numbers of the step shown: a row per optimizer, and under it what its update
+        is made of (the gradient term and momentum, or the per-coordinate rates)."""
+        dims = self.picture.surface.dims
         rows = []
-        for name, walk in self.walks.items():
-            fr = walk[min(i, len(walk) - 1)]
-            status = (
-                f"<span style='color:crimson'>diverged at step {walk.diverged_at}</span>"
-                if walk.diverged_at is not None and i >= walk.diverged_at
-                else ("finished" if i >= len(walk) - 1 else "")
-            )
-            rate = fr.parts.get("rate per coordinate")
-            extra = f"rate per coordinate {_fmt(rate)}" if rate else ""
-            if "momentum term" in fr.parts:
-                extra = f"momentum term {_fmt(fr.parts['momentum term'])}"
-            rows.append(
-                f"<tr><td style='color:{COLORS[name]}'><b>{LABELS[name]}</b></td>"
-                f"<td>{fr.step}</td><td>{_fmt(fr.position)}</td><td>{fr.loss:.5g}</td>"
-                f"<td>{_fmt(fr.grad)}</td><td>{fr.lr:.3g}</td><td>{_fmt(fr.update)}</td>"
-                f"<td>{extra}</td><td>{status}</td></tr>"
-            )
-        head = "".join(
-            f"<th>{h}</th>"
-            for h in (
-                "",
-                "step",
-                "position",
-                "loss",
-                "gradient",
-                "lr used",
-                "update (next move)",
-                "parts",
-                "",
-            )
-        )
+        for n, walk in self.picture.walks.items():
+            fr = self._frame(walk)
+            status = "finished" if self.step >= len(walk) - 1 else ""
+            if walk.diverged_at is not None and self.step >= walk.diverged_at:
+                status = (
+                    f"<span style='color:{theme.ERROR}'>diverged at step {walk.diverged_at}</span>"
+                )
+            cells = (f"<b style='color:{COLORS[n]}'>{LABELS[n]}</b>", fr.step,
+                     _vec(fr.position, dims), _num(fr.loss), _vec(fr.grad, dims), _num(fr.lr),
+                     _vec(fr.update, dims), status)  # fmt: skip
+            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+            made_of = self._made_of(fr, dims)
+            if made_of:
+                rows.append(f"<tr style='color:{theme.MUTED}'><td></td><td colspan=7>"
+                            f"update = {made_of}</td></tr>")  # fmt: skip
+        where, slope = ("x", "slope f'(x)") if dims == 1 else ("position (x, y)", "gradient ∇f")
+        head = ("", "step", where, "loss f", slope, "lr used", "update (next move)", "")
         return (
-            "<table style='border-spacing:10px 2px;font-family:monospace;font-size:12px'>"
-            f"<tr>{head}</tr>{''.join(rows)}</table>"
+            "<table style='border-spacing:14px 2px;font-size:15px;white-space:nowrap;"
+            "font-variant-numeric:tabular-nums;text-align:left'><tr>"
+            + "".join(f"<th>{h}</th>" for h in head)
+            + f"</tr>{''.join(rows)}</table>"
         )
 
-    # state ---------------------------------------------------------------------------------
-    def _apply_state(self, value: dict) -> None:
-        self._applying_state = True
-        try:
-            with self._one_recompute():
-                for k, v in value.items():
-                    setattr(self, k, v)
-        finally:
-            self._applying_state = False
+    @staticmethod
+    def _made_of(fr: scene.Frame, dims: int) -> str:
+        p = fr.parts
+        if "momentum term" in p:
+            grad, rest = _vec(p["gradient term"], dims), _vec(p["momentum term"], dims)
+            return f"−lr·∇f {grad} + momentum term {rest}"
+        if "first moment m̂" in p:
+            rate, m_hat = _vec(p["rate per coordinate"], dims), _vec(p["first moment m̂"], dims)
+            return f"−(rate per coordinate {rate}) × m̂ {m_hat}"
+        if "rate per coordinate" in p:
+            return f"−(rate per coordinate {_vec(p['rate per coordinate'], dims)}) × ∇f"
+        return ""
