@@ -282,7 +282,7 @@ class ConvolutionPanel(Panel):
             z=z,
             text=_numbers(z) if text is None else text,
             customdata=custom,
-            hovertemplate=f"row %{{y}}, col %{{x}}<br>{hover or what + ' %{z:.4g}'}"
+            hovertemplate=f"row %{{y}}, col %{{x}}<br>{hover or what + ' %{z:.4~g}'}"
             f"<extra>{name}</extra>",
             colorbar={"title": {"text": what}},
             colorscale=GRAY if what == "pixel" else SIGNED,
@@ -328,7 +328,7 @@ class ConvolutionPanel(Panel):
             "pixel × weight",
             tl.product_span,
             labels,
-            "pixel × weight = %{customdata} = %{z:.4g}",
+            "pixel × weight = %{customdata} = %{z:.4~g}",
             pairs,
         )
         self._show(2, fr.output, "output", tl.map_span)
@@ -422,7 +422,7 @@ class ConvolutionPanel(Panel):
                 z=np.zeros((1, 1)),
                 colorscale=GRAY,
                 showscale=False,
-                hovertemplate="input row %{y}, col %{x}: %{z:.3g}<extra></extra>",
+                hovertemplate="input row %{y}, col %{x}: %{z:.3~g}<extra></extra>",
             ),
             dict(
                 type="bar",
@@ -465,7 +465,7 @@ class ConvolutionPanel(Panel):
                         z=np.zeros((1, 1)),
                         coloraxis=axis,
                         hovertemplate=f"{name} #{ch + 1}<br>row %{{y}}, col %{{x}}: "
-                        f"{what} %{{z:.3g}}<extra></extra>",
+                        f"{what} %{{z:.3~g}}<extra></extra>",
                     )
                 )
         layout["annotations"] = self._stack_notes
