@@ -123,18 +123,26 @@ async function render({ model, el }) {
   }
   let queued = false;
   let drawn = Promise.resolve();
+  let restUntil = 0;
   const paint = () => {
     queued = false;
     const data = s.data.map((trace) => ({ ...trace }));
-    drawn = drawn.then(() => Plotly.react(div, data, structuredClone(s.layout), s.config));
+    drawn = drawn.then(async () => {
+      const t0 = performance.now();
+      await Plotly.react(div, data, structuredClone(s.layout), s.config);
+      // a heavy figure rests as long as it took to paint, so the page stays responsive
+      restUntil = performance.now() + (performance.now() - t0);
+    });
     return drawn;
   };
-  // several messages between two frames of the screen draw once, with the latest state
+  // several messages between two paints draw once, with the latest state
   const draw = () => {
     if (queued) return;
     queued = true;
-    if (document.hidden) setTimeout(paint, 50);
-    else requestAnimationFrame(paint);
+    const frame = () => (document.hidden ? setTimeout(paint, 50) : requestAnimationFrame(paint));
+    const rest = restUntil - performance.now();
+    if (rest > 0) setTimeout(frame, rest);
+    else frame();
   };
   s.views.add(draw);
   await paint();

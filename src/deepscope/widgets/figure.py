@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from copy import deepcopy
 from importlib.resources import files
 from pathlib import Path
 
@@ -91,6 +92,21 @@ def _set_path(obj, path: list[str], value) -> None:
         obj[last] = value
 
 
+def _colorscales(props: dict) -> dict:
+    """Named colour scales as plotly.py defines them ("RdBu_r", "gray"...): plotly.js knows
+    fewer names, silently draws its default for the others, and runs some the other way."""
+    out = {}
+    for key, value in props.items():
+        if isinstance(value, dict):
+            value = _colorscales(value)
+        elif isinstance(value, str) and key.endswith("colorscale"):
+            from plotly.colors import get_colorscale
+
+            value = get_colorscale(value)
+        out[key] = value
+    return out
+
+
 def _plotly_source() -> tuple[str, str]:
     text = (files("plotly") / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
     head = text[:200]
@@ -140,7 +156,8 @@ class Figure(anywidget.AnyWidget):
 
     def __init__(self, traces=(), layout: dict | None = None, config: dict | None = None):
         base = {"displaylogo": False, "responsive": True}
-        traces = [dict(t) for t in traces]
+        traces = [_colorscales(deepcopy(t)) for t in traces]  # a nested dict shared by two
+        # traces must not change both when one is updated
         index = {}
         for i, t in enumerate(traces):
             if "type" not in t or "name" not in t:
@@ -167,7 +184,7 @@ class Figure(anywidget.AnyWidget):
         if name in self._index:
             raise ValueError(f"this figure already has a trace named {name!r}")
         self._index[name] = len(self.traces)
-        self.traces = [*self.traces, {"type": type, "name": name, **props}]
+        self.traces = [*self.traces, _colorscales(deepcopy({"type": type, "name": name, **props}))]
 
     @property
     def names(self) -> list[str]:
@@ -185,14 +202,14 @@ class Figure(anywidget.AnyWidget):
         """Restyle trace ``name``: nested dicts change single attributes, values replace."""
         self.trace(name)  # a clear error for an unknown name
         index = self._index[name]
-        flat = flatten(props)
+        flat = flatten(_colorscales(props))
         for key, value in flat.items():
             _set_path(self.traces[index], key.split("."), value)
         self._queue("traces", index, flat)
 
     def relayout(self, **props) -> None:
         """Change the layout: ``relayout(title={"text": "..."}, shapes=[...])``."""
-        flat = flatten(props)
+        flat = flatten(_colorscales(props))
         for key, value in flat.items():
             _set_path(self.plot_layout, key.split("."), value)
         self._queue("layout", None, flat)

@@ -295,20 +295,30 @@ class Panel(W.VBox):
         self._link_dirty = True
 
     def _flush(self) -> None:
-        what, self._dirty = self._dirty, None
+        """Recompute / redraw what is marked; a trait changed meanwhile (a step clamped to
+        the new frames) is taken in the same pass, each figure still sending one message."""
         if getattr(self, "_link_dirty", False):
             self._link_dirty = False
             self._update_link()
-        if what is None:
+        if self._dirty is None:
             return
-        with self.figures_batch():
-            if what == "recompute":
-                try:
-                    self.recompute()
-                except (ValueError, TypeError) as err:
-                    self.show_error(err)
-                    return
-            self.render()
+        self._depth += 1  # changes made while recomputing mark, they do not flush again
+        try:
+            with self.figures_batch():
+                while self._dirty is not None:
+                    what, self._dirty = self._dirty, None
+                    if what == "recompute":
+                        try:
+                            self.recompute()
+                        except (ValueError, TypeError) as err:
+                            self.show_error(err)
+                            return
+                    self.render()
+        finally:
+            self._depth -= 1
+        if getattr(self, "_link_dirty", False):
+            self._link_dirty = False
+            self._update_link()
 
     @contextmanager
     def figures_batch(self):
@@ -524,6 +534,8 @@ class Panel(W.VBox):
     def _finished(self, reason: str) -> None:
         self.running = False
         self.paused = False
+        ended = reason.split(":")[0]
+        self.training_bar.report(*self._progress, time.perf_counter() - self._t0, ended)
         if reason.startswith("error"):
             self.say(html.escape(reason), "error")
         self.training_finished(reason)

@@ -38,6 +38,7 @@ class Player(W.HBox):
             layout=W.Layout(width="250px"),
         )
         W.jslink((self.play, "value"), (self.slider, "value"))
+        self._bound = None
         if on_frame is not None:
             self.slider.observe(lambda change: on_frame(change["new"]), names="value")
         children = [self.play, self.slider]
@@ -62,13 +63,20 @@ class Player(W.HBox):
         self.set_frames(n_frames)
 
     def set_frames(self, n_frames: int) -> None:
-        """Point the player at n frames, staying on the current frame while it exists."""
+        """Point the player at n frames, staying on the current frame while it exists (and
+        moving to a bound step that was set before its frames existed)."""
         self.play.max = self.slider.max = max(n_frames - 1, 0)
+        if self._bound is not None:
+            self.show(getattr(*self._bound))
 
     def show(self, i: int) -> None:
-        """Move the slider to frame i (frames beyond the last are left for later)."""
-        if 0 <= i <= self.slider.max and self.slider.value != i:
-            self.slider.value = i
+        """Move the slider (and Play, which the browser counts on from) to frame i; frames
+        beyond the last are left for later."""
+        if 0 <= i <= self.slider.max:
+            if self.play.value != i:
+                self.play.value = i
+            if self.slider.value != i:
+                self.slider.value = i
 
     def advance(self) -> None:
         """One frame on (the Step button)."""
@@ -82,5 +90,6 @@ class Player(W.HBox):
 
     def bind(self, owner, name: str = "step") -> None:
         """Keep ``owner.<name>`` (an Int traitlet) and the slider equal, both ways."""
+        self._bound = (owner, name)
         self.slider.observe(lambda change: setattr(owner, name, change["new"]), names="value")
         owner.observe(lambda change: self.show(change["new"]), names=name)
