@@ -122,6 +122,7 @@ def test_run_all_draws_every_figure_inside_the_column(lab, browser, shots, noteb
                     f"{notebook}: a figure is wider than the column"
                 )
                 assert f["overflow"] <= 1, f"{notebook}: an output overflows the column"
+        page.locator(".deepscope-figure").first.scroll_into_view_if_needed()
         page.screenshot(path=str(shots / f"lab_{notebook}.png"), full_page=False)
         # save, then reload with the kernel running: the outputs come back from the file and
         # every figure's current state from the kernel
