@@ -186,6 +186,8 @@ def test_the_loss_axis_fits_the_walks_on_the_map():
     assert np.log10(on_map.max()) < axis.range[1] < np.log10(diverged["sgd"].losses[-2])
     saddle = descent.loss_axis(descent.race("saddle", ["sgd"], lr=0.05))
     assert not saddle.log and saddle.dtick is None and saddle.range[0] < -1
+    flat = descent.loss_axis(descent.race("plateau", ["sgd"], start=(3.4, 0.0), lr=0.3))
+    assert not flat.log and flat.range == pytest.approx((0.98, 1.02), abs=1e-3)  # < a decade
 
 
 def test_a_diverged_walk_exits_where_it_was_last_on_the_map():
@@ -242,10 +244,15 @@ def test_a_step_too_small_to_see_is_not_drawn():
 def test_the_tangent_has_the_measured_slope():
     s = descent.SURFACES["double-well"]
     fr = descent.descend(s, "sgd", start=(2.0, 0.0), steps=3, lr=0.05)[2]
-    (x0, y0), (x1, y1) = descent.tangent(fr, s)
+    yrange = descent.surface_map(s).yrange
+    (x0, y0), (x1, y1) = descent.tangent(fr, s, yrange)
     assert (y1 - y0) / (x1 - x0) == pytest.approx(fr.grad[0])
     assert 0.5 * (x0 + x1) == pytest.approx(fr.position[0])
     assert 0.5 * (y0 + y1) == pytest.approx(fr.loss)
+    steep = descent.descend(s, "sgd", start=(2.2, 0.0), steps=1, lr=0.05)[0]
+    (x0, y0), (x1, y1) = descent.tangent(steep, s, yrange)
+    assert (y1 - y0) == pytest.approx(2 * descent.TANGENT_SHARE * (yrange[1] - yrange[0]))
+    assert x1 - x0 < 2 * descent.TANGENT_SHARE * 4.4  # shorter than on flat ground
 
 
 def test_picture_bundles_the_race_and_its_display():

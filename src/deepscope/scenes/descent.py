@@ -534,7 +534,7 @@ CONTOURS = 30  # contour lines on a map
 LOG_SPREAD = 12.0  # heights spanning more than this many times their median rise: log colours
 ARROW_SHARE = 0.15  # the longer of the two arrows is drawn this share of the window
 MAX_MAGNIFY = 1e4  # a step that would need more magnification than this is not drawn
-TANGENT_SHARE = 0.12  # half the tangent's width, as a share of the window's width
+TANGENT_SHARE = 0.12  # half the tangent's width (and most of its rise), as a share of the map
 DECADE_TICKS = 6  # at most about this many ticks on a log loss axis (whole decades apart)
 LABEL_OFFSET = 34  # px from a diverged walk's last point on the map to the nearest label
 LABEL_GAP = 26  # px between stacked labels (a line of 14 px text is about 18 px high)
@@ -597,11 +597,11 @@ def surface_map(surface, n: int = GRID) -> SurfaceMap:
 
 @dataclass(frozen=True)
 class LossAxis:
-    """The loss chart's y axis. ``log``: every loss shown is positive. ``range`` (in axis
-    units: log10 of the loss on a log axis) fits the losses of the walks while they are on
-    the map, so a walk that leaves the map leaves the chart through its edge. ``dtick``:
-    decades from one tick to the next on a log axis (whole decades only; None when the range
-    spans less than one)."""
+    """The loss chart's y axis. ``log``: the losses shown are positive and span a decade or
+    more. ``range`` (in axis units: log10 of the loss on a log axis) fits the losses of the
+    walks while they are on the map, so a walk that leaves the map leaves the chart through
+    its edge. ``dtick``: decades from one tick to the next on a log axis (whole decades
+    only, so no "2 5" between them; None on a linear axis)."""
 
     log: bool
     range: tuple[float, float] | None
@@ -616,13 +616,11 @@ def loss_axis(walks: dict[str, Walk]) -> LossAxis:
     if not values.size:
         return LossAxis(False, None)
     lo, hi = float(values.min()), float(values.max())
-    if lo > 0:
+    if lo > 0 and hi >= 10 * lo:  # a decade or more: a log scale shows it
         a, b = math.log10(max(lo, hi * 1e-16)), math.log10(hi)
-        span = b - a
-        pad = max(0.05 * span, 0.1)
-        dtick = max(1, math.ceil(span / DECADE_TICKS)) if span >= 1 else None
-        return LossAxis(True, (a - pad, b + pad), dtick)
-    pad = 0.05 * (hi - lo) or max(0.1 * abs(hi), 1.0)
+        pad = 0.05 * (b - a)
+        return LossAxis(True, (a - pad, b + pad), max(1, math.ceil((b - a) / DECADE_TICKS)))
+    pad = max(0.05 * (hi - lo), 0.02 * max(abs(lo), abs(hi)), 1e-12)
     return LossAxis(False, (lo - pad, hi + pad))
 
 
@@ -728,11 +726,14 @@ def arrows(frame: Frame, surface: Surface) -> Arrows:
     return Arrows(origin, tip(term), tip(update), same, scale, note)
 
 
-def tangent(frame: Frame, surface: Surface) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The two ends of the tangent at a frame of a curve, TANGENT_SHARE of the window either
-    side; its slope is the gradient the optimizer measured (noise included)."""
+def tangent(frame: Frame, surface: Surface, yrange) -> tuple[tuple[float, float], ...]:
+    """The two ends of the tangent at a frame of a curve: TANGENT_SHARE of the window either
+    side, shorter where it is steep (it rises at most TANGENT_SHARE of ``yrange``, the map's
+    height, each way). Its slope is the gradient the optimizer measured (noise included)."""
     x0, f0, slope = frame.position[0], frame.loss, frame.grad[0]
     half = TANGENT_SHARE * (surface.window[0][1] - surface.window[0][0])
+    if slope:
+        half = min(half, TANGENT_SHARE * (yrange[1] - yrange[0]) / abs(slope))
     return (x0 - half, f0 - slope * half), (x0 + half, f0 + slope * half)
 
 

@@ -35,6 +35,7 @@ SCHEDULES = {
 }
 GREY, TANGENT = "#666", theme.PALETTE[6]
 ARROWS = {"gradient": "arrow: −lr·∇f", "update": "arrow: the real update"}
+TANGENT_NAME = "tangent: its slope is f'(x)"
 # the modebar shows on hover, above the titles (they start below it)
 CONFIG = {"displayModeBar": "hover", "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 GROW = dict(flex="1 1 440px", min_width="340px")
@@ -76,7 +77,7 @@ def _layout(title: str = "", subtitle: str = "", **overrides) -> dict:
     title = {"text": title, "y": 1.0, "yanchor": "top", "pad": {"t": 34, "l": 8}}
     legend = {"orientation": "h", "x": 0, "y": -0.24, "xanchor": "left", "yanchor": "top"}
     return theme.layout(
-        500, **{"title": {**title, "subtitle": subtitle}, "margin": {"t": 100, "r": 10},
+        540, **{"title": {**title, "subtitle": subtitle}, "margin": {"t": 100, "r": 10},
                 "legend": legend, "datarevision": 0, **overrides}
     )  # fmt: skip
 
@@ -178,7 +179,7 @@ class DescentPanel(Panel):
         self.surface_fig.on_click(self._clicked, traces=["surface"])
         self.map_fig.layout = W.Layout(**GROW)
         self.surface_fig.layout = W.Layout(display="none", **GROW)
-        self.loss_fig.layout = W.Layout(flex="1 1 300px", min_width="300px")
+        self.loss_fig.layout = W.Layout(flex="1 1 300px", min_width="300px", margin="0 0 0 16px")
         c = self.controls
         for name in ("surface", "arrows_for", "schedule", "expression"):
             c[name].layout.width = "290px"
@@ -228,11 +229,14 @@ class DescentPanel(Panel):
                          line=dict(color=GREY, width=3)),
                 _scatter(ARROWS["update"], x=[None], y=[None], mode="lines",
                          line=dict(color="black", width=3)),
+                _scatter(TANGENT_NAME, x=[None], y=[None], mode="lines",
+                         line=dict(color=TANGENT, width=3)),
             ],
             _layout(
                 xaxis=theme.axis("x"),
                 yaxis=theme.axis("y"),
-                yaxis2=theme.axis("slope f'(x)", overlaying="y", side="right", showgrid=False),
+                yaxis2=theme.axis("slope f'(x)", overlaying="y", side="right", showgrid=False,
+                                  tickmode="auto", zeroline=False),
             ),
             CONFIG,
         )  # fmt: skip
@@ -252,7 +256,7 @@ class DescentPanel(Panel):
             ]  # fmt: skip
         scene_layout = dict(
             xaxis=_axis3d("x"), yaxis=_axis3d("y"), zaxis=_axis3d("f"), aspectmode="manual",
-            aspectratio=dict(x=1, y=1, z=0.7), camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)),
+            aspectratio=dict(x=1, y=1, z=0.7), camera=dict(eye=dict(x=1.25, y=-1.25, z=0.85)),
         )  # fmt: skip
         layout = _layout(margin={"t": 100, "l": 0, "r": 0, "b": 10}, scene=scene_layout)
         return Figure(traces, layout, CONFIG)
@@ -291,6 +295,16 @@ class DescentPanel(Panel):
             self.learning_rate = s.lr
         elif name == "optimizers" and self.optimizers and self.arrows_for not in self.optimizers:
             self.arrows_for = self.optimizers[0]
+        elif name == "step":
+            self._sync_play()
+
+    def _sync_play(self) -> None:
+        # Kit workaround: Player.show moves its slider, not its Play button, which is linked
+        # to the slider only in the browser: a page opened from a link would reset the step to
+        # the Play's old value, and Play after Step would start from there.
+        player = self.controls["step"]
+        if not player.play.playing:
+            player.play.value = self.step
 
     def _surface(self) -> scene.Surface:
         if self.surface == "custom":
@@ -308,8 +322,9 @@ class DescentPanel(Panel):
             self.start_x, self.start_y = float(x), float(y)
 
     def _clicked(self, trace, point):
-        if self.picture is not None:
-            self.set_start(point["x"], point["y"] if self.picture.surface.dims == 2 else 0.0)
+        if self.picture is not None:  # rounded: a grid point reads 0.08, not 0.08000000000000007
+            y = round(point["y"], 9) if self.picture.surface.dims == 2 else 0.0
+            self.set_start(round(point["x"], 9), y)
 
     # compute ------------------------------------------------------------------------------
     def recompute(self):
@@ -337,6 +352,7 @@ class DescentPanel(Panel):
         if self.step > self.steps:
             self.step = self.steps  # draws at once, this picture
         self.controls["step"].show(self.step)
+        self._sync_play()
         self.say(*self._summary())
 
     def _summary(self) -> tuple[str, str]:
@@ -438,6 +454,7 @@ class DescentPanel(Panel):
         fig.update("left the map (diverged)", x=x, y=y, text=text)
         for name in ARROWS.values():
             fig.update(name, visible=self.arrows_for in pic.walks)
+        fig.update(TANGENT_NAME, visible=one_d and self.arrows_for in pic.walks)
         self._revise(fig)
 
     def _step_map(self) -> None:
@@ -466,13 +483,13 @@ class DescentPanel(Panel):
         self._title(self.map_fig, note)
 
     def _tangent(self, fr) -> dict:
-        (x0, y0), (x1, y1) = scene.tangent(fr, self.picture.surface) if fr else ((0, 0), (0, 0))
-        text = f"tangent: slope {_num(fr.grad[0])}" if fr else ""
-        return dict(
-            type="line", xref="x", yref="y", x0=x0, y0=y0, x1=x1, y1=y1, visible=fr is not None,
-            line=dict(color=TANGENT, width=3),
-            label=dict(text=text, textposition="end", font=dict(color=TANGENT)),
-        )  # fmt: skip
+        """The tangent as a line shape (the legend names it; the readout has its slope)."""
+        m = self.picture.map
+        (x0, y0), (x1, y1) = (
+            scene.tangent(fr, self.picture.surface, m.yrange) if fr else ((0, 0),) * 2
+        )
+        return dict(type="line", xref="x", yref="y", x0=x0, y0=y0, x1=x1, y1=y1,
+                    line=dict(color=TANGENT, width=3), visible=fr is not None)  # fmt: skip
 
     def _arrows(self, fr) -> tuple[list[dict], str]:
         """The two arrow annotations (always two, hidden when not drawn, so a step only
@@ -572,8 +589,8 @@ class DescentPanel(Panel):
                             f"update = {made_of}</td></tr>")  # fmt: skip
         where, slope = ("x", "slope f'(x)") if dims == 1 else ("position (x, y)", "gradient ∇f")
         head = ("", "step", where, "loss f", slope, "lr used", "update (next move)", "")
-        return (
-            "<table style='border-spacing:14px 2px;font-size:15px;white-space:nowrap;"
+        return (  # cells wrap (after a comma) rather than run out of a narrow column
+            "<table style='border-spacing:14px 2px;font-size:15px;line-height:1.35;"
             "font-variant-numeric:tabular-nums;text-align:left'><tr>"
             + "".join(f"<th>{h}</th>" for h in head)
             + f"</tr>{''.join(rows)}</table>"
