@@ -158,6 +158,7 @@ def test_surface_map_decides_the_colour_scale():
     np.testing.assert_allclose(rosen.height, np.log10(1 + rosen.z - rosen.zmin))
     assert rosen.heights([rosen.zmin, rosen.zmin + 9.0]) == pytest.approx([0.0, 1.0])
     assert descent.surface_map("beale").log
+    assert rosen.above([rosen.zmin]) == pytest.approx([descent.LIFT * rosen.levels[1]], rel=1e-6)
     bowl = descent.surface_map("bowl")
     assert not bowl.log and bowl.label == "f" and bowl.heights([2.0]) == pytest.approx([2.0])
     start, end, size = bowl.levels

@@ -297,7 +297,7 @@ def surface_from_expression(text: str, window=((-3.0, 3.0), (-3.0, 3.0))) -> Sur
         return gx, gy
 
     window = (window[0], window[1] if dims == 2 else (0.0, 0.0))
-    start = (x0 + 0.8 * (x1 - x0), y0 + 0.75 * (y1 - y0) if dims == 2 else 0.0)
+    start = (round(x0 + 0.8 * (x1 - x0), 9), round(y0 + 0.75 * (y1 - y0), 9) if dims == 2 else 0.0)
     return Surface("custom", expr.text, expr, gradient, window, start, (), dims, "your formula")
 
 
@@ -531,6 +531,7 @@ def race(surface, optimizers=OPTIMIZERS[:5], **kwargs) -> dict[str, Walk]:
 
 GRID = 101  # samples per side of a surface's map
 CONTOURS = 30  # contour lines on a map
+LIFT = 0.02  # a walk in 3-D floats this share of the height range above the surface
 LOG_SPREAD = 12.0  # heights spanning more than this many times their median rise: log colours
 ARROW_SHARE = 0.15  # the longer of the two arrows is drawn this share of the window
 MAX_MAGNIFY = 1e4  # a step that would need more magnification than this is not drawn
@@ -569,6 +570,11 @@ class SurfaceMap:
             return f
         with np.errstate(all="ignore"):
             return np.log10(1.0 + np.maximum(f - self.zmin, 0.0))
+
+    def above(self, f) -> np.ndarray:
+        """Heights for a walk drawn in 3-D: LIFT of the surface's height range above it, so
+        the surface does not hide a path that lies on it."""
+        return self.heights(f) + LIFT * (self.levels[1] - self.levels[0])
 
 
 def surface_map(surface, n: int = GRID) -> SurfaceMap:

@@ -84,7 +84,7 @@ def _layout(title: str = "", subtitle: str = "", **overrides) -> dict:
 
 def _heights(m: scene.SurfaceMap) -> dict:
     """A surface trace's data: the drawn heights, and f itself for the hover on a log scale."""
-    f = "%{customdata:.4g}" if m.log else "%{z:.4g}"
+    f = "%{customdata:.4~g}" if m.log else "%{z:.4~g}"
     raw = [[float(f"{v:.5g}") for v in row] for row in m.z.tolist()] if m.log else None
     return dict(
         x=_js(m.xs), y=_js(m.ys), z=np.round(m.height, 4).tolist(), customdata=raw,
@@ -213,10 +213,10 @@ class DescentPanel(Panel):
             [
                 surface,
                 _scatter("f(x)", mode="lines", line=dict(color="black", width=3),
-                         hovertemplate="x=%{x:.3f}<br>f(x)=%{y:.4g}<extra>click: start</extra>"),
+                         hovertemplate="x=%{x:.3f}<br>f(x)=%{y:.4~g}<extra>click: start</extra>"),
                 _scatter("slope f'(x) (right axis)", yaxis="y2", mode="lines",
                          line=dict(color=GREY, dash="dot", width=2),
-                         hovertemplate="x=%{x:.3f}<br>f'(x)=%{y:.4g}<extra></extra>"),
+                         hovertemplate="x=%{x:.3f}<br>f'(x)=%{y:.4~g}<extra></extra>"),
                 _scatter("known minima", mode="markers",
                          marker=dict(symbol="star", size=18, color="gold", line=dict(width=1))),
                 _scatter("start", mode="markers",
@@ -243,10 +243,10 @@ class DescentPanel(Panel):
 
     def _surface_figure(self) -> Figure:
         traces = [dict(type="surface", name="surface", z=ZEROS, colorscale="Viridis",
-                       showscale=False, opacity=0.9)]  # fmt: skip
+                       showscale=False, opacity=0.75)]  # fmt: skip
         for n in scene.OPTIMIZERS:
             common = dict(type="scatter3d", x=[], y=[], z=[], legendgroup=n)
-            where = "x=%{x:.4g}, y=%{y:.4g}<extra></extra>"
+            where = "x=%{x:.4~g}, y=%{y:.4~g}<extra></extra>"
             traces += [
                 dict(common, name=LABELS[n], mode="lines", line=dict(color=COLORS[n], width=5),
                      hovertemplate=f"{LABELS[n]}<br>{where}"),
@@ -264,7 +264,7 @@ class DescentPanel(Panel):
     def _loss_figure(self) -> Figure:
         lines = [
             _scatter(LABELS[n], mode="lines", line=dict(color=COLORS[n], width=2),
-                     hovertemplate=f"{LABELS[n]} step %{{x}}: loss %{{y:.4g}}<extra></extra>")
+                     hovertemplate=f"{LABELS[n]} step %{{x}}: loss %{{y:.4~g}}<extra></extra>")
             for n in scene.OPTIMIZERS
         ]  # fmt: skip
         layout = _layout(
@@ -295,16 +295,6 @@ class DescentPanel(Panel):
             self.learning_rate = s.lr
         elif name == "optimizers" and self.optimizers and self.arrows_for not in self.optimizers:
             self.arrows_for = self.optimizers[0]
-        elif name == "step":
-            self._sync_play()
-
-    def _sync_play(self) -> None:
-        # Kit workaround: Player.show moves its slider, not its Play button, which is linked
-        # to the slider only in the browser: a page opened from a link would reset the step to
-        # the Play's old value, and Play after Step would start from there.
-        player = self.controls["step"]
-        if not player.play.playing:
-            player.play.value = self.step
 
     def _surface(self) -> scene.Surface:
         if self.surface == "custom":
@@ -350,9 +340,7 @@ class DescentPanel(Panel):
         self._whole = True
         self.controls["step"].set_frames(self.steps + 1)
         if self.step > self.steps:
-            self.step = self.steps  # draws at once, this picture
-        self.controls["step"].show(self.step)
-        self._sync_play()
+            self.step = self.steps  # the base draws it in this same pass
         self.say(*self._summary())
 
     def _summary(self) -> tuple[str, str]:
@@ -414,7 +402,7 @@ class DescentPanel(Panel):
     def _draw_map(self) -> None:
         pic, fig = self.picture, self.map_fig
         s, m, one_d = pic.surface, pic.map, pic.surface.dims == 1
-        where = "x=%{x:.4g}" if one_d else "(%{x:.4g}, %{y:.4g})"
+        where = "x=%{x:.4~g}" if one_d else "(%{x:.4~g}, %{y:.4~g})"
         if self._new_map(fig):
             if one_d:
                 fig.update("f(x)", x=_js(m.xs), y=_js(m.z[0]))
@@ -433,7 +421,11 @@ class DescentPanel(Panel):
             fig.update(
                 "start", hovertemplate=f"start {where}<extra>click the map to move it</extra>"
             )
-            at = "x=%{x:.4g}<br>f(x)=%{y:.4g}" if one_d else f"{where}<br>f=%{{customdata[1]:.4g}}"
+            at = (
+                "x=%{x:.4~g}<br>f(x)=%{y:.4~g}"
+                if one_d
+                else f"{where}<br>f=%{{customdata[1]:.4~g}}"
+            )
             for n in scene.OPTIMIZERS:
                 tip = f"{LABELS[n]} step %{{customdata[0]}}<br>{at}<extra></extra>"
                 fig.update(LABELS[n], hovertemplate=tip)
@@ -526,14 +518,14 @@ class DescentPanel(Panel):
             if walk is not None:  # the part on the map (the axes keep to the window)
                 pos = np.where(walk.in_view[:, None], walk.positions, np.nan)
                 fig.update(LABELS[n], x=_js(pos[:, 0]), y=_js(pos[:, 1]),
-                           z=_js(m.heights(walk.losses)))  # fmt: skip
+                           z=_js(m.above(walk.losses)))  # fmt: skip
 
     def _step_surface(self) -> None:
         pic = self.picture
         for n, walk in pic.walks.items():
             fr = self._frame(walk)
             x, y = fr.position if walk.in_view[fr.step] else (None, None)
-            z = float(pic.map.heights(fr.loss)) if x is not None else None
+            z = float(pic.map.above(fr.loss)) if x is not None else None
             self.surface_fig.update(f"{LABELS[n]} now", x=[x], y=[y], z=[z])
         self._revise(self.surface_fig)
         self._title(self.surface_fig, f"height: {pic.map.label}; drag to turn, click to start")
