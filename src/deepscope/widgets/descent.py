@@ -93,7 +93,10 @@ def _heights(m: scene.SurfaceMap) -> dict:
 
 
 def _axis3d(title: str) -> dict:
-    return {"title": {"text": title, "font": {"size": theme.TITLE_FONT}}, "tickfont": {"size": 12}}
+    return {
+        "title": {"text": title, "font": {"size": theme.TITLE_FONT}},
+        "tickfont": {"size": theme.FONT},
+    }
 
 
 class DescentPanel(Panel):
