@@ -134,7 +134,7 @@ def test_a_flat_surface_shows_x_only_and_no_absurd_arrow_scale():
     assert "too small to draw: the slope is almost 0" in subtitle and "e+" not in subtitle
     assert not any(a["visible"] for a in panel.map_fig.plot_layout["annotations"][:2])
     table = panel.readout.value
-    assert "<th>x</th>" in table and "position (x, y)" not in table and "(3.4" not in table
+    assert ">x</th>" in table and "position (x, y)" not in table and "(3.4" not in table
     assert f"<td>{panel.picture.walks['sgd'][0].position[0]:.4g}</td>" in table
 
 

@@ -564,30 +564,34 @@ class DescentPanel(Panel):
 
     def _readout(self) -> str:
         """The numbers of the step shown: a row per optimizer, and under it what its update
-        is made of (the gradient term and momentum, or the per-coordinate rates)."""
+        is made of (the gradient term and momentum, or the per-coordinate rates), or that it
+        diverged. Values wrap after a comma rather than run out of a narrow column."""
         dims = self.picture.surface.dims
         rows = []
         for n, walk in self.picture.walks.items():
             fr = self._frame(walk)
-            status = "finished" if self.step >= len(walk) - 1 else ""
+            moves = (_num(fr.lr), _vec(fr.update, dims)) if fr.parts else ("—", "— (no step after)")
+            name = f"<b style='color:{COLORS[n]}'>{LABELS[n]}</b>"
+            cells = (name, fr.step, _vec(fr.position, dims), _num(fr.loss), _vec(fr.grad, dims))
+            cells += moves
+            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+            note = ""
             if walk.diverged_at is not None and self.step >= walk.diverged_at:
-                status = (
+                note = (
                     f"<span style='color:{theme.ERROR}'>diverged at step {walk.diverged_at}</span>"
                 )
-            cells = (f"<b style='color:{COLORS[n]}'>{LABELS[n]}</b>", fr.step,
-                     _vec(fr.position, dims), _num(fr.loss), _vec(fr.grad, dims), _num(fr.lr),
-                     _vec(fr.update, dims), status)  # fmt: skip
-            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-            made_of = self._made_of(fr, dims)
-            if made_of:
-                rows.append(f"<tr style='color:{theme.MUTED}'><td></td><td colspan=7>"
-                            f"update = {made_of}</td></tr>")  # fmt: skip
+            elif fr.parts.keys() - {"gradient term"}:  # more than plain GD's −lr·∇f
+                note = (
+                    f"<span style='color:{theme.MUTED}'>update = {self._made_of(fr, dims)}</span>"
+                )
+            if note:
+                rows.append(f"<tr><td></td><td colspan=6>{note}</td></tr>")
         where, slope = ("x", "slope f'(x)") if dims == 1 else ("position (x, y)", "gradient ∇f")
-        head = ("", "step", where, "loss f", slope, "lr used", "update (next move)", "")
-        return (  # cells wrap (after a comma) rather than run out of a narrow column
-            "<table style='border-spacing:14px 2px;font-size:15px;line-height:1.35;"
+        head = ("", "step", where, "loss f", slope, "lr used", "update (next move)")
+        return (
+            "<table style='border-spacing:10px 2px;font-size:15px;line-height:1.35;"
             "font-variant-numeric:tabular-nums;text-align:left'><tr>"
-            + "".join(f"<th>{h}</th>" for h in head)
+            + "".join(f"<th style='white-space:nowrap'>{h}</th>" for h in head)
             + f"</tr>{''.join(rows)}</table>"
         )
 
@@ -597,9 +601,7 @@ class DescentPanel(Panel):
         if "momentum term" in p:
             grad, rest = _vec(p["gradient term"], dims), _vec(p["momentum term"], dims)
             return f"−lr·∇f {grad} + momentum term {rest}"
+        rate = _vec(p["rate per coordinate"], dims)
         if "first moment m̂" in p:
-            rate, m_hat = _vec(p["rate per coordinate"], dims), _vec(p["first moment m̂"], dims)
-            return f"−(rate per coordinate {rate}) × m̂ {m_hat}"
-        if "rate per coordinate" in p:
-            return f"−(rate per coordinate {_vec(p['rate per coordinate'], dims)}) × ∇f"
-        return ""
+            return f"−(rate per coordinate {rate}) × m̂ {_vec(p['first moment m̂'], dims)}"
+        return f"−(rate per coordinate {rate}) × ∇f"
