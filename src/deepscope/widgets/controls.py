@@ -88,6 +88,12 @@ class Slider(Control):
         args.setdefault("layout", W.Layout(width="300px"))
         return kind(**args)
 
+    def link(self, owner, name, widget):
+        if isinstance(widget, W.IntSlider):
+            return super().link(owner, name, widget)
+        # the browser sends 0.9 back as 0.9000000000000001: keep the value a person set
+        T.link((owner, name), (widget, "value"), transform=(float, lambda v: round(v, 10)))
+
 
 @dataclass(frozen=True)
 class LogSlider(Control):

@@ -130,6 +130,13 @@ class ConvolutionPanel(Panel):
     train it live. A bad setting (a cell that is not a number) shows in the message line."""
 
     dashboard = "convolution.ipynb"
+    title = "Convolution and pooling"
+    summary = (
+        "A feature slides over the lecture's X (or an MNIST digit, or your drawing) one window "
+        "at a time: the products, the sum, the output map filling in, the output-size formula; "
+        "then ReLU and max pooling step by step; then a small CNN trained live, with its "
+        "filters, every feature map and its vote."
+    )
     train_label = ("Train", "train the CNN from scratch on the chosen images, live")
 
     source = T.Enum(SOURCES, "X").tag(control=Choice("input", style="toggle"), **REDO)

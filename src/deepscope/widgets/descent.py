@@ -279,15 +279,12 @@ class DescentPanel(Panel):
         return Figure(lines, layout, CONFIG)
 
     # settings -----------------------------------------------------------------------------
-    def _changed(self, change):
-        # Kit workaround: what a change brings along (a surface's start and learning rate,
-        # the arrows following the ticked optimizers) goes into the same batch as the change
-        # itself, so ``panel.surface = "ravine"`` recomputes once and sends one message.
-        with self.batch():
-            self._bring_along(change["name"])
-            super()._changed(change)
-
-    def _bring_along(self, name: str) -> None:
+    @T.observe("surface", "condition", "optimizers")
+    def _bring_along(self, change):
+        """What a change brings along: a surface's start and learning rate, the arrows
+        following the ticked optimizers (the kit runs it in the change's own batch, so
+        ``panel.surface = "ravine"`` recomputes once and sends one message)."""
+        name = change["name"]
         if name == "surface" or (name == "condition" and self.surface == "bowl"):
             try:
                 s = self._surface()

@@ -26,7 +26,9 @@ function loadPlotly(model) {
 }
 
 // Binary arrays arrive as DataViews inside {dtype, shape, bdata} (plotly.js's own typed-array
-// spec); plotly.js wants an ArrayBuffer there.
+// spec). `unpack` makes the bdata an ArrayBuffer (the form kept in the model's state, which
+// ipywidgets saves as binary); `decode` turns each spec into typed arrays once, so Plotly.react
+// sees the same arrays on the next draw and recomputes only what changed.
 function unpack(value) {
   if (value instanceof DataView) {
     return value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength);
@@ -35,6 +37,33 @@ function unpack(value) {
   if (value && typeof value === "object" && !(value instanceof ArrayBuffer)) {
     const out = {};
     for (const key of Object.keys(value)) out[key] = unpack(value[key]);
+    return out;
+  }
+  return value;
+}
+
+const TYPES = {
+  f8: Float64Array, f4: Float32Array, i4: Int32Array, u4: Uint32Array,
+  i2: Int16Array, u2: Uint16Array, i1: Int8Array, u1: Uint8Array,
+};
+
+function typed(spec) {
+  const flat = new TYPES[spec.dtype](spec.bdata);
+  const shape = String(spec.shape).split(",").map(Number);
+  const rows = (array, n, width) =>
+    Array.from({ length: n }, (_, r) => array.subarray(r * width, (r + 1) * width));
+  if (shape.length === 1) return flat;
+  if (shape.length === 2) return rows(flat, shape[0], shape[1]);
+  const plane = shape[1] * shape[2];
+  return rows(flat, shape[0], plane).map((p) => rows(p, shape[1], shape[2]));
+}
+
+function decode(value) {
+  if (Array.isArray(value)) return value.map(decode);
+  if (value && typeof value === "object" && !(value instanceof ArrayBuffer)) {
+    if (value.bdata instanceof ArrayBuffer && value.dtype in TYPES) return typed(value);
+    const out = {};
+    for (const key of Object.keys(value)) out[key] = decode(value[key]);
     return out;
   }
   return value;
@@ -57,16 +86,32 @@ function setPath(obj, path, value) {
   return out;
 }
 
+function applyUpdate(figure, update) {
+  let { traces, layout } = figure;
+  for (const [index, props] of Object.entries(update.traces || {})) {
+    let trace = traces[+index];
+    for (const [key, value] of Object.entries(props)) trace = setPath(trace, key.split("."), value);
+    traces = setPath(traces, [+index], trace);
+  }
+  for (const [key, value] of Object.entries(update.layout || {})) {
+    layout = setPath(layout, key.split("."), value);
+  }
+  return { traces, layout };
+}
+
+// One store per model. anywidget hands initialize and render different proxies of the same
+// model, so the store is keyed by an object both proxies return: the model's config.
 const STORES = new WeakMap();
 
 function store(model) {
-  let s = STORES.get(model);
+  const key = model.get("config");
+  let s = STORES.get(key);
   if (!s) {
     s = { views: new Set(), quiet: false };
     const reload = () => {
       if (s.quiet) return;
-      s.data = unpack(model.get("traces"));
-      s.layout = unpack(model.get("plot_layout"));
+      s.raw = { traces: unpack(model.get("traces")), layout: unpack(model.get("plot_layout")) };
+      s.shown = decode(s.raw);
       s.config = model.get("config");
       s.views.forEach((draw) => draw());
     };
@@ -77,27 +122,17 @@ function store(model) {
       if (msg.kind !== "update") return;
       putBuffers(msg, msg.buffer_paths || [], buffers || []);
       const update = unpack(msg);
-      let data = s.data;
-      for (const [index, props] of Object.entries(update.traces || {})) {
-        let trace = data[+index];
-        for (const [key, value] of Object.entries(props)) trace = setPath(trace, key.split("."), value);
-        data = setPath(data, [+index], trace);
-      }
-      let layout = s.layout;
-      for (const [key, value] of Object.entries(update.layout || {})) {
-        layout = setPath(layout, key.split("."), value);
-      }
-      s.data = data;
-      s.layout = layout;
-      // keep the model's own state current: a view drawn later (another tab, a second
-      // display) and a notebook saved with widget state start from what is shown now
+      s.raw = applyUpdate(s.raw, update);
+      s.shown = applyUpdate(s.shown, decode(update));
+      // keep the model's own state current: a notebook saved with widget state starts
+      // from what is shown now
       s.quiet = true;
-      model.set("traces", data);
-      model.set("plot_layout", layout);
+      model.set("traces", s.raw.traces);
+      model.set("plot_layout", s.raw.layout);
       s.quiet = false;
       s.views.forEach((draw) => draw());
     });
-    STORES.set(model, s);
+    STORES.set(key, s);
   }
   return s;
 }
@@ -126,13 +161,16 @@ async function render({ model, el }) {
   let restUntil = 0;
   const paint = () => {
     queued = false;
-    const data = s.data.map((trace) => ({ ...trace }));
-    drawn = drawn.then(async () => {
-      const t0 = performance.now();
-      await Plotly.react(div, data, structuredClone(s.layout), s.config);
-      // a heavy figure rests as long as it took to paint, so the page stays responsive
-      restUntil = performance.now() + (performance.now() - t0);
-    });
+    const data = s.shown.traces.map((trace) => ({ ...trace }));
+    const layout = structuredClone(s.shown.layout);
+    drawn = drawn
+      .then(async () => {
+        const t0 = performance.now();
+        await Plotly.react(div, data, layout, s.config);
+        // a heavy figure rests as long as it took to paint, so the page stays responsive
+        restUntil = performance.now() + (performance.now() - t0);
+      })
+      .catch((err) => console.error("[deepscope] a figure failed to draw:", err));
     return drawn;
   };
   // several messages between two paints draw once, with the latest state
@@ -148,7 +186,7 @@ async function render({ model, el }) {
   await paint();
   div.on("plotly_click", (event) => {
     const points = event.points.map((p) => ({
-      trace: s.data[p.curveNumber] ? s.data[p.curveNumber].name : null,
+      trace: s.shown.traces[p.curveNumber] ? s.shown.traces[p.curveNumber].name : null,
       x: p.x,
       y: p.y,
       z: p.z === undefined ? null : p.z,

@@ -168,7 +168,7 @@ class Figure(anywidget.AnyWidget):
         super().__init__(
             _plotly=plotly_js(),
             traces=traces,
-            plot_layout=dict(layout or {}),
+            plot_layout=_colorscales(deepcopy(layout or {})),
             config={**base, **(config or {})},
         )
         self._index: dict[str, int] = index

@@ -102,7 +102,7 @@ class LandscapePanel(Panel):
                 dict(
                     type="contour",
                     name="loss",
-                    z=[[0]],
+                    z=[[0, 0], [0, 0]],
                     colorscale="Viridis",
                     ncontours=30,
                     colorbar=dict(x=PLANE[1] + 0.01, len=0.9, title=dict(text="BCE loss")),
@@ -135,7 +135,7 @@ class LandscapePanel(Panel):
                 dict(
                     type="surface",
                     name="loss surface",
-                    z=[[0]],
+                    z=[[0, 0], [0, 0]],
                     colorscale="Viridis",
                     showscale=False,
                     opacity=0.9,

@@ -281,6 +281,15 @@ class Panel(W.VBox):
         if what == "recompute" or self._dirty is None:
             self._dirty = what
 
+    def _notify_observers(self, event) -> None:
+        """All observers of one change run in one batch: an observer that brings defaults
+        along (a surface brings its start point) and the base's own recompute make one
+        recompute and one message per figure."""
+        if "_depth" not in self.__dict__:  # still being built by traitlets
+            return super()._notify_observers(event)
+        with self.batch():
+            super()._notify_observers(event)
+
     def _changed(self, change) -> None:
         meta = self.trait_metadata(change["name"], "recompute")
         if meta:
