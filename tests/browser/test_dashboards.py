@@ -2,6 +2,8 @@
 
 import pytest
 
+import deepscope
+
 pytestmark = pytest.mark.browser
 
 
@@ -36,7 +38,13 @@ def test_neuron_dashboard_reacts_to_a_slider(voila, open_page, shots):
 def test_gallery_links_the_dashboards(voila, open_page, shots):
     page, errors = open_page(f"{voila}/voila/render/index.ipynb")
     page.wait_for_selector("text=deepscope gallery", timeout=180_000)
-    page.click("text=The neuron")
+    # wait for the whole page (the version line comes last), then follow a link
+    page.wait_for_selector(f"text=deepscope {deepscope.__version__}", timeout=180_000)
+    from deepscope.widgets import PANELS
+
+    body = page.inner_text("body")
+    assert all(panel.title in body for panel in PANELS.values())
+    page.click("a:has-text('The neuron')")
     page.wait_for_selector("text=AND truth table", timeout=180_000)
     assert not errors
     page.close()

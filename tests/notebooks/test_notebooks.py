@@ -36,4 +36,8 @@ def test_every_panel_has_its_dashboard_and_every_dashboard_a_panel():
         nb = (ROOT / "voila_apps" / panel.dashboard).read_text()
         assert f"{panel.__name__}.from_query()" in nb, f"{name}: the dashboard must read its link"
         assert panel.title and panel.summary, f"{name}: the gallery needs a title and a summary"
-    assert "PANELS" in (ROOT / "voila_apps" / "index.ipynb").read_text()
+    from deepscope.widgets import gallery_table
+
+    gallery = nbformat.read(ROOT / "voila_apps" / "index.ipynb", as_version=4)
+    tables = [c.source for c in gallery.cells if c.cell_type == "markdown"]
+    assert gallery_table() in tables, "the gallery is stale: run python tools/make_gallery.py"

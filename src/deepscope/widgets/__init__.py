@@ -21,6 +21,7 @@ PANELS = {
 }
 
 __all__ = [
+    "gallery_table",
     "PANELS",
     "ConvolutionPanel",
     "DescentPanel",
@@ -31,3 +32,10 @@ __all__ = [
     "Panel",
     "Player",
 ]
+
+
+def gallery_table() -> str:
+    """The gallery's table of dashboards, one row per panel in PANELS (Markdown).
+    ``python tools/make_gallery.py`` writes it into voila_apps/index.ipynb."""
+    rows = [f"| [{p.title}]({p.dashboard}) | {p.summary} |" for p in PANELS.values()]
+    return "\n".join(["| dashboard | what it teaches |", "|---|---|", *rows])

@@ -69,6 +69,23 @@ function decode(value) {
   return value;
 }
 
+// What a paint hands plotly.js: fresh plain objects all the way down (plotly.js writes into
+// them: automatic contour levels, colour bar lengths), the data arrays shared, so that
+// Plotly.react sees unchanged data as unchanged.
+function fresh(value) {
+  if (Array.isArray(value)) {
+    const plain = value.length && value[0] && typeof value[0] === "object" && !Array.isArray(value[0])
+      && !ArrayBuffer.isView(value[0]);
+    return plain ? value.map(fresh) : value;
+  }
+  if (value && typeof value === "object" && !ArrayBuffer.isView(value) && !(value instanceof ArrayBuffer)) {
+    const out = {};
+    for (const key of Object.keys(value)) out[key] = fresh(value[key]);
+    return out;
+  }
+  return value;
+}
+
 function putBuffers(content, paths, buffers) {
   paths.forEach((path, i) => {
     let obj = content;
@@ -161,8 +178,8 @@ async function render({ model, el }) {
   let restUntil = 0;
   const paint = () => {
     queued = false;
-    const data = s.shown.traces.map((trace) => ({ ...trace }));
-    const layout = structuredClone(s.shown.layout);
+    const data = s.shown.traces.map(fresh);
+    const layout = fresh(s.shown.layout);
     drawn = drawn
       .then(async () => {
         const t0 = performance.now();
@@ -170,7 +187,7 @@ async function render({ model, el }) {
         // a heavy figure rests as long as it took to paint, so the page stays responsive
         restUntil = performance.now() + (performance.now() - t0);
       })
-      .catch((err) => console.error("[deepscope] a figure failed to draw:", err));
+      .catch((err) => console.error(`[deepscope] a figure failed to draw: ${err && err.stack}`));
     return drawn;
   };
   // several messages between two paints draw once, with the latest state

@@ -103,6 +103,7 @@ class LandscapePanel(Panel):
                     type="contour",
                     name="loss",
                     z=[[0, 0], [0, 0]],
+                    visible=False,  # until the grid has numbers (a flat map has no levels)
                     colorscale="Viridis",
                     ncontours=30,
                     colorbar=dict(x=PLANE[1] + 0.01, len=0.9, title=dict(text="BCE loss")),
@@ -136,6 +137,7 @@ class LandscapePanel(Panel):
                     type="surface",
                     name="loss surface",
                     z=[[0, 0], [0, 0]],
+                    visible=False,  # until the grid has numbers (a flat map has no levels)
                     colorscale="Viridis",
                     showscale=False,
                     opacity=0.9,
@@ -264,7 +266,7 @@ class LandscapePanel(Panel):
             return
         g = self.grid
         for name in ("loss", "loss surface"):
-            self.fig.update(name, x=g.alphas, y=g.betas, z=g.losses)
+            self.fig.update(name, x=g.alphas, y=g.betas, z=g.losses, visible=True)
         span = float(g.alphas[-1])
         self.fig.relayout(
             xaxis={"range": [-span, span]},
