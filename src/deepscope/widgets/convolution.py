@@ -310,11 +310,7 @@ class ConvolutionPanel(Panel):
         self.step_fig.relayout(title={"text": title}, annotations=notes)
 
     def _draw_step(self):
-        tl, player = self.timeline, self.controls["step"]
-        # kit workaround: Frames drops a step set before its frames exist, and the browser's
-        # Play -> slider link starts from Play's own value (0): set both to the step
-        player.show(self.step)
-        player.play.value = player.slider.value
+        tl = self.timeline
         if tl is None or self._drawn_step == (tl, self.step):  # holds them: no id reuse
             return
         self._drawn_step = (tl, self.step)

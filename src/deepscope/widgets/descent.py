@@ -3,15 +3,13 @@
 On the kit: every setting is a trait with its control; ``recompute`` asks the scene for a
 ``Picture`` (the walks and every display decision); ``render`` draws the current step. A step
 moves only layout shapes and annotations (markers, arrows, tangent, step line) and keeps the
-figure's ``datarevision``, so plotly.js redraws them without recomputing the surface and Play
-keeps up with its interval. Kit workarounds (figure.js replots everything on any message):
-arrays travel as lists, and ``datarevision`` changes only with the data.
+figure's data untouched, so plotly.js redraws them without recomputing the surface and Play
+keeps up with its interval.
 """
 
 from __future__ import annotations
 
 import html
-import itertools
 
 import ipywidgets as W
 import numpy as np
@@ -50,12 +48,6 @@ def _vec(v, dims: int) -> str:
     return _num(v[0]) if dims == 1 else f"({_num(v[0])}, {_num(v[1])})"
 
 
-def _js(a) -> list:
-    """An array as a plain list (plotly.js decodes a binary array again on every redraw and
-    then sees new data: a full replot; a list it compares by ``datarevision``)."""
-    return np.asarray(a, dtype=np.float64).tolist()
-
-
 def _scatter(name: str, **props) -> dict:
     return {"type": "scatter", "name": name, "x": [], "y": [], **props}
 
@@ -78,16 +70,15 @@ def _layout(title: str = "", subtitle: str = "", **overrides) -> dict:
     legend = {"orientation": "h", "x": 0, "y": -0.24, "xanchor": "left", "yanchor": "top"}
     return theme.layout(
         540, **{"title": {**title, "subtitle": subtitle}, "margin": {"t": 100, "r": 10},
-                "legend": legend, "datarevision": 0, **overrides}
+                "legend": legend, **overrides}
     )  # fmt: skip
 
 
 def _heights(m: scene.SurfaceMap) -> dict:
     """A surface trace's data: the drawn heights, and f itself for the hover on a log scale."""
     f = "%{customdata:.4~g}" if m.log else "%{z:.4~g}"
-    raw = [[float(f"{v:.5g}") for v in row] for row in m.z.tolist()] if m.log else None
     return dict(
-        x=_js(m.xs), y=_js(m.ys), z=np.round(m.height, 4).tolist(), customdata=raw,
+        x=m.xs, y=m.ys, z=m.height, customdata=m.z if m.log else None,
         hovertemplate=f"x=%{{x:.3f}}<br>y=%{{y:.3f}}<br>f={f}<extra>click: start here</extra>",
     )  # fmt: skip
 
@@ -162,16 +153,9 @@ class DescentPanel(Panel):
     )
     step = T.Int(0, min=0).tag(state=True, control=Frames("step", interval_ms=60), render=True)
 
-    @T.validate("momentum", "beta1", "beta2", "noise")
-    def _rounded(self, proposal):
-        # Kit workaround: a FloatSlider sends 0.9 back as 0.9000000000000001 (its step
-        # arithmetic in the browser), which would then show in the link to this setup.
-        return round(proposal["value"], 6)
-
     def build(self):
         self.picture: scene.Picture | None = None
         self._whole, self._drawn = True, None  # draw everything next time; what was drawn
-        self._revisions = itertools.count(1)  # each figure's datarevision: new data
         self._keys = {}  # per figure: the surface whose map it holds
         self.note = W.HTML(layout=W.Layout(width="290px"))
         self.readout = W.HTML(layout=W.Layout(overflow="auto"))
@@ -381,10 +365,6 @@ class DescentPanel(Panel):
         self._step_loss()
         self.readout.value = self._readout()
 
-    def _revise(self, fig: Figure) -> None:
-        """Tell plotly.js the data of ``fig`` changed (otherwise it keeps what it computed)."""
-        fig.relayout(datarevision=next(self._revisions))
-
     def _frame(self, walk: scene.Walk) -> scene.Frame:
         return walk[min(self.step, len(walk) - 1)]
 
@@ -405,8 +385,8 @@ class DescentPanel(Panel):
         where = "x=%{x:.4~g}" if one_d else "(%{x:.4~g}, %{y:.4~g})"
         if self._new_map(fig):
             if one_d:
-                fig.update("f(x)", x=_js(m.xs), y=_js(m.z[0]))
-                fig.update("slope f'(x) (right axis)", x=_js(m.xs), y=_js(m.slope))
+                fig.update("f(x)", x=m.xs, y=m.z[0])
+                fig.update("slope f'(x) (right axis)", x=m.xs, y=m.slope)
             else:
                 start, end, size = m.levels
                 fig.update("surface", colorbar={"title": {"text": m.label}}, **_heights(m),
@@ -415,8 +395,8 @@ class DescentPanel(Panel):
             fig.update("f(x)", visible=one_d)
             fig.update("slope f'(x) (right axis)", visible=one_d)
             minima = np.array(s.minima, dtype=float).reshape(-1, 2)
-            fig.update("known minima", x=_js(minima[:, 0]),
-                       y=_js(s(minima[:, 0], 0.0) if one_d else minima[:, 1]),
+            fig.update("known minima", x=minima[:, 0],
+                       y=s(minima[:, 0], 0.0) if one_d else minima[:, 1],
                        hovertemplate=f"minimum at {where}<extra></extra>")  # fmt: skip
             fig.update(
                 "start", hovertemplate=f"start {where}<extra>click the map to move it</extra>"
@@ -439,15 +419,14 @@ class DescentPanel(Panel):
             fig.update(LABELS[n], visible=walk is not None)
             if walk is not None:
                 pos, losses = walk.positions, walk.losses
-                fig.update(LABELS[n], x=_js(pos[:, 0]), y=_js(losses if one_d else pos[:, 1]),
-                           customdata=_js(np.c_[np.arange(len(walk)), losses]))  # fmt: skip
+                fig.update(LABELS[n], x=pos[:, 0], y=losses if one_d else pos[:, 1],
+                           customdata=np.c_[np.arange(len(walk)), losses])  # fmt: skip
         text = [f"{LABELS[e.optimizer]} left the map after step {e.step}" for e in pic.exits]
         x, y = [e.x for e in pic.exits], [e.y for e in pic.exits]
         fig.update("left the map (diverged)", x=x, y=y, text=text)
         for name in ARROWS.values():
             fig.update(name, visible=self.arrows_for in pic.walks)
         fig.update(TANGENT_NAME, visible=one_d and self.arrows_for in pic.walks)
-        self._revise(fig)
 
     def _step_map(self) -> None:
         pic = self.picture
@@ -517,8 +496,8 @@ class DescentPanel(Panel):
             fig.update(f"{LABELS[n]} now", visible=walk is not None)
             if walk is not None:  # the part on the map (the axes keep to the window)
                 pos = np.where(walk.in_view[:, None], walk.positions, np.nan)
-                fig.update(LABELS[n], x=_js(pos[:, 0]), y=_js(pos[:, 1]),
-                           z=_js(m.above(walk.losses)))  # fmt: skip
+                fig.update(LABELS[n], x=pos[:, 0], y=pos[:, 1],
+                           z=m.above(walk.losses))  # fmt: skip
 
     def _step_surface(self) -> None:
         pic = self.picture
@@ -527,7 +506,6 @@ class DescentPanel(Panel):
             x, y = fr.position if walk.in_view[fr.step] else (None, None)
             z = float(pic.map.above(fr.loss)) if x is not None else None
             self.surface_fig.update(f"{LABELS[n]} now", x=[x], y=[y], z=[z])
-        self._revise(self.surface_fig)
         self._title(self.surface_fig, f"height: {pic.map.label}; drag to turn, click to start")
 
     def _draw_loss(self) -> None:
@@ -536,7 +514,7 @@ class DescentPanel(Panel):
             walk = pic.walks.get(n)
             fig.update(LABELS[n], visible=walk is not None)
             if walk is not None:
-                fig.update(LABELS[n], x=list(range(len(walk))), y=_js(walk.losses))
+                fig.update(LABELS[n], x=list(range(len(walk))), y=walk.losses)
         axis = pic.loss
         fig.relayout(
             xaxis={"range": [0, pic.steps]},
@@ -544,7 +522,6 @@ class DescentPanel(Panel):
                    "range": list(axis.range) if axis.range else None,
                    "title": {"text": "loss f (log scale)" if axis.log else "loss f"}},
         )  # fmt: skip
-        self._revise(fig)
 
     def _step_loss(self) -> None:
         pic = self.picture
