@@ -88,7 +88,14 @@ def run_all(page):
 
 
 def wait_drawn(page, timeout_s=60):
-    """Every deepscope figure on the page has drawn a plot with data (or time runs out)."""
+    """Every deepscope figure on the page has drawn a plot with data (or time runs out),
+    once the trainings a notebook started in the background (a Stop enabled) are over."""
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('button'))"
+        ".filter(b => b.textContent.trim() === 'Stop').every(b => b.disabled)",
+        timeout=300_000,
+        polling=500,
+    )
     deadline = time.time() + timeout_s
     while True:
         figures = page.evaluate(FIGURES)
@@ -101,6 +108,8 @@ def wait_drawn(page, timeout_s=60):
 def test_run_all_draws_every_figure_inside_the_column(lab, browser, shots, notebook):
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
+    console = []
+    page.on("console", lambda m: console.append(m.text[:300]) if m.type == "error" else None)
     try:
         for run in range(RUNS):
             page.goto(f"{lab}/lab/tree/notebooks/{notebook}?reset", timeout=180_000)
@@ -114,7 +123,7 @@ def test_run_all_draws_every_figure_inside_the_column(lab, browser, shots, noteb
             errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
             assert errors.count() == 0, f"{notebook}: {errors.first.inner_text()[:500]}"
             figures = wait_drawn(page)
-            assert figures, f"{notebook}: no deepscope figure on the page"
+            assert figures, f"{notebook} run {run + 1}: no deepscope figure; console: {console}"
             blank = [i for i, f in enumerate(figures) if not f["drawn"]]
             assert not blank, f"{notebook} run {run + 1}: figures {blank} of {len(figures)} blank"
             for f in figures:
