@@ -203,8 +203,8 @@ def test_training_runs_live_without_blocking(messages):
     panel = ConvolutionPanel(dataset="MNIST", epochs=30)  # X / O is too quick to catch
     fig = panel.stack_fig
     step_sent, stack_sent = messages(panel.step_fig), messages(fig)
-    draws, draw = [], panel._show_training
-    panel._show_training = lambda: (draws.append(1), draw())
+    draws, draw = [], panel.draw_training
+    panel.draw_training = lambda: (draws.append(1), draw())
 
     async def until(condition):
         while not condition():
@@ -280,3 +280,14 @@ def test_step_one_epoch_then_carry_on():
     assert "after 1 epoch on X or O" in panel.stack_fig.plot_layout["title"]["text"]
     panel.resume()
     assert not panel.running and len(panel.history) == 3
+
+
+def test_every_preset_holds_and_a_kernel_keeps_its_digits():
+    for name in scene.KERNELS:
+        panel = ConvolutionPanel(preset=name)  # box blur (1/9 each) among them
+        assert panel.preset == name and panel.controls["preset"].value == name
+        other = ConvolutionPanel.from_query(panel.query())
+        assert other.preset == name and other.kernel == panel.kernel
+    panel = ConvolutionPanel(kernel=[[0.123456, 1.0], [2.0, -1.0]])
+    assert panel.kernel == [[0.123456, 1.0], [2.0, -1.0]]
+    assert ConvolutionPanel.from_query(panel.query()).kernel == panel.kernel

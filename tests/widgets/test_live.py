@@ -25,13 +25,38 @@ def test_without_a_loop_it_runs_to_the_end_and_draws_once_more():
 
 
 def test_a_divergence_ends_it_and_an_error_is_reported_not_raised():
-    def diverging():
+    after = []
+
+    def diverging():  # like nn.Trainer.events: the stream ends after the divergence...
         yield from epochs(2)
         yield Event("diverged", 3, 8, float("nan"))
-        yield from epochs(5)
+        after.append("its own work after it")  # ...and what follows it still runs
 
     runner, seen, _, done = make(diverging())
-    assert runner.run_to_end() == "diverged" and seen[-1].kind == "diverged"
+    assert runner.run_to_end() == "diverged" and seen[-1].kind == "diverged" and after
+
+    cleaned = []
+
+    def endless():
+        try:
+            yield from epochs(10**6)
+        finally:
+            cleaned.append(True)
+
+    runner, *_ = make(endless())
+    runner.step_now()
+    runner.stop()
+    runner.finish("stopped")
+    assert cleaned, "a stopped stream is closed: its cleanup runs"
+
+    def bad_draw():
+        raise ValueError("cannot draw")
+
+    runner = Runner(epochs(2), lambda e: None, bad_draw, done.append)
+    assert (
+        runner.run_to_end().startswith("error: ValueError")
+        and done[-1] == "error: ValueError: cannot draw"
+    )
 
     def broken():
         yield from epochs(1)

@@ -357,30 +357,33 @@ class Trainer:
         n_steps = -(-len(order) // self.batch_size)
         lrs = self._lrs(n_steps)
         losses, last_norms, ok = [], None, True
-        with model.on_device(g["theta"], g["grad"]):
-            for step in range(n_steps):
-                start = step * self.batch_size
-                bsz = min(self.batch_size, len(order) - start)
-                xb = gpu.gather(g["X"], order_d, start, g["xb"][:bsz])
-                yb = gpu.gather(g["y"], order_d, start, g["yb"][:bsz])
-                target = yb[:, 0] if labels else yb.reshape((bsz, *self.y.shape[1:]))
-                value = loss.forward(model.forward(xb.reshape((bsz, *self.X.shape[1:]))), target)
-                losses.append(value)
-                if not math.isfinite(value):
-                    ok = False
-                    break
-                model.backward(loss.backward())
-                if step_norms or step == n_steps - 1:
-                    squares = gpu.weight_norms(g["theta"], g["grad"], g["rows"])
-                    last_norms = np.sqrt(squares.copy_to_host().astype(np.float64))
-                index = self.step_index + len(losses) - 1
-                yield Event("step", self.epoch_index, index, value, norms=last_norms)
-                opt.t += 1
-                gpu.update(
-                    opt.kind, g["theta"], g["grad"], g["s1"], g["s2"], hyper, lrs[step], opt.t
-                )
-        for dev, host in zip((g["s1"], g["s2"]), opt.state[0]):
-            host[...] = dev.copy_to_host()
+        try:  # a stream closed mid-epoch (a Stop) still brings the optimizer state back
+            with model.on_device(g["theta"], g["grad"]):
+                for step in range(n_steps):
+                    start = step * self.batch_size
+                    bsz = min(self.batch_size, len(order) - start)
+                    xb = gpu.gather(g["X"], order_d, start, g["xb"][:bsz])
+                    yb = gpu.gather(g["y"], order_d, start, g["yb"][:bsz])
+                    target = yb[:, 0] if labels else yb.reshape((bsz, *self.y.shape[1:]))
+                    batch = xb.reshape((bsz, *self.X.shape[1:]))
+                    value = loss.forward(model.forward(batch), target)
+                    losses.append(value)
+                    if not math.isfinite(value):
+                        ok = False
+                        break
+                    model.backward(loss.backward())
+                    if step_norms or step == n_steps - 1:
+                        squares = gpu.weight_norms(g["theta"], g["grad"], g["rows"])
+                        last_norms = np.sqrt(squares.copy_to_host().astype(np.float64))
+                    index = self.step_index + len(losses) - 1
+                    yield Event("step", self.epoch_index, index, value, norms=last_norms)
+                    opt.t += 1
+                    gpu.update(
+                        opt.kind, g["theta"], g["grad"], g["s1"], g["s2"], hyper, lrs[step], opt.t
+                    )
+        finally:
+            for dev, host in zip((g["s1"], g["s2"]), opt.state[0]):
+                host[...] = dev.copy_to_host()
         return np.array(losses), last_norms, ok
 
     def _run_steps(self, order, step_norms):
@@ -437,12 +440,17 @@ class Trainer:
 
     def events(self, epochs: int, steps: bool = False):
         """``epochs`` epochs as one stream of events (see ``epoch_events``); it ends after a
-        "diverged" event."""
-        for _ in range(check_int("epochs", epochs, 1)):
-            for event in self.epoch_events(steps):
-                yield event
-                if event.kind == "diverged":
-                    return
+        "diverged" event. A bad ``epochs`` is an error here, not at the first event."""
+        epochs = check_int("epochs", epochs, 1)
+
+        def stream():
+            for _ in range(epochs):
+                for event in self.epoch_events(steps):
+                    yield event
+                    if event.kind == "diverged":
+                        return
+
+        return stream()
 
     def epoch_events(self, steps: bool = False):
         """One epoch as a stream of events, for a live panel that trains in small chunks: a

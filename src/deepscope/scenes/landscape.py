@@ -301,14 +301,30 @@ def start_run(
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         layers += [nn.Dense(n_in, n_out), nn.Tanh()]
-    model = nn.Sequential([*layers, nn.Dense(sizes[-1], 1), nn.Sigmoid()], seed=seed)
-    loss = nn.BCELoss()
+    # the cpu backend: the path records the parameters after every step, and on a GPU they
+    # come back to the host once per epoch only (a network this small is quicker here anyway)
+    model = nn.Sequential([*layers, nn.Dense(sizes[-1], 1), nn.Sigmoid()], seed=seed, backend="cpu")
+    loss = nn.BCELoss("cpu")
     if optimizer == "adam":
         opt = nn.Adam(model, lr=lr)
     else:
         opt = nn.SGD(model, lr=lr, momentum=0.9 if optimizer == "momentum" else 0.0)
     trainer = nn.Trainer(model, X, y, loss, opt, batch_size=batch_size, seed=seed)
     return TrainingRun(model, X, y, loss, trainer, trainer.batch_size)
+
+
+def plane_of_run(
+    run: TrainingRun, directions="pca", resolution: int = 41, span: float = 1.0, seed: int = 0
+):
+    """After training: the plane to slice (the path's PCA plane or random directions), the
+    path projected onto it with the share of its movement the plane holds, and the LossGrid
+    ready to compute. A PCA plane's span is fitted to the path (1.2 times its reach)."""
+    d1, d2 = landscape_directions(run.model, directions, seed, run.thetas)
+    path, held = project_trajectory(run.thetas, run.model.theta, d1, d2)
+    if directions == "pca":
+        span = float(1.2 * np.abs(path).max()) or 1.0
+    grid = loss_grid(run.model, run.X, run.y, run.loss, resolution, span, (d1, d2))
+    return path, held, grid
 
 
 def train_run(dataset: str = "circle", epochs: int = 100, max_points: int = 400, **kwargs):

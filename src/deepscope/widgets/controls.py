@@ -22,10 +22,12 @@ from .player import Player
 from .theme import WIDE
 
 
-def nice_values(lo: float, hi: float, mantissas=(1, 2, 5)) -> list[float]:
+def nice_values(lo: float, hi: float, mantissas=(1, 2, 5), name: str = "") -> list[float]:
     """1-2-5 values from lo to hi (both included when they are not on the series)."""
-    if not (lo > 0 and hi > lo):
-        raise ValueError(f"a log slider needs 0 < min < max, got {lo!r} .. {hi!r}")
+    if lo is None or hi is None or not (lo > 0 and hi > lo):
+        raise ValueError(
+            f"{name}: a log slider needs a trait with 0 < min < max, got {lo!r} .. {hi!r}"
+        )
     out = {lo, hi}
     for exponent in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1):
         for m in mantissas:
@@ -103,7 +105,7 @@ class LogSlider(Control):
     values: tuple[float, ...] | None = None
 
     def build(self, name, trait):
-        options = list(self.values) if self.values else nice_values(trait.min, trait.max)
+        options = list(self.values) if self.values else nice_values(trait.min, trait.max, name=name)
         args = self._common(name)
         args.setdefault("layout", W.Layout(width="300px"))
         return W.SelectionSlider(
@@ -111,19 +113,29 @@ class LogSlider(Control):
         )
 
     def link(self, owner, name, widget):
+        busy = []
+
         def to_widget(change=None):
             value = getattr(owner, name)
             values = [v for _, v in widget.options]
-            if value not in values:
-                widget.options = sorted(
-                    [(fmt(v), v) for v in values] + [(fmt(value), value)], key=lambda o: o[1]
-                )
-            if widget.value != value:
-                widget.value = value
+            busy.append(1)  # new options reset the slider to its first one: not a choice
+            try:
+                if value not in values:
+                    widget.options = sorted(
+                        [(fmt(v), v) for v in values] + [(fmt(value), value)], key=lambda o: o[1]
+                    )
+                if widget.value != value:
+                    widget.value = value
+            finally:
+                busy.pop()
+
+        def to_owner(change):
+            if not busy:
+                setattr(owner, name, change["new"])
 
         to_widget()
         owner.observe(to_widget, names=name)
-        widget.observe(lambda change: setattr(owner, name, change["new"]), names="value")
+        widget.observe(to_owner, names="value")
 
 
 @dataclass(frozen=True)
@@ -175,8 +187,11 @@ class Checks(Control):
     colors: dict = field(default_factory=dict)
 
     def build(self, name, trait):
+        choices = getattr(getattr(trait, "_trait", None), "values", None)
+        if not isinstance(trait, T.List) or choices is None:
+            raise TypeError(f"{name}: Checks needs a List(Enum(...)) trait, got {trait!r}")
         boxes = []
-        for value in trait._trait.values:
+        for value in choices:
             box = W.Checkbox(
                 description=self.labels.get(value, str(value)),
                 indent=False,

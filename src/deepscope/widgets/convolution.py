@@ -4,18 +4,16 @@ pooling; then a whole CNN, trained live, with its filters, its feature maps and 
 from __future__ import annotations
 
 import html
-import time
 from dataclasses import dataclass
 
 import ipywidgets as W
 import numpy as np
 import traitlets as T
-from plotly.colors import get_colorscale
 
 from ..scenes import convolution as scene
 from . import theme
 from .canvas import DrawingCanvas
-from .controls import Check, Choice, Control, Frames, Slider, fmt
+from .controls import Check, Choice, Control, Frames, Slider
 from .figure import Figure
 from .panel import Panel, Training
 
@@ -32,11 +30,13 @@ MIN_CELL_PX = 20  # a cell lower than this gets no number (14 px text)
 GLYPH_PX = {".": 4.5, "-": 5.3, "×": 11.7}  # at 14 px in a wide font (Verdana, DejaVu)
 DIGIT_PX = 8.9
 TITLE = {"size": 15}
-# explicit colour scales: plotly.js does not know plotly.py's names ("RdBu_r", "gray")
-SIGNED, GRAY = get_colorscale("RdBu_r"), get_colorscale("gray")
-# a browser takes ~0.1 s to redraw the stack's 30 maps: while training, redraw them at most
-# 4 times a second (not the runner's 20), so clicks and the other figure stay quick
-LIVE_S = 0.25
+SIGNED, GRAY = "RdBu_r", "gray"  # plotly.py's names (Figure resolves them)
+
+
+def _exact(v) -> str:
+    """A kernel weight as typed, in full: 2, -1, 0.5, 0.1111111111111111 (1/9 stays 1/9)."""
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _domains(weights, gap: float) -> list[list[float]]:
@@ -96,7 +96,11 @@ class KernelGrid(Control):
         return W.GridBox(layout=W.Layout(grid_gap="2px", width=NARROW))
 
     def link(self, owner, name, grid):
+        busy = []
+
         def typed(change):
+            if busy:  # the cells being filled from the kernel: not typing
+                return
             k = len(getattr(owner, name))
             texts = [c.value for c in grid.children]
             try:
@@ -118,8 +122,12 @@ class KernelGrid(Control):
                 for cell in grid.children:
                     cell.observe(typed, names="value")
                 grid.layout.grid_template_columns = f"repeat({k}, {width}px)"
-            for cell, v in zip(grid.children, (v for row in kernel for v in row)):
-                cell.value = fmt(v)
+            busy.append(1)
+            try:
+                for cell, v in zip(grid.children, (v for row in kernel for v in row)):
+                    cell.value = _exact(v)
+            finally:
+                busy.pop()
 
         fill()
         owner.observe(fill, names=name)
@@ -137,6 +145,9 @@ class ConvolutionPanel(Panel):
         "then ReLU and max pooling step by step; then a small CNN trained live, with its "
         "filters, every feature map and its vote."
     )
+    # a browser takes ~0.1 s to redraw the stack's 30 maps: while training, at most 4 frames
+    # a second (not the kit's 20), so clicks and the other figure stay quick
+    live_fps = 4.0
     train_label = ("Train", "train the CNN from scratch on the chosen images, live")
 
     source = T.Enum(SOURCES, "X").tag(control=Choice("input", style="toggle"), **REDO)
@@ -538,24 +549,17 @@ class ConvolutionPanel(Panel):
         task = self._task()
         model, events = scene.cnn_training(task, self.epochs)
         self.models[self.dataset], self.trained[self.dataset] = model, 0
-        self._run, self._shown_at = (self.dataset, task, self.epochs), 0.0
+        self._run = (self.dataset, task, self.epochs)
         self.history = []
         self.train_status.value = theme.status_html(f"Training on {task.name}: first epoch...")
         return Training(events, self.epochs)
 
     def on_event(self, event):
-        self._unseen = True
         if event.kind == "epoch":
             self.history.append(dict(event.metrics))
             self.trained[self._run[0]] = event.epoch
 
     def draw_training(self):
-        if self.running and not self.paused and time.perf_counter() - self._shown_at < LIVE_S:
-            return  # the final draw, if skipped here, comes in training_finished
-        self._show_training()
-
-    def _show_training(self):
-        self._shown_at, self._unseen = time.perf_counter(), False
         self._draw_stack(live=True)
         _, task, epochs = self._run
         if self.history:
@@ -567,12 +571,8 @@ class ConvolutionPanel(Panel):
             )
 
     def training_finished(self, reason):
-        if self._unseen:
-            with self.figures_batch():
-                self._show_training()
         if reason == "stopped":
             done = f"{len(self.history)} of {self._run[2]} epochs"
-            self.training_bar.label.value = f"stopped after {done}"  # no time left to show
             self.train_status.value += theme.status_html(
                 f"Stopped after {done}; the network keeps what it learned."
             )

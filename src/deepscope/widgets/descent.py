@@ -322,9 +322,7 @@ class DescentPanel(Panel):
             **hyper,
         )  # fmt: skip
         self._whole = True
-        self.controls["step"].set_frames(self.steps + 1)
-        if self.step > self.steps:
-            self.step = self.steps  # the base draws it in this same pass
+        self.controls["step"].set_frames(self.steps + 1)  # a step past the end: the last
         self.say(*self._summary())
 
     def _summary(self) -> tuple[str, str]:

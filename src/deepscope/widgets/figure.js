@@ -117,11 +117,11 @@ function applyUpdate(figure, update) {
 }
 
 // One store per model. anywidget hands initialize and render different proxies of the same
-// model, so the store is keyed by an object both proxies return: the model's config.
-const STORES = new WeakMap();
+// model, so the store is keyed by the figure's own id; it goes when the model does.
+const STORES = new Map();
 
 function store(model) {
-  const key = model.get("config");
+  const key = model.get("_uid");
   let s = STORES.get(key);
   if (!s) {
     s = { views: new Set(), quiet: false };
@@ -149,6 +149,7 @@ function store(model) {
       s.quiet = false;
       s.views.forEach((draw) => draw());
     });
+    model.on("destroy", () => STORES.delete(key));
     STORES.set(key, s);
   }
   return s;

@@ -14,6 +14,7 @@ the whole current figure, so a page reloaded with the kernel running draws what 
 from __future__ import annotations
 
 import math
+import uuid
 from contextlib import contextmanager
 from copy import deepcopy
 from importlib.resources import files
@@ -30,6 +31,8 @@ _DTYPES = {np.dtype("float64"): "f8", np.dtype("float32"): "f4", np.dtype("uint8
 
 def _typed(a: np.ndarray) -> dict:
     """plotly.js's typed-array spec {dtype, shape, bdata} with the bytes as a buffer."""
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
     if a.dtype == np.bool_:
         a = a.astype(np.uint8)
     elif a.dtype.kind in "iu":
@@ -39,7 +42,8 @@ def _typed(a: np.ndarray) -> dict:
         a = a.astype(np.float32)
     code = "i4" if a.dtype == np.int32 else _DTYPES[a.dtype]
     a = np.ascontiguousarray(a)
-    return {"dtype": code, "shape": ",".join(map(str, a.shape)), "bdata": memoryview(a).cast("B")}
+    data = memoryview(a.reshape(-1)).cast("B")  # (an empty 2-D array too)
+    return {"dtype": code, "shape": ",".join(map(str, a.shape)), "bdata": data}
 
 
 def pack(value):
@@ -83,8 +87,11 @@ def _set_path(obj, path: list[str], value) -> None:
             obj = obj[int(key)]
         else:
             obj = obj.setdefault(key, {})
-            if obj is None:
-                raise TypeError(f"cannot set {'.'.join(path)}: {key} is None")
+        if not isinstance(obj, (dict, list)):
+            raise TypeError(
+                f"cannot set {'.'.join(path)}: {key} holds {obj!r}, not a dict; "
+                f"set {key} as a whole or make it a dict first"
+            )
     last = path[-1]
     if isinstance(obj, list):
         obj[int(last)] = value
@@ -153,6 +160,7 @@ class Figure(anywidget.AnyWidget):
     traces = T.List(T.Dict()).tag(sync=True, to_json=_state_json)
     plot_layout = T.Dict().tag(sync=True, to_json=_state_json)
     config = T.Dict().tag(sync=True)
+    _uid = T.Unicode().tag(sync=True)  # the page's key for this figure's store
 
     def __init__(self, traces=(), layout: dict | None = None, config: dict | None = None):
         base = {"displaylogo": False, "responsive": True}
@@ -170,6 +178,7 @@ class Figure(anywidget.AnyWidget):
             traces=traces,
             plot_layout=_colorscales(deepcopy(layout or {})),
             config={**base, **(config or {})},
+            _uid=uuid.uuid4().hex,
         )
         self._index: dict[str, int] = index
         self._pending: dict | None = None

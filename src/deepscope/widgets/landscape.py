@@ -234,6 +234,9 @@ class LandscapePanel(Panel):
         )
         self.run, self.grid, self.path = run, None, np.zeros((0, 2))
         self._rate_changes = []
+        self._ran = {
+            k: getattr(self, k) for k in ("dataset", "batch_size", "optimizer", "directions")
+        }
         settings = (self.epochs, self.resolution, self.directions, self.span, self.seed)
         self.say(f"Training {self.epochs} epochs of {self.optimizer} on {self.dataset} ...")
         return Training(self._events(run, *settings), self.epochs)
@@ -241,12 +244,12 @@ class LandscapePanel(Panel):
     def _events(self, run, epochs, resolution, directions, span, seed):
         t0 = time.perf_counter()
         yield from run.events(epochs)
+        if run.diverged:
+            return  # nothing to slice: the weights left for infinity
         t_train = time.perf_counter() - t0
-        d1, d2 = scene.landscape_directions(run.model, directions, seed, run.thetas)
-        self.path, self.held = scene.project_trajectory(run.thetas, run.model.theta, d1, d2)
-        if directions == "pca":
-            span = float(1.2 * np.abs(self.path).max()) or 1.0
-        self.grid = scene.loss_grid(run.model, run.X, run.y, run.loss, resolution, span, (d1, d2))
+        self.path, self.held, self.grid = scene.plane_of_run(
+            run, directions, resolution, span, seed
+        )
         t1 = time.perf_counter()
         yield from self.grid.events()
         self._timing = (t_train, time.perf_counter() - t1)
@@ -276,12 +279,11 @@ class LandscapePanel(Panel):
 
     def training_finished(self, reason):
         run = self.run
-        if reason == "stopped" and (self.grid is None or self.grid.rows_done < self.resolution):
+        grid = self.grid
+        if reason == "stopped" and (grid is None or grid.rows_done < len(grid.betas)):
             self.say("Stopped: press <b>Train</b> to start again.", "warn")
             return
-        if reason.startswith("error"):
-            return
-        if len(self.path) == 0:
+        if reason != "finished":  # diverged or an error: the kit has said what happened
             return
         self.fig.update(
             "training path (projected)",
@@ -292,21 +294,22 @@ class LandscapePanel(Panel):
         self.loss_fig.update("full-data loss on the path", x=run.steps, y=run.losses)
         self.controls["step"].load(len(self.path))
         self.render()
-        self.say(*self._summary(reason))
+        self.say(*self._summary())
 
-    def _summary(self, reason):
-        run, (t_train, t_grid) = self.run, self._timing
-        batch = "full batch" if self.batch_size >= len(run.X) else f"batches of {self.batch_size}"
+    def _summary(self):
+        """What the run measured, in the words of the settings it ran with (the controls may
+        have moved since)."""
+        run, (t_train, t_grid), ran = self.run, self._timing, self._ran
+        batch = (
+            "full batch" if ran["batch_size"] >= len(run.X) else f"batches of {ran['batch_size']}"
+        )
         start, end = run.losses[0], run.losses[-1]
         text = (
-            f"{self.dataset}: {run.steps[-1]} steps of {self.optimizer} ({batch}), "
+            f"{ran['dataset']}: {run.steps[-1]} steps of {ran['optimizer']} ({batch}), "
             f"full-data loss {start:.3f} → {end:.3f}. "
         )
         kind = "info"
-        if run.diverged:
-            text += "<b>It diverged: lower the learning rate.</b> "
-            kind = "error"
-        elif end > start:
+        if end > start:
             text += f"<b>The loss went up at learning rate {run.optimizer.lr:g}: lower it.</b> "
             kind = "warn"
         for step, lr in self._rate_changes:
@@ -316,7 +319,7 @@ class LandscapePanel(Panel):
             f"{t_grid:.2f} s. This plane holds {self.held:.0%} of the path's movement"
             + (
                 " (random directions miss most of a path: try the PCA plane)."
-                if self.directions == "filter"
+                if ran["directions"] == "filter"
                 else "."
             )
         )

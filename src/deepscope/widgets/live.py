@@ -95,9 +95,9 @@ class Runner:
             except StopIteration:
                 return False
             self.handle(event)
-            if event.kind in ("diverged", "stopped"):
-                self._reason = event.kind
-                return False
+            if event.kind in ("diverged", "stopped"):  # the stream ends soon after: let it
+                self._reason = event.kind  # finish its own work (a path, a restore)
+                continue
             if self._epochs_to_step and event.kind == "epoch":
                 self._epochs_to_step -= 1
                 return True
@@ -117,23 +117,38 @@ class Runner:
         """One epoch right here (no event loop), then paused."""
         self.paused = True
         self._epochs_to_step = 1
-        if self._advance(1e9):
+        try:
+            more = self._advance(1e9)
+        except Exception as err:
+            return self.finish(_error(err))
+        if more:
             self._maybe_draw(force=True)
         else:
             self.finish(self._reason)
 
-    def finish(self, reason: str) -> None:
-        """End: the last draw, then ``done(reason)``."""
+    def finish(self, reason: str) -> str:
+        """End: close the stream (its cleanup runs), the last draw, then ``done(reason)``,
+        whatever fails on the way; returns the reason."""
         if self.finished:
-            return
+            return reason
         self.finished = True
-        self.draws += 1
-        self.draw()
-        self.done(reason)
+        try:
+            close = getattr(self.events, "close", None)
+            if close is not None:
+                close()
+            self.draws += 1
+            self.draw()
+        except Exception as err:  # a failing draw must not leave the panel "running"
+            if not reason.startswith("error"):
+                reason = _error(err)
+        finally:
+            self.done(reason)
+        return reason
 
     async def run(self) -> str:
         """Run as a task on the current loop; returns how it ended."""
         self._wake = asyncio.Event()
+        reason = "stopped"  # a cancelled task ends as stopped
         try:
             while not self.stopped:
                 if self.paused and not self._epochs_to_step:
@@ -141,25 +156,32 @@ class Runner:
                     await self._wake.wait()
                     continue
                 more = self._advance(self.chunk_s)
-                self._maybe_draw(force=not more or self.paused)
                 if not more:
-                    break
+                    break  # the last frame is drawn by finish
+                self._maybe_draw(force=self.paused)  # a pause shows where it stopped
                 # a few ms, not sleep(0): the kernel needs more than one turn of the loop to
                 # take a widget message in (measured: a Stop took 0.37 s with 0, 3 ms with this)
                 await asyncio.sleep(0.002)
             reason = "stopped" if self.stopped else self._reason
         except Exception as err:  # shown in the panel, never lost in a task
-            reason = f"error: {type(err).__name__}: {err}"
-        self.finish(reason)
+            reason = _error(err)
+        finally:
+            reason = self.finish(reason)
         return reason
 
     def run_to_end(self) -> str:
         """Run synchronously to the end (no event loop: a script or a test)."""
-        while not self.stopped and self._advance(1e9):
-            pass
-        reason = "stopped" if self.stopped else self._reason
-        self.finish(reason)
-        return reason
+        try:
+            while not self.stopped and self._advance(1e9):
+                pass
+            reason = "stopped" if self.stopped else self._reason
+        except Exception as err:
+            reason = _error(err)
+        return self.finish(reason)
+
+
+def _error(err: Exception) -> str:
+    return f"error: {type(err).__name__}: {err}"
 
 
 class TrainingBar(W.VBox):

@@ -245,6 +245,7 @@ class NeuronPanel(Panel):
     def learn(self) -> list[scene.LearnFrame]:
         """Train the single neuron from the current weights and load its epochs into the
         player (the perceptron rule uses the step, gradient descent a sigmoid)."""
+        self.stop()  # the single neuron again: a hidden layer still training ends here
         with self.batch():
             self.network = None
             self.activation = "sign" if self.rule == "perceptron" else "sigmoid"
@@ -284,6 +285,7 @@ class NeuronPanel(Panel):
     @T.observe("gate", "rule")
     def _forget_frames(self, change):
         """Frames and a verdict belong to the gate and rule they were learned with."""
+        self.stop()
         self.frames, self._verdict = [], ""
         self.controls["step"].set_frames(1)
         self.network = None
@@ -291,13 +293,15 @@ class NeuronPanel(Panel):
 
     @T.observe("w1", "w2", "b", "activation")
     def _leave_network(self, change):
+        """A weight moved: back to the single neuron (a hidden layer training stops)."""
+        self.stop()
         self.network = None
 
     # the hidden layer, trained live -------------------------------------------------------
     def start_training(self) -> Training:
         model, trainer = scene.hidden_layer(self.gate)
         self._hidden = model
-        self._accuracy = 0.0
+        self._accuracy, self._epoch = 0.0, 0
         return Training(trainer.events(scene.HIDDEN_EPOCHS), scene.HIDDEN_EPOCHS)
 
     def on_event(self, event):
@@ -309,7 +313,7 @@ class NeuronPanel(Panel):
         self.network = self._hidden
         self.refresh()
         self.say(
-            f"A hidden layer of 3 tanh neurons, epoch {getattr(self, '_epoch', 0)} of "
+            f"A hidden layer of 3 tanh neurons, epoch {self._epoch} of "
             f"{scene.HIDDEN_EPOCHS} with Adam: accuracy {self._accuracy:.0%}. Two lines "
             "combined carve out the region one line cannot. Move any weight to return to "
             "the single neuron."

@@ -78,6 +78,12 @@ def parse_value(trait: T.TraitType, text: str):
         for value in trait.values:
             if str(value) == text or str(value).lower() == text.lower():
                 return value
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                try:
+                    if float(text) == value:  # 500.0 or 5e2 for 500
+                        return value
+                except ValueError:
+                    pass
         raise ValueError(f"expected one of {', '.join(map(str, trait.values))}; got {text!r}")
     if isinstance(trait, T.Int):
         try:
@@ -108,7 +114,7 @@ def format_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return repr(value)
+        return repr(float(value))  # a numpy float too: 0.1, not np.float64(0.1)
     if isinstance(value, (list, tuple)):
         if value and all(isinstance(v, (list, tuple)) for v in value):
             return ";".join(",".join(format_value(c) for c in row) for row in value)
@@ -129,17 +135,19 @@ class Panel(W.VBox):
     running = T.Bool(False)
     paused = T.Bool(False)
 
-    def __init__(self, compute: bool = True, **kwargs):
+    def __init__(self, compute: bool = True, query: str = "", **kwargs):
         keys = self.state_keys()
         unknown = sorted(set(kwargs) - set(keys))
         if unknown:
             raise TypeError(
                 f"{type(self).__name__} got unknown argument(s) {', '.join(map(repr, unknown))}; "
-                f"allowed: compute, {', '.join(keys)}"
+                f"allowed: compute, query, {', '.join(keys)}"
             )
         super().__init__(layout=W.Layout(width="100%", max_width=f"{COLUMN}px"))
         self._depth = 0
         self._dirty: str | None = None
+        self._link_dirty = False
+        self._diverged = ""
         self._context_hidden: set[str] = set()
         self._runner: Runner | None = None
         self._training: Training | None = None
@@ -163,8 +171,12 @@ class Panel(W.VBox):
         self.observe(self._changed, names=keys)
         self.observe(lambda _: self._show_controls(), names="hidden")
         self.observe(lambda _: self._show_bar(), names=["running", "paused"])
-        with self.batch(recompute=True):
-            self._apply(kwargs)
+        with self.batch(recompute=True):  # the first picture, once every setting is in
+            problems = self._apply(kwargs)
+            if problems:
+                raise ValueError("; ".join(problems))
+            problems = self._query(query)
+        self._report(problems)
         self._update_link()
         if compute:
             self._compute_on_start()
@@ -175,6 +187,8 @@ class Panel(W.VBox):
 
     #: a panel that trains: does building it (compute=True) start the training?
     train_on_start = False
+    #: how often a live training redraws, at most (a heavy figure wants fewer)
+    live_fps = 20.0
     #: the Train button's text and tooltip
     train_label = ("Train", "start training from scratch")
 
@@ -232,22 +246,30 @@ class Panel(W.VBox):
 
     @state.setter
     def state(self, value: dict) -> None:
+        if not isinstance(value, dict):
+            raise TypeError(f"state must be a dict of settings, got {type(value).__name__}")
         unknown = sorted(set(value) - set(self.state_keys()))
         if unknown:
             raise ValueError(
                 f"unknown state keys {unknown} for {type(self).__name__}; "
                 f"allowed: {', '.join(self.state_keys())}"
             )
-        with self.batch(recompute=True):
-            self._apply(value)
+        with self.batch():  # what changed recomputes, once
+            problems = self._apply(value)
+        if problems:
+            raise ValueError("; ".join(problems))
 
-    def _apply(self, values: dict) -> None:
+    def _apply(self, values: dict) -> list[str]:
+        """Set the values in declaration order; the problems ("key: why") of those the
+        traits reject, which keep their values."""
+        problems = []
         for key in self.state_keys():
             if key in values:
                 try:
                     setattr(self, key, values[key])
                 except T.TraitError as err:
-                    raise ValueError(f"{key}: {err}") from None
+                    problems.append(f"{key}: {err}")
+        return problems
 
     @T.validate("hidden")
     def _valid_hidden(self, proposal):
@@ -296,17 +318,12 @@ class Panel(W.VBox):
             self._mark("recompute")
         elif self.trait_metadata(change["name"], "render"):
             self._mark("render")
-        self._mark_link()
-        if not self._depth:
-            self._flush()
-
-    def _mark_link(self) -> None:
         self._link_dirty = True
 
     def _flush(self) -> None:
         """Recompute / redraw what is marked; a trait changed meanwhile (a step clamped to
         the new frames) is taken in the same pass, each figure still sending one message."""
-        if getattr(self, "_link_dirty", False):
+        if self._link_dirty:
             self._link_dirty = False
             self._update_link()
         if self._dirty is None:
@@ -325,7 +342,7 @@ class Panel(W.VBox):
                     self.render()
         finally:
             self._depth -= 1
-        if getattr(self, "_link_dirty", False):
+        if self._link_dirty:
             self._link_dirty = False
             self._update_link()
 
@@ -381,9 +398,14 @@ class Panel(W.VBox):
         Values are parsed by each trait's type and validated; a bad one keeps its default
         and is reported. Keys starting with "voila" are Voila's own. Returns the problems,
         which the panel also shows."""
+        with self.batch():
+            problems = self._query(query)
+        self._report(problems)
+        return problems
+
+    def _query(self, query: str) -> list[str]:
         problems, values = [], {}
-        traits = self.traits()
-        keys = self.state_keys()
+        traits, keys = self.traits(), self.state_keys()
         for key, text in parse_qsl(query.lstrip("?"), keep_blank_values=True):
             if key.startswith("voila"):
                 continue
@@ -394,35 +416,22 @@ class Panel(W.VBox):
                 values[key] = parse_value(traits[key], text)
             except ValueError as err:
                 problems.append(f"{key}: {err}")
-        with self.batch(recompute=True):
-            for key in keys:
-                if key not in values:
-                    continue
-                try:
-                    setattr(self, key, values[key])
-                except T.TraitError as err:
-                    problems.append(f"{key}: {err}")
+        return problems + self._apply(values)
+
+    def _report(self, problems: list[str]) -> None:
         if problems:
             self.say(
                 "This link has settings that were not used (their defaults are shown): "
                 + "; ".join(html.escape(p) for p in problems),
                 "warn",
             )
-        return problems
 
     @classmethod
     def from_query(cls, query: str | None = None, compute: bool = True, **kwargs):
         """The panel set up from a query string; in a Voila dashboard, from the page's own
         address (``.../voila/render/descent.ipynb?surface=ravine``). A panel that trains
         when built starts once the link's settings are in."""
-        if query is None:
-            query = page_query()
-        panel = cls(compute=False, **kwargs)
-        if query:
-            panel.apply_query(query)
-        if compute:
-            panel._compute_on_start()
-        return panel
+        return cls(compute=compute, query=page_query() if query is None else query, **kwargs)
 
     def _update_link(self) -> None:
         query = self.query()
@@ -472,9 +481,14 @@ class Panel(W.VBox):
             return False
         self._t0 = time.perf_counter()
         self._runner = Runner(
-            self._training.events, self._on_event, self._draw_live, self._finished
+            self._training.events,
+            self._on_event,
+            self._draw_live,
+            self._finished,
+            fps=self.live_fps,
         )
         self.task = None
+        self._diverged = ""
         self.paused = False
         self.running = True
         self._progress_epochs(0)
@@ -522,6 +536,8 @@ class Panel(W.VBox):
 
     def _on_event(self, event: Event) -> None:
         self.on_event(event)
+        if event.kind == "diverged":
+            self._diverged = event.message
         if event.kind in EPOCH_KINDS:
             self._progress = (event.epoch, self._training.epochs, "epoch")
         elif event.kind == "progress":
@@ -545,13 +561,25 @@ class Panel(W.VBox):
         self.paused = False
         ended = reason.split(":")[0]
         self.training_bar.report(*self._progress, time.perf_counter() - self._t0, ended)
+        if reason == "diverged" and self._diverged:
+            self.say(html.escape(self._diverged), "error")
         if reason.startswith("error"):
             self.say(html.escape(reason), "error")
-        self.training_finished(reason)
+        with self.figures_batch():
+            self.training_finished(reason)
 
     def _show_bar(self) -> None:
         if hasattr(self, "training_bar"):
             self.training_bar.show(self.running, self.paused)
+
+    def close(self) -> None:
+        """Stop any training and close the panel's figures and controls (a notebook cell run
+        again leaves nothing behind)."""
+        if getattr(self, "_runner", None) is not None:  # (a half-built panel has none)
+            self.stop()
+        for widget in [*getattr(self, "figures", ()), *getattr(self, "controls", {}).values()]:
+            widget.close()
+        super().close()
 
     def __repr__(self) -> str:
         shown = json.dumps({k: v for k, v in self.state.items() if k != "hidden"})

@@ -67,7 +67,10 @@ class Player(W.HBox):
         moving to a bound step that was set before its frames existed)."""
         self.play.max = self.slider.max = max(n_frames - 1, 0)
         if self._bound is not None:
-            self.show(getattr(*self._bound))
+            owner, name = self._bound
+            if n_frames > 1 and getattr(owner, name) > self.slider.max:
+                setattr(owner, name, self.slider.max)  # a step past the end: the last frame
+            self.show(getattr(owner, name))
 
     def show(self, i: int) -> None:
         """Move the slider (and Play, which the browser counts on from) to frame i; frames
