@@ -754,6 +754,8 @@ class Picture:
     loss: LossAxis
     exits: tuple[Exit, ...]
     steps: int
+    start: tuple[float, float]  # where it is drawn: (x, f(x)) on a curve, (x, y) on a map
+    minima: np.ndarray  # (k, 2), drawn the same way
 
 
 def picture(surface, optimizers=OPTIMIZERS[:5], steps: int = 200, **kwargs) -> Picture:
@@ -762,4 +764,12 @@ def picture(surface, optimizers=OPTIMIZERS[:5], steps: int = 200, **kwargs) -> P
     walks = race(surface, optimizers, steps=steps, **kwargs)
     smap = surface_map(surface)
     yrange = smap.yrange if surface.dims == 1 else surface.window[1]
-    return Picture(surface, walks, smap, loss_axis(walks), exits(walks, surface, yrange), steps)
+    minima = np.array(surface.minima, dtype=float).reshape(-1, 2)
+    x0, y0 = kwargs.get("start", surface.start)
+    if surface.dims == 1:  # a curve: points sit on it
+        minima[:, 1] = surface(minima[:, 0], 0.0)
+        y0 = float(surface(x0, 0.0))
+    return Picture(
+        surface, walks, smap, loss_axis(walks), exits(walks, surface, yrange), steps,
+        (float(x0), float(y0)), minima,
+    )  # fmt: skip

@@ -392,9 +392,7 @@ class DescentPanel(Panel):
             fig.update("surface", visible=not one_d)
             fig.update("f(x)", visible=one_d)
             fig.update("slope f'(x) (right axis)", visible=one_d)
-            minima = np.array(s.minima, dtype=float).reshape(-1, 2)
-            fig.update("known minima", x=minima[:, 0],
-                       y=s(minima[:, 0], 0.0) if one_d else minima[:, 1],
+            fig.update("known minima", x=pic.minima[:, 0], y=pic.minima[:, 1],
                        hovertemplate=f"minimum at {where}<extra></extra>")  # fmt: skip
             fig.update(
                 "start", hovertemplate=f"start {where}<extra>click the map to move it</extra>"
@@ -410,8 +408,7 @@ class DescentPanel(Panel):
             yaxis = {"range": list(m.yrange if one_d else s.window[1])}
             yaxis["title"] = {"text": "f(x)" if one_d else "y"}
             fig.relayout(xaxis={"range": list(s.window[0])}, yaxis=yaxis, yaxis2={"visible": one_d})
-        x, y = self.start_x, float(s(self.start_x, 0.0)) if one_d else self.start_y
-        fig.update("start", x=[x], y=[y])
+        fig.update("start", x=[pic.start[0]], y=[pic.start[1]])
         for n in scene.OPTIMIZERS:
             walk = pic.walks.get(n)
             fig.update(LABELS[n], visible=walk is not None)
