@@ -41,3 +41,11 @@ def test_every_panel_has_its_dashboard_and_every_dashboard_a_panel():
     gallery = nbformat.read(ROOT / "voila_apps" / "index.ipynb", as_version=4)
     tables = [c.source for c in gallery.cells if c.cell_type == "markdown"]
     assert gallery_table() in tables, "the gallery is stale: run python tools/make_gallery.py"
+
+
+def test_the_readme_table_has_every_panel():
+    from deepscope.widgets import PANELS
+
+    readme = (ROOT / "README.md").read_text()
+    for panel in PANELS.values():
+        assert f"| `{panel.__name__}` | `voila_apps/{panel.dashboard}`" in readme, panel.__name__
