@@ -1,4 +1,5 @@
 import asyncio
+import time
 
 from deepscope.nn import Event
 from deepscope.widgets.live import Runner
@@ -87,3 +88,17 @@ def test_as_a_task_it_yields_pauses_steps_and_stops():
         assert await task == "stopped" and done == ["stopped"]
 
     asyncio.run(scenario())
+
+
+def test_a_paced_run_keeps_to_its_epochs_a_second():
+    async def scenario():
+        runner, seen, _, _ = make(epochs(10**6, steps=0))
+        runner.pace = 50.0
+        task = asyncio.get_running_loop().create_task(runner.run())
+        await asyncio.sleep(0.3)
+        runner.stop()
+        await task
+        return len(seen), time.perf_counter() - runner._started
+
+    done, elapsed = asyncio.run(scenario())
+    assert 0 < done <= 50 * elapsed + 2  # flat out it would do hundreds of thousands

@@ -47,11 +47,15 @@ class Runner:
         done: Callable[[str], None],
         fps: float = 20.0,
         chunk_s: float = 0.04,
+        pace: float | None = None,
     ):
         self.events = iter(events)
         self.handle, self.draw, self.done = handle, draw, done
         self.interval = 1.0 / fps
         self.chunk_s = chunk_s
+        self.pace = pace  # epochs a second at most (None: as fast as it goes)
+        self._epochs = 0
+        self._started = time.perf_counter()
         self.paused = False
         self.stopped = False
         self.finished = False
@@ -98,13 +102,21 @@ class Runner:
             if event.kind in ("diverged", "stopped"):  # the stream ends soon after: let it
                 self._reason = event.kind  # finish its own work (a path, a restore)
                 continue
-            if self._epochs_to_step and event.kind == "epoch":
-                self._epochs_to_step -= 1
-                return True
+            if event.kind == "epoch":
+                self._epochs += 1
+                if self._epochs_to_step:
+                    self._epochs_to_step -= 1
+                    return True
+                if self.pace and self._ahead() > 0:
+                    return True
             if self.paused and not self._epochs_to_step:
                 return True
             if time.perf_counter() >= t_end:
                 return True
+
+    def _ahead(self) -> float:
+        """Seconds this run is ahead of its pace."""
+        return self._epochs / self.pace - (time.perf_counter() - self._started)
 
     def _maybe_draw(self, force: bool = False) -> None:
         now = time.perf_counter()
@@ -161,7 +173,8 @@ class Runner:
                 self._maybe_draw(force=self.paused)  # a pause shows where it stopped
                 # a few ms, not sleep(0): the kernel needs more than one turn of the loop to
                 # take a widget message in (measured: a Stop took 0.37 s with 0, 3 ms with this)
-                await asyncio.sleep(0.002)
+                ahead = self._ahead() if self.pace and not self.paused else 0.0
+                await asyncio.sleep(min(max(ahead, 0.002), 0.1))
             reason = "stopped" if self.stopped else self._reason
         except Exception as err:  # shown in the panel, never lost in a task
             reason = _error(err)

@@ -189,6 +189,9 @@ class Panel(W.VBox):
     train_on_start = False
     #: how often a live training redraws, at most (a heavy figure wants fewer)
     live_fps = 20.0
+    #: epochs a second at most while training in a notebook or dashboard (None: flat out);
+    #: a training over in a blink teaches nothing, so a quick one can be slowed to watch
+    live_pace: float | None = None
     #: the Train button's text and tooltip
     train_label = ("Train", "start training from scratch")
 
@@ -486,6 +489,7 @@ class Panel(W.VBox):
             self._draw_live,
             self._finished,
             fps=self.live_fps,
+            pace=self.live_pace,
         )
         self.task = None
         self._diverged = ""
