@@ -154,7 +154,7 @@ class LandscapePanel(Panel):
                     xaxis=dict(title=dict(text="a")),
                     yaxis=dict(title=dict(text="b")),
                     zaxis=dict(title=dict(text="loss")),
-                    camera=dict(eye=dict(x=1.9, y=1.9, z=1.3)),
+                    camera=dict(eye=dict(x=2.2, y=2.2, z=1.4)),
                 ),
                 legend={"orientation": "h", "y": -0.18},
             ),
@@ -239,6 +239,14 @@ class LandscapePanel(Panel):
         }
         settings = (self.epochs, self.resolution, self.directions, self.span, self.seed)
         self.say(f"Training {self.epochs} epochs of {self.optimizer} on {self.dataset} ...")
+        with self.figures_batch():  # the last run's picture goes: this one is not it
+            for name in ("loss", "loss surface"):
+                self.fig.update(name, visible=False)
+            for name in ("training path (projected)", "now"):
+                self.fig.update(name, x=[], y=[])
+            self.loss_fig.update("full-data loss on the path", x=[], y=[])
+            self.loss_fig.update("now", x=[], y=[])
+            self.controls["step"].load(1)
         return Training(self._events(run, *settings), self.epochs)
 
     def _events(self, run, epochs, resolution, directions, span, seed):
