@@ -147,6 +147,7 @@ class Panel(W.VBox):
         self._depth = 0
         self._dirty: str | None = None
         self._link_dirty = False
+        self._link_warning = ""
         self._diverged = ""
         self._context_hidden: set[str] = set()
         self._runner: Runner | None = None
@@ -271,7 +272,7 @@ class Panel(W.VBox):
                 try:
                     setattr(self, key, values[key])
                 except T.TraitError as err:
-                    problems.append(f"{key}: {err}")
+                    problems.append(f"{key}: {_why(self.traits()[key], values[key], err)}")
         return problems
 
     @T.validate("hidden")
@@ -364,11 +365,12 @@ class Panel(W.VBox):
 
     # messages -----------------------------------------------------------------------------
     def say(self, text: str, kind: str = "info") -> None:
-        """The panel's one message line (``text`` is HTML; escape what a user typed)."""
-        self.message.value = status_html(text, kind) if text else ""
+        """The panel's one message line (``text`` is HTML; escape what a user typed). What
+        a link could not set stays under it: it remains true whatever happens next."""
+        self.message.value = (status_html(text, kind) if text else "") + self._link_warning
 
     def show_error(self, err) -> None:
-        self.message.value = error_html(err)
+        self.message.value = error_html(err) + self._link_warning
 
     # classroom controls ------------------------------------------------------------------
     def show_control(self, name: str, visible: bool) -> None:
@@ -422,12 +424,14 @@ class Panel(W.VBox):
         return problems + self._apply(values)
 
     def _report(self, problems: list[str]) -> None:
+        self._link_warning = ""
         if problems:
-            self.say(
+            self._link_warning = status_html(
                 "This link has settings that were not used (their defaults are shown): "
                 + "; ".join(html.escape(p) for p in problems),
                 "warn",
             )
+            self.message.value += self._link_warning
 
     @classmethod
     def from_query(cls, query: str | None = None, compute: bool = True, **kwargs):
@@ -499,9 +503,17 @@ class Panel(W.VBox):
         return True
 
     def pause(self) -> None:
-        if self._runner is not None and self.running:
+        if self._runner is not None and self.running and not self.paused:
             self._runner.pause()
             self.paused = True
+
+    @T.observe("paused")
+    def _pause_clock(self, change):
+        """Time paused is not time training: the estimate of what is left skips it."""
+        if change["new"]:
+            self._paused_at = time.perf_counter()
+        elif self.running:
+            self._t0 += time.perf_counter() - self._paused_at
 
     def resume(self) -> None:
         if self._runner is None or not self.running:
@@ -588,6 +600,17 @@ class Panel(W.VBox):
     def __repr__(self) -> str:
         shown = json.dumps({k: v for k, v in self.state.items() if k != "hidden"})
         return f"{type(self).__name__}({shown[:200]})"
+
+
+def _why(trait: T.TraitType, value, err: T.TraitError) -> str:
+    """A rejected value in a person's words: what was given and what is allowed."""
+    low, high = getattr(trait, "min", None), getattr(trait, "max", None)
+    if isinstance(trait, (T.Int, T.Float)) and (low is not None or high is not None):
+        kind = "a whole number" if isinstance(trait, T.Int) else "a number"
+        return f"{value!r} is not allowed: {kind} from {low} to {high}"
+    if isinstance(trait, T.Enum):
+        return f"{value!r} is not one of {', '.join(map(str, trait.values))}"
+    return str(err)
 
 
 def page_query() -> str:
