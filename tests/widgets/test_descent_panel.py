@@ -148,8 +148,8 @@ def test_divergence_marker_message_and_labels_that_do_not_overlap():
     panel = DescentPanel(
         surface="bowl", optimizers=["sgd", "momentum", "nesterov", "adam"], learning_rate=3.0
     )
-    assert "GD diverged at step" in panel.message.value
-    assert "learning rate too large for this surface" in panel.message.value
+    assert "GD left the map after step 0 and diverged at step" in panel.message.value
+    assert "the learning rate is too large for this surface" in panel.message.value
     marker = panel.map_fig.trace("left the map (diverged)")
     assert len(marker["x"]) == 3 and "GD left the map after step 0" in marker["text"]
     labels = [a for a in panel.map_fig.plot_layout["annotations"] if "left after" in a["text"]]
@@ -211,8 +211,9 @@ def test_a_click_on_the_map_moves_the_start():
     assert walk[0].position == (-3.0, 3.0)
     assert walk[-1].position == pytest.approx((-2.805118, 3.131312), abs=1e-3)
     assert panel.map_fig.trace("start")["x"] == [-3.0]
-    panel.map_fig._custom_msg(panel.map_fig, {**click, "points": [{"trace": "GD", "x": 1}]}, [])
-    assert panel.start_x == -3.0  # a click on a path is not a click on the map
+    on_path = {"trace": "GD", "x": -2.9, "y": 3.05, "index": 4}  # the start goes there too
+    panel.map_fig._custom_msg(panel.map_fig, {**click, "points": [on_path]}, [])
+    assert (panel.start_x, panel.start_y) == (-2.9, 3.05)
 
 
 def test_one_d_mode_draws_the_curve_tangent_and_derivative():
@@ -294,3 +295,9 @@ def test_readme_example_and_every_surface_draw_valid_figures():
         panel.surface = name
         assert panel.map_fig.plot_layout["title"]["text"].startswith(name)
         valid(panel)
+
+
+def test_a_typed_bowl_that_diverges_is_not_called_bottomless():
+    panel = DescentPanel.from_query("surface=custom&expression=x**2%2B10*y**2&learning_rate=0.2")
+    assert "or it has no bottom" in panel.message.value
+    assert "this surface has no bottom" not in panel.message.value

@@ -162,7 +162,7 @@ class DescentPanel(Panel):
         self.map_fig, self.surface_fig = self._map_figure(), self._surface_figure()
         self.loss_fig = self._loss_figure()
         self.figures = [self.map_fig, self.surface_fig, self.loss_fig]
-        self.map_fig.on_click(self._clicked, traces=["surface", "f(x)"])
+        self.map_fig.on_click(self._clicked)  # anywhere, a path too: the start goes there
         self.surface_fig.on_click(self._clicked, traces=["surface"])
         self.map_fig.layout = W.Layout(**GROW)
         self.surface_fig.layout = W.Layout(display="none", **GROW)
@@ -329,11 +329,18 @@ class DescentPanel(Panel):
         pic = self.picture
         if not pic.walks:
             return "Tick at least one optimizer.", "warn"
-        why = "learning rate too large for this surface"
-        if not pic.surface.minima:
+        s = pic.surface
+        if s.name == "custom":  # nothing is known of a typed formula's bottom
+            why = "the learning rate is too large for this surface, or it has no bottom"
+        elif s.minima:
+            why = "the learning rate is too large for this surface"
+        else:
             why = "it ran downhill off the window: this surface has no bottom"
+        left = {e.optimizer: e.step for e in pic.exits}
         lines = [
-            f"{LABELS[n]} diverged at step {w.diverged_at}: {why}"
+            f"{LABELS[n]} "
+            + (f"left the map after step {left[n]} and " if n in left else "")
+            + f"diverged at step {w.diverged_at}: {why}"
             for n, w in pic.walks.items()
             if w.diverged_at is not None
         ]
