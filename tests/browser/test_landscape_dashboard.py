@@ -34,7 +34,7 @@ def test_landscape_trains_live_and_stops(voila, open_page, shots):
     )
     page.screenshot(path=str(shots / "landscape_training.png"), full_page=True)
     page.click("button:has-text('Stop')")
-    page.wait_for_selector("text=Stopped: press", timeout=10_000)
+    page.wait_for_selector("text=Stopped after", timeout=10_000)
     label = page.locator(".widget-html:has-text('epoch')").last.inner_text()
     page.wait_for_timeout(1500)
     assert page.locator(".widget-html:has-text('epoch')").last.inner_text() == label

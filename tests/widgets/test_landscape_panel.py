@@ -57,8 +57,12 @@ def test_training_runs_as_a_task_that_yields_and_stops():
         reason = await task
         assert reason == "stopped" and not panel.running
         assert len(panel.run.epoch_losses) < 300
-        assert "Stopped" in panel.message.value
-        assert "learning rate 0.01" in panel.fig.plot_layout["title"]["text"]
+        assert "Stopped after" in panel.message.value
+        assert "before the landscape" in panel.fig.plot_layout["title"]["text"]
+        assert "Learning rate changed" not in panel.message.value  # said after a whole run
+        assert panel.run.optimizer.lr == 0.01
+        panel.optimizer = "adam"  # not running: Adam brings its rate for the next run
+        assert panel.learning_rate == 0.02
 
     asyncio.run(scenario())
 

@@ -205,14 +205,18 @@ class LandscapePanel(Panel):
         """Each optimizer comes with a learning rate that suits it (Adam at GD's 0.5 makes
         big, erratic steps); a learning rate given with it (a state, a link) wins, being
         applied after it."""
-        self.learning_rate = scene.SUGGESTED_LR[change["new"]]
+        if not self.running:  # while one trains, a new optimizer is for the next run
+            self.learning_rate = scene.SUGGESTED_LR[change["new"]]
 
     @T.observe("learning_rate")
     def _live_rate(self, change):
         if self.running and self.run is not None:
             self.run.optimizer.lr = change["new"]
             step = self.run.trainer.step_index
-            self._rate_changes.append((step, change["new"]))
+            if self._rate_changes and self._rate_changes[-1][0] == step:  # one drag: its end
+                self._rate_changes[-1] = (step, change["new"])
+            else:
+                self._rate_changes.append((step, change["new"]))
 
     @T.observe("directions")
     def _span_shown(self, change):
@@ -289,7 +293,15 @@ class LandscapePanel(Panel):
         run = self.run
         grid = self.grid
         if reason == "stopped" and (grid is None or grid.rows_done < len(grid.betas)):
-            self.say("Stopped: press <b>Train</b> to start again.", "warn")
+            done = len(self.run.epoch_losses)
+            self.fig.relayout(
+                title={"text": f"Stopped after {done} epochs, before the landscape: press Train"}
+            )
+            self.say(
+                f"Stopped after {done} of {self.epochs} epochs (the loss curve shows them); "
+                "press <b>Train</b> to train again and see the landscape.",
+                "warn",
+            )
             return
         if reason != "finished":  # diverged or an error: the kit has said what happened
             return
@@ -320,8 +332,13 @@ class LandscapePanel(Panel):
         if end > start:
             text += f"<b>The loss went up at learning rate {run.optimizer.lr:g}: lower it.</b> "
             kind = "warn"
-        for step, lr in self._rate_changes:
-            text += f"Learning rate changed to {lr:g} at step {step}. "
+        changes = self._rate_changes
+        if len(changes) > 3:
+            step, lr = changes[-1]
+            text += f"Learning rate changed {len(changes)} times, last to {lr:g} at step {step}. "
+        else:
+            for step, lr in changes:
+                text += f"Learning rate changed to {lr:g} at step {step}. "
         text += (
             f"Trained in {t_train:.2f} s; {self.grid.losses.size} networks evaluated in "
             f"{t_grid:.2f} s. This plane holds {self.held:.0%} of the path's movement"
