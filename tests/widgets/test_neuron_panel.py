@@ -84,3 +84,23 @@ def test_gradient_descent_learns_and_with_sigmoid():
     assert panel.activation == "sigmoid"
     assert frames[-1].loss < frames[0].loss and frames[-1].correct == 4
     assert panel.curve_fig.plot_layout["title"]["text"].startswith("sigmoid")
+
+
+def test_the_network_draws_its_hidden_neurons_lines_and_leaving_it_says_so():
+    panel = NeuronPanel(gate="XOR")
+    panel.train()
+    assert len(panel.picture.lines) == 3 and panel.picture.activation == "tanh"
+    hidden = panel.plane_fig.trace("each hidden neuron's line (z = 0)")
+    assert sum(v is None for v in hidden["x"]) == 3  # three segments
+    assert panel.plane_fig.trace("decision line (z = 0)")["x"] == []
+    assert "tanh (the hidden neurons)" in panel.curve_fig.plot_layout["title"]["text"]
+    panel.w1 = 2.0
+    assert "Back to the single neuron" in panel.message.value
+    assert panel.plane_fig.trace("each hidden neuron's line (z = 0)")["x"] == []
+
+
+def test_no_line_when_both_weights_are_zero_and_learned_weights_are_clean():
+    panel = NeuronPanel(w1=0.0, w2=0.0, b=0.5)
+    assert "no line (w1 = w2 = 0" in panel.plane_fig.plot_layout["title"]["text"]
+    frames = NeuronPanel(gate="OR", w1=0.0, w2=0.0, b=0.0).learn()
+    assert all(repr(f.b) == repr(round(f.b, 12)) for f in frames)

@@ -122,9 +122,8 @@ def learn(
     def frame(k, loss):
         act = "sign" if rule == "perceptron" else "sigmoid"
         rows = truth_table(w[0], w[1], w[2], act, gate)
-        return LearnFrame(
-            k, float(w[0]), float(w[1]), float(w[2]), float(loss), sum(r.correct for r in rows)
-        )
+        w1, w2, b = (round(float(v), 12) for v in w)  # 0.6, not 0.6000000000000001
+        return LearnFrame(k, w1, w2, b, float(loss), sum(r.correct for r in rows))
 
     if rule == "perceptron":
 
@@ -198,10 +197,11 @@ class Picture:
     grid: np.ndarray  # the plane's axis values
     output: np.ndarray  # (n, n) output at (x1 = grid[j], x2 = grid[i])
     threshold: float  # the output where the decision flips (the colour scale's middle)
-    line: tuple | None  # two points of the decision line, or None (a network: no line)
+    lines: list  # (xs, ys) of each line z = 0: the neuron's, or each hidden neuron's
     rows: list[Row]
-    curve: tuple  # (z, f(z), f'(z)) of the activation
-    inputs_z: np.ndarray  # the four rows' weighted sums
+    activation: str  # the activation drawn: the neuron's, or the hidden layer's tanh
+    curve: tuple  # (z, f(z), f'(z)) of that activation
+    inputs_z: np.ndarray  # the four rows' weighted sums (the single neuron's; none for a net)
     inputs_f: np.ndarray  # and their activations
     who: str  # "the neuron" or "the network"
 
@@ -216,17 +216,18 @@ def picture(w1: float, w2: float, b: float, activation: str, gate: str, model=No
     its truth table (the curve and sums stay the neuron's)."""
     rows = truth_table(w1, w2, b, activation, gate)
     x1, x2 = np.meshgrid(GRID, GRID)
-    z_inputs = weighted_sum(w1, w2, b, *INPUTS.T)
-    curve = (CURVE_Z, *activate(activation, CURVE_Z))
     if model is None:
+        z_inputs = weighted_sum(w1, w2, b, *INPUTS.T)
         out, _ = activate(activation, weighted_sum(w1, w2, b, x1, x2))
+        line = decision_line(w1, w2, b)
         return Picture(
             GRID,
             out,
             THRESHOLD[activation],
-            decision_line(w1, w2, b),
+            [] if line is None else [line],
             rows,
-            curve,
+            activation,
+            (CURVE_Z, *activate(activation, CURVE_Z)),
             z_inputs,
             activate(activation, z_inputs)[0],
             "the neuron",
@@ -236,15 +237,22 @@ def picture(w1: float, w2: float, b: float, activation: str, gate: str, model=No
         Row(r.x1, r.x2, r.target, float("nan"), float(o), int(o > 0.5)) for r, o in zip(rows, outs)
     ]
     out = model.predict(np.c_[x1.ravel(), x2.ravel()]).reshape(x1.shape)
+    hidden = model.layers[0].params
+    lines = [
+        decision_line(float(wa), float(wb), float(bj))
+        for (wa, wb), bj in zip(hidden["W"].T, hidden["b"])
+    ]
+    empty = np.zeros(0)
     return Picture(
         GRID,
         out,
         0.5,
-        None,
+        [line for line in lines if line is not None],
         rows,
-        curve,
-        z_inputs,
-        activate(activation, z_inputs)[0],
+        "tanh",
+        (CURVE_Z, *activate("tanh", CURVE_Z)),
+        empty,
+        empty,
         "the network",
     )
 

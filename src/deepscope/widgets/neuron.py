@@ -20,6 +20,7 @@ from .figure import Figure
 from .panel import Panel, Training
 
 COLORS = {0: theme.PALETTE[3], 1: theme.PALETTE[0]}
+HIDDEN_LINES = "each hidden neuron's line (z = 0)"
 WEIGHT = dict(step=0.1, readout_format=".3")
 
 
@@ -135,6 +136,15 @@ class NeuronPanel(Panel):
                     line=dict(color="black", width=3),
                     hoverinfo="skip",
                 ),
+                dict(
+                    type="scatter",
+                    name=HIDDEN_LINES,
+                    x=[],
+                    y=[],
+                    mode="lines",
+                    line=dict(color="black", width=2, dash="dash"),
+                    hoverinfo="skip",
+                ),
                 *points,
             ],
             theme.layout(
@@ -198,8 +208,13 @@ class NeuronPanel(Panel):
             return
         with self.plane_fig.batch():
             self.plane_fig.update("output", z=pic.output, zmid=pic.threshold)
-            line = pic.line if pic.line is not None else ([], [])
-            self.plane_fig.update("decision line (z = 0)", x=line[0], y=line[1])
+            xs, ys = [], []
+            for lx, ly in pic.lines:  # several lines in one trace, a gap between them
+                xs += [*lx, None]
+                ys += [*ly, None]
+            net = pic.who == "the network"
+            self.plane_fig.update("decision line (z = 0)", x=[] if net else xs, y=[] if net else ys)
+            self.plane_fig.update(HIDDEN_LINES, x=xs if net else [], y=ys if net else [])
             for target in (0, 1):
                 rows = [r for r in pic.rows if r.target == target]
                 self.plane_fig.update(
@@ -213,15 +228,17 @@ class NeuronPanel(Panel):
                         for r in rows
                     ],
                 )
-            self.plane_fig.relayout(
-                title={"text": f"Output of {pic.who} over the input plane: {pic.right} of 4 right"}
-            )
+            none = "" if pic.lines or net else ": no line (w1 = w2 = 0, so z = b everywhere)"
+            title = f"Output of {pic.who} over the input plane: {pic.right} of 4 right{none}"
+            self.plane_fig.relayout(title={"text": title})
         z, f, slope = pic.curve
         with self.curve_fig.batch():
             self.curve_fig.update("f(z)", y=f)
             self.curve_fig.update("f'(z)", y=slope, visible=self.show_slope)
             self.curve_fig.update("the four inputs", x=pic.inputs_z, y=pic.inputs_f)
-            self.curve_fig.relayout(title={"text": f"{self.activation}: f(z) and its slope f'(z)"})
+            who = " (the hidden neurons)" if pic.who == "the network" else ""
+            title = f"{pic.activation}{who}: f(z) and its slope f'(z)"
+            self.curve_fig.relayout(title={"text": title})
         self.table.value = self._table_html(pic)
 
     def _table_html(self, pic) -> str:
@@ -296,7 +313,9 @@ class NeuronPanel(Panel):
     def _leave_network(self, change):
         """A weight moved: back to the single neuron (a hidden layer training stops)."""
         self.stop()
-        self.network = None
+        if self.network is not None:
+            self.network = None
+            self.say("Back to the single neuron: press <b>Add a hidden layer</b> to train it.")
 
     # the hidden layer, trained live -------------------------------------------------------
     def start_training(self) -> Training:
