@@ -68,11 +68,19 @@ def _labels(*grids) -> list[list[str]] | None:
     return None
 
 
-def _numbers(a: np.ndarray) -> list[list[str]] | None:
+def _numbers(a: np.ndarray, like: np.ndarray | None = None) -> list[list[str]] | None:
+    """The cells' numbers, with as many digits as fit (those that fit ``like`` too, so two
+    maps shown side by side write the same value the same way)."""
     if CELL_PX / max(a.shape) < MIN_CELL_PX:
         return None
-    grid = [["" if np.isnan(v) else _num(v) for v in row] for row in a]
-    return _labels(grid, [["" if np.isnan(v) else _num(v, 1) for v in row] for row in a])
+
+    def grid(m, d):
+        return [["" if np.isnan(v) else _num(v, d) for v in row] for row in m]
+
+    for digits in (2, 1):
+        if all(_labels(grid(m, digits)) is not None for m in (a, a if like is None else like)):
+            return grid(a, digits)
+    return None
 
 
 def _note(text: str, x: float, y: float, **props) -> dict:
@@ -148,6 +156,7 @@ class ConvolutionPanel(Panel):
     # a browser takes ~0.1 s to redraw the stack's 30 maps: while training, at most 4 frames
     # a second (not the kit's 20), so clicks and the other figure stay quick
     live_fps = 4.0
+    live_pace = 5.0  # epochs a second at most: X / O would be over in a tenth of a second
     train_label = ("Train", "train the CNN from scratch on the chosen images, live")
 
     source = T.Enum(SOURCES, "X").tag(control=Choice("input", style="toggle"), **REDO)
@@ -179,7 +188,7 @@ class ConvolutionPanel(Panel):
         self.trained: dict[str, int] = {}  # per dataset: epochs trained
         self.history: list[dict] = []  # the epochs of the latest training
         self._tasks: dict[str, scene.CNNTask] = {}
-        self._drawn_step = self._drawn_stack = self._stack_shapes = None
+        self._drawn_step = self._drawn_stack = self._stack_shapes = self._stage = None
         self.canvas = DrawingCanvas(28, 28, scale=7, brush=1.1)
         self.canvas.observe(lambda _: self.source == "drawing" and self.refresh(), "pixels")
         self.controls["canvas"] = self.canvas
@@ -243,7 +252,7 @@ class ConvolutionPanel(Panel):
         h, k, s, p = tl.image.shape[0], len(tl.kernel), self.stride, self.padding
         oh, ow = tl.feature_map.shape
         pooling = (
-            f"{len(tl.pool)} pooling windows"
+            f"{len(tl.pool)} pooling window{'s' * (len(tl.pool) != 1)}"
             if tl.pool
             else "no pooling: the map is smaller than the 2×2 pooling window"
         )
@@ -324,8 +333,12 @@ class ConvolutionPanel(Panel):
         tl = self.timeline
         if tl is None or self._drawn_step == (tl, self.step):  # holds them: no id reuse
             return
-        self._drawn_step = (tl, self.step)
         kind, j = tl.stage(self.step)
+        if self._drawn_step is None or self._drawn_step[0] is not tl or self._stage != kind:
+            # the maps change size: plotly.js would keep adjusting the square cells' new
+            # ranges from the old ones (a phantom row, titles overprinted), so draw afresh
+            self.step_fig.replot()
+        self._drawn_step, self._stage = (tl, self.step), kind
         getattr(self, f"_draw_{kind}")(tl, j)
 
     def _draw_conv(self, tl: scene.Timeline, j: int):
@@ -367,8 +380,9 @@ class ConvolutionPanel(Panel):
 
     def _draw_relu(self, tl: scene.Timeline, j: int):
         self._show(0, tl.padded, "pixel", tl.span)
-        self._show(1, tl.feature_map, "before ReLU", tl.map_span)
-        self._show(2, tl.rectified, "after ReLU", tl.map_span)
+        before, after = tl.feature_map, tl.rectified  # the positive cells read the same
+        self._show(1, before, "before ReLU", tl.map_span, _numbers(before, after))
+        self._show(2, after, "after ReLU", tl.map_span, _numbers(after, before))
         self.step_fig.relayout(shapes=[])
         self._titles(
             "2. ReLU: every negative number becomes 0",
@@ -485,6 +499,16 @@ class ConvolutionPanel(Panel):
         layout["annotations"] = self._stack_notes
         return Figure(traces, layout)
 
+    def _truth(self, task: scene.CNNTask) -> str | None:
+        """The class the input really is, when the network has a class for it."""
+        if self.source in ("X", "O"):
+            truth = self.source
+        elif self.source == "MNIST":
+            truth = str(scene.mnist_image(self.digit)[1])
+        else:
+            return None  # a drawing: only its author knows
+        return truth if truth in task.classes else None
+
     def _task(self) -> scene.CNNTask:
         if self.dataset not in self._tasks:
             make = scene.xo_task if self.dataset == "X / O" else scene.mnist_task
@@ -523,7 +547,13 @@ class ConvolutionPanel(Panel):
             else "untrained: random filters, so the vote is a guess"
         )
         shuffled = " · input pixels shuffled" if self.shuffle_input else ""
-        title = f"The vote: <b>{task.classes[best]}</b>, {state}{shuffled}"
+        truth = self._truth(task)
+        verdict = (
+            f" ({'right' if task.classes[best] == truth else 'wrong'}: the input is {truth})"
+            if truth is not None
+            else ""
+        )
+        title = f"The vote: <b>{task.classes[best]}</b>{verdict}, {state}{shuffled}"
         # the layout only when it changes: a browser redraws 30 maps far faster without
         layout = {"title": {"text": title}} if title != fig.plot_layout["title"].get("text") else {}
         if self._stack_shapes != [image.shape, *(m.shape for m in maps)]:

@@ -124,7 +124,7 @@ function store(model) {
   const key = model.get("_uid");
   let s = STORES.get(key);
   if (!s) {
-    s = { views: new Set(), quiet: false };
+    s = { views: new Set(), quiet: false, replots: 0 };
     const reload = () => {
       if (s.quiet) return;
       s.raw = { traces: unpack(model.get("traces")), layout: unpack(model.get("plot_layout")) };
@@ -141,6 +141,7 @@ function store(model) {
       const update = unpack(msg);
       s.raw = applyUpdate(s.raw, update);
       s.shown = applyUpdate(s.shown, decode(update));
+      if (update.replot) s.replots += 1;
       // keep the model's own state current: a notebook saved with widget state starts
       // from what is shown now
       s.quiet = true;
@@ -177,6 +178,22 @@ async function render({ model, el }) {
   let queued = false;
   let drawn = Promise.resolve();
   let restUntil = 0;
+  let replots = s.replots;
+  let listening = false;
+  // clicks go to Python by trace name (again after a new plot, which drops listeners)
+  const listen = () => {
+    listening = true;
+    div.on("plotly_click", (event) => {
+      const points = event.points.map((p) => ({
+        trace: s.shown.traces[p.curveNumber] ? s.shown.traces[p.curveNumber].name : null,
+        x: p.x,
+        y: p.y,
+        z: p.z === undefined ? null : p.z,
+        index: p.pointIndex === undefined ? p.pointNumber : p.pointIndex,
+      }));
+      model.send({ event: "click", points });
+    });
+  };
   const paint = () => {
     queued = false;
     const data = s.shown.traces.map(fresh);
@@ -184,7 +201,10 @@ async function render({ model, el }) {
     drawn = drawn
       .then(async () => {
         const t0 = performance.now();
-        await Plotly.react(div, data, layout, s.config);
+        const anew = replots !== s.replots;
+        replots = s.replots;
+        await (anew ? Plotly.newPlot : Plotly.react)(div, data, layout, s.config);
+        if (anew || !listening) listen();
         // a heavy figure rests as long as it took to paint, so the page stays responsive
         restUntil = performance.now() + (performance.now() - t0);
       })
@@ -202,16 +222,6 @@ async function render({ model, el }) {
   };
   s.views.add(draw);
   await paint();
-  div.on("plotly_click", (event) => {
-    const points = event.points.map((p) => ({
-      trace: s.shown.traces[p.curveNumber] ? s.shown.traces[p.curveNumber].name : null,
-      x: p.x,
-      y: p.y,
-      z: p.z === undefined ? null : p.z,
-      index: p.pointIndex === undefined ? p.pointNumber : p.pointIndex,
-    }));
-    model.send({ event: "click", points });
-  });
   // follow the width of the output column (plotly.js sizes itself once, when drawn)
   let width = el.offsetWidth;
   const resized = new ResizeObserver(() => {

@@ -223,6 +223,12 @@ class Figure(anywidget.AnyWidget):
             _set_path(self.plot_layout, key.split("."), value)
         self._queue("layout", None, flat)
 
+    def replot(self) -> None:
+        """Draw the next update from scratch in the browser (``Plotly.newPlot``): for
+        layout changes plotly.js does not take incrementally, such as new axis ranges of
+        square-celled maps (it keeps adjusting them from the old ones)."""
+        self._queue("replot", None, {})
+
     @contextmanager
     def batch(self):
         """Every update and relayout inside goes to the browser as one message."""
@@ -237,7 +243,9 @@ class Figure(anywidget.AnyWidget):
     def _queue(self, part: str, index, flat: dict) -> None:
         if self._pending is None:
             self._pending = {"traces": {}, "layout": {}}
-        if part == "traces":
+        if part == "replot":
+            self._pending["replot"] = True
+        elif part == "traces":
             self._pending["traces"].setdefault(str(index), {}).update(flat)
         else:
             self._pending["layout"].update(flat)
@@ -246,7 +254,7 @@ class Figure(anywidget.AnyWidget):
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, None
-        if not pending or not (pending["traces"] or pending["layout"]):
+        if not pending or not (pending["traces"] or pending["layout"] or "replot" in pending):
             return
         content, paths, buffers = _remove_buffers({"kind": "update", **pack(pending)})
         content["buffer_paths"] = paths
