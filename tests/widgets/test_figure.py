@@ -43,6 +43,18 @@ def test_a_batch_is_one_message_with_binary_buffers(monkeypatch):
     assert len(sent) == 2
 
 
+def test_a_replot_rides_with_the_update_it_redraws(monkeypatch):
+    fig = make()
+    sent = []
+    monkeypatch.setattr(fig, "send", lambda content, buffers=None: sent.append(content))
+    with fig.batch():
+        fig.replot()
+        fig.update("map", z=np.ones((4, 4)))
+    assert len(sent) == 1 and sent[0]["replot"] is True and "0" in sent[0]["traces"]
+    fig.replot()  # alone, it still reaches the browser
+    assert len(sent) == 2 and sent[1]["replot"] is True
+
+
 def test_the_kernel_keeps_the_current_figure():
     fig = make()
     fig.update("line", marker={"size": 9})
