@@ -88,12 +88,12 @@ def shots():
 
 @pytest.fixture
 def open_page(browser):
-    """open_page(url, height=1000) -> (page, errors): the errors list collects console errors
+    """open_page(url, height=1000, width=1200) -> (page, errors): the errors list collects console errors
     other than failed loads, and failed local loads. Pages are closed at the end."""
     pages = []
 
-    def opener(url, height=1000):
-        page, errors = _open(browser, url, height)
+    def opener(url, height=1000, width=1200):
+        page, errors = _open(browser, url, height, width)
         pages.append(page)
         return page, errors
 
@@ -103,8 +103,8 @@ def open_page(browser):
             page.close()
 
 
-def _open(browser, url, height=1000):
-    page = browser.new_page(viewport={"width": 1200, "height": height})
+def _open(browser, url, height=1000, width=1200):
+    page = browser.new_page(viewport={"width": width, "height": height})
     errors = []
     page.on(
         "console",

@@ -22,11 +22,13 @@ def trace(page, name: str) -> dict:
 
 def fits(page) -> bool:
     """Nothing sticks out to the right: no horizontal scrolling, the figures and the readout
-    table inside the window."""
+    table inside the window, each plot drawn as wide as its box (not wider and cut off)."""
     return page.evaluate(
         "() => document.documentElement.scrollWidth <= window.innerWidth && "
         "Array.from(document.querySelectorAll('.deepscope-figure, table')).every(f => "
-        "f.getBoundingClientRect().right <= window.innerWidth)"
+        "f.getBoundingClientRect().right <= window.innerWidth) && "
+        "Array.from(document.querySelectorAll('.js-plotly-plot')).every(p => "
+        "p.offsetWidth === 0 || Math.abs(p._fullLayout.width - p.offsetWidth) <= 1)"
     )
 
 
@@ -109,6 +111,7 @@ def test_descent_dashboard_opens_the_setup_of_its_link(voila, open_page, shots):
     assert not page.locator(".widget-slider:has-text('learning rate')").is_visible()
     assert page.locator(".widget-slider:has-text('momentum')").is_visible()
     assert "learning_rate=0.02" in page.inner_text("body")  # the link to this setup
+    assert fits(page)
     page.screenshot(path=str(shots / "descent_link.png"), full_page=True)
     assert not errors
 
@@ -121,12 +124,12 @@ def test_descent_dashboard_opens_the_setup_of_its_link(voila, open_page, shots):
         ("surface=bowl&optimizers=sgd,momentum,nesterov,adam&learning_rate=3", 950),
         ("surface=beale&view=3-D&step=40", 950),
         ("surface=himmelblau&optimizers=momentum,adam&arrows_for=momentum&step=6", 760),
+        ("optimizers=sgd,momentum,nesterov,rmsprop,adam&learning_rate=0.002&step=115", 980),
     ],
-    ids=["1d", "plateau", "diverged", "3d", "narrow"],
+    ids=["1d", "plateau", "diverged", "3d", "narrow", "five"],
 )
 def test_descent_dashboard_setups_fit_and_draw(voila, open_page, shots, setup, width):
-    page, errors = open_page(f"{voila}/voila/render/descent.ipynb?{setup}", height=2000)
-    page.set_viewport_size({"width": width, "height": 2000})
+    page, errors = open_page(f"{voila}/voila/render/descent.ipynb?{setup}", 2000, width)
     page.wait_for_selector("text=update (next move)", timeout=180_000)
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"

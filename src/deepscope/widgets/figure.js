@@ -222,8 +222,10 @@ async function render({ model, el }) {
   };
   s.views.add(draw);
   await paint();
-  // follow the width of the output column (plotly.js sizes itself once, when drawn)
-  let width = el.offsetWidth;
+  // follow the width of the output column (plotly.js sizes itself once, when drawn): from
+  // the width it drew at, since the column may have changed while it drew (a neighbour
+  // figure appearing beside it in a row)
+  let width = div._fullLayout ? Math.round(div._fullLayout.width) : el.offsetWidth;
   const resized = new ResizeObserver(() => {
     requestAnimationFrame(() => {
       if (el.offsetWidth > 0 && el.offsetWidth !== width) {

@@ -151,10 +151,12 @@ class LandscapePanel(Panel):
                 yaxis=theme.axis("b (direction 2)"),
                 scene=dict(
                     domain=dict(x=[PLANE[1] + 0.12, 1.0], y=[0, 1]),
-                    xaxis=dict(title=dict(text="a")),
-                    yaxis=dict(title=dict(text="b")),
-                    zaxis=dict(title=dict(text="loss")),
-                    camera=dict(eye=dict(x=2.2, y=2.2, z=1.4)),
+                    xaxis=dict(title=dict(text="a"), nticks=5),
+                    yaxis=dict(title=dict(text="b"), nticks=5),
+                    zaxis=dict(title=dict(text="loss"), nticks=4),
+                    aspectmode="manual",
+                    aspectratio=dict(x=1, y=1, z=0.6),  # flatter: the z labels stay apart
+                    camera=dict(eye=dict(x=1.6, y=1.6, z=1.1)),
                 ),
                 legend={"orientation": "h", "y": -0.18},
             ),
