@@ -88,8 +88,9 @@ def shots():
 
 @pytest.fixture
 def open_page(browser):
-    """open_page(url, height=1000, width=1200) -> (page, errors): the errors list collects console errors
-    other than failed loads, and failed local loads. Pages are closed at the end."""
+    """open_page(url, height=1000, width=1200) -> (page, errors): the errors list collects
+    console errors other than failed loads, and failed local loads. Pages are closed at the
+    end."""
     pages = []
 
     def opener(url, height=1000, width=1200):
