@@ -34,14 +34,41 @@ def unused_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def voila(tmp_path_factory):
-    """Voila serving voila_apps/ on a free port. Its log goes to a file: a pipe nobody reads
-    fills up after a few hundred request lines and then blocks the server mid-test."""
+def serve():
+    """serve(command, probe, log_path, env=None) -> None: start a server and wait until
+    ``probe`` (a URL) answers. Its log goes to a file: a pipe nobody reads fills up after a
+    few hundred request lines and then blocks the server mid-test. Stopped at teardown."""
+    started = []
+
+    def start(command, probe, log_path, env=None):
+        log = open(log_path, "w")  # noqa: SIM115 (closed at teardown)
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        started.append((proc, log))
+        shown = " ".join(Path(str(c)).name for c in command[:4])
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(probe, timeout=2)
+                return
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"{shown} exited: {log_path.read_text()[-2000:]}")
+                time.sleep(0.5)
+        pytest.fail(f"{shown} did not answer {probe} in 2 minutes")
+
+    yield start
+    for proc, log in started:
+        proc.terminate()
+        proc.wait(20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def voila(serve, tmp_path_factory):
+    """Voila serving voila_apps/ on a free port."""
     port = free_port()
     voila_bin = str(Path(sys.executable).with_name("voila"))
-    log_path = tmp_path_factory.mktemp("voila") / "voila.log"
-    log = open(log_path, "w")  # noqa: SIM115 (closed at teardown)
-    proc = subprocess.Popen(
+    url = f"http://127.0.0.1:{port}"
+    serve(
         [
             voila_bin,
             str(ROOT / "voila_apps"),
@@ -49,22 +76,10 @@ def voila(tmp_path_factory):
             f"--port={port}",
             "--Voila.ip=127.0.0.1",
         ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        f"{url}/voila/static/voila.js",
+        tmp_path_factory.mktemp("voila") / "voila.log",
     )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(f"{url}/voila/static/voila.js", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"voila exited: {log_path.read_text()[-2000:]}")
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    return url
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,8 @@ output column; a reload with the kernel running draws the current figures again.
 
 import os
 import shutil
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -32,15 +30,14 @@ FIGURES = """() => Array.from(document.querySelectorAll('.deepscope-figure')).ma
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, unused_port):
+def lab(serve, tmp_path_factory, unused_port):
     """JupyterLab on a free port over a copy of notebooks/, with a private HOME."""
     home = tmp_path_factory.mktemp("home")
     work = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", work / "notebooks")
     port = unused_port
-    log = open(work / "lab.log", "w")  # noqa: SIM115 (closed at teardown)
-    env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter")}
-    proc = subprocess.Popen(
+    url = f"http://127.0.0.1:{port}"
+    serve(
         [
             sys.executable,
             "-m",
@@ -54,23 +51,11 @@ def lab(tmp_path_factory, unused_port):
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.root_dir={work}",
         ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
+        f"{url}/lab",
+        work / "lab.log",
+        env={**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter")},
     )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(f"{url}/lab", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited: {(work / 'lab.log').read_text()[-2000:]}")
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(20)
-    log.close()
+    return url
 
 
 def run_all(page):
