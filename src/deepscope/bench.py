@@ -42,6 +42,13 @@ WORKLOADS = {
         0.75,
         20,
     ),
+    "E": Workload(
+        "E",
+        "FGSM on 100 digits at 20 epsilon values for a small CNN (conv 8@3x3-relu-maxpool "
+        "2-dense 10), including the input gradient (each side in its own process)",
+        1 / 3,
+        20,
+    ),
     "F": Workload(
         "F", "20-layer sigmoid MLP, width 32, batch 128, one step + per-layer grad norms", 0.3, 50
     ),
@@ -53,7 +60,9 @@ WORKLOADS = {
         5,
     ),
 }
-ISOLATED = ("L",)  # workloads timed in a fresh process per side
+ISOLATED = ("E", "L")  # workloads timed in a fresh process per side
+NO_NUMPY = ("L",)  # no numpy column: the numpy landscape evaluates one grid point at a time
+EPSILONS = np.linspace(0.01, 0.3, 20)  # workload E (the sweep adds eps = 0 first: 21 passes)
 
 
 def median_time(fn, repeats: int, warmup: int = 2) -> float:
@@ -80,9 +89,10 @@ def _data(key):
     if key == "B":
         X = _mnist_rows(6000)
         return X, X
-    if key == "C":
-        images, labels = load_mnist()
-        return images[:64, None].astype(np.float32) / 255, labels[:64].astype(np.int64)
+    if key in ("C", "E"):
+        images, labels = load_mnist()  # sorted by label, 500 a digit
+        pick = slice(64) if key == "C" else slice(None, None, 50)  # E: 10 of each digit
+        return images[pick, None].astype(np.float32) / 255, labels[pick].astype(np.int64)
     rng = np.random.default_rng(0)
     return (
         rng.normal(size=(128, 32)).astype(np.float32),
@@ -111,7 +121,7 @@ def _model(key, backend):
             nn.Dense(128, 784),
             nn.Sigmoid(),
         ]
-    elif key == "C":
+    elif key in ("C", "E"):
         layers = [
             nn.Conv2D(1, 8, 3),
             nn.ReLU(),
@@ -145,6 +155,10 @@ def deepscope_runner(key, backend):
         )
     X, y = _data(key)
     model = _model(key, backend)
+    if key == "E":
+        from .scenes.adversarial import epsilon_sweep
+
+        return lambda: epsilon_sweep(model, X, y, EPSILONS, method="fgsm")
     if key == "A":
         loss, opt = nn.BCELoss(backend), nn.SGD(model, lr=0.03)
         return lambda: nn.fit(model, X, y, loss, opt, epochs=1, batch_size=10, seed=0)
@@ -204,6 +218,30 @@ def _torch_landscape():
     return evaluate
 
 
+def _torch_fgsm_sweep(model, X, y):
+    """Workload E in PyTorch: the input gradient by autograd (one forward and backward with
+    ``requires_grad`` on the images), its sign, then one batched forward per eps (0 first,
+    as the deepscope sweep does) under ``no_grad``: clamp, accuracy, true-class softmax."""
+    import torch
+
+    eps_values = [0.0, *(float(e) for e in EPSILONS)]
+
+    def sweep():
+        x = X.clone().requires_grad_(True)
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        (grad,) = torch.autograd.grad(loss, x)
+        sign = grad.sign()
+        acc, conf = [], []
+        with torch.no_grad():
+            for eps in eps_values:
+                p = torch.softmax(model(torch.clamp(X + eps * sign, 0.0, 1.0)), dim=1)
+                acc.append((p.argmax(dim=1) == y).float().mean().item())
+                conf.append(p.gather(1, y[:, None]).mean().item())
+        return acc, conf
+
+    return sweep
+
+
 def torch_runner(key):
     import torch
 
@@ -257,7 +295,7 @@ def torch_runner(key):
                 opt.step()
 
         return epoch
-    if key == "C":
+    if key in ("C", "E"):
         model = tnn.Sequential(
             tnn.Conv2d(1, 8, 3),
             tnn.ReLU(),
@@ -265,6 +303,8 @@ def torch_runner(key):
             tnn.Flatten(),
             tnn.Linear(8 * 13 * 13, 10),
         )
+        if key == "E":
+            return _torch_fgsm_sweep(model, X, y)
         loss_fn, opt = tnn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.01)
     else:
         layers = []
@@ -309,7 +349,7 @@ def run_workload(key: str, with_numpy: bool = True, with_torch: bool = True) -> 
     row = {"key": key, "title": w.title, "target": w.target}
     timer = _time_in_process if key in ISOLATED else time_side
     row["deepscope"] = timer(key, "cpu")
-    if with_numpy and key not in ISOLATED:
+    if with_numpy and key not in NO_NUMPY:
         row["numpy"] = timer(key, "numpy")
     if with_torch and torch_available():
         row["torch"] = timer(key, "torch")
