@@ -23,9 +23,14 @@ import numpy as np
 from .. import nn
 from ..core.checks import as_float_array, check_class_labels, check_int
 from ..data import playground
+from . import convolution
 
 METHODS = ("fgsm", "pgd")
 NORMS = ("inf", "2")
+#: what a panel offers: the two untargeted attacks, PGD towards a chosen class, the sticker
+ATTACKS = ("fgsm", "pgd", "targeted", "patch")
+#: the networks to attack: two on the shipped digits, the convolution lesson's X/O CNN
+NETWORKS = ("cnn", "mlp", "xo")
 
 
 # arguments ------------------------------------------------------------------------------
@@ -295,6 +300,33 @@ def patch_attack(
     return _iterate(model, X, labels, -1.0, alpha, steps, X, _Anything(), _clip(clip), loss, mask)
 
 
+def attack_replay(
+    model,
+    X,
+    y,
+    method,
+    eps,
+    alpha=0.01,
+    steps=10,
+    norm="inf",
+    target=0,
+    patch=(6, 0, 0),
+    clip=(0.0, 1.0),
+) -> Replay:
+    """One of ``ATTACKS`` as a replay: FGSM as its one step (x, then x + eps sign g), PGD,
+    targeted PGD towards ``target``, or the patch (``patch`` = (size, row, col)) towards
+    ``target``; ``eps`` does not bound a patch."""
+    method = _choice("method", method, ATTACKS)
+    if method == "fgsm":
+        eps = _eps("eps", eps)
+        return pgd_replay(model, X, y, eps, eps, 1, clip=clip)
+    if method == "patch":
+        size, row, col = patch
+        return patch_attack(model, X, target, size, row, col, steps, alpha, clip)
+    goal = target if method == "targeted" else None
+    return pgd_replay(model, X, y, eps, alpha, steps, target=goal, norm=norm, clip=clip)
+
+
 # what an attack does to a whole set ---------------------------------------------------
 @dataclass
 class Sweep:
@@ -422,6 +454,50 @@ def adversarial_training(
                 return
 
     return stream()
+
+
+# the classifiers to attack --------------------------------------------------------------
+def classifier_task(network: str) -> convolution.CNNTask:
+    """The images a network of ``NETWORKS`` learns: 2000 shipped digits (the rest held out)
+    or the convolution lesson's X and O glyphs."""
+    network = _choice("network", network, NETWORKS)
+    return convolution.xo_task() if network == "xo" else convolution.mnist_task(n_train=2000)
+
+
+def build_classifier(network: str, task, seed: int = 0, backend="cpu") -> nn.Sequential:
+    """The CNN (conv 8@3x3-relu-maxpool 2, twice, then dense) or the MLP (784-64-10 ReLU)."""
+    network = _choice("network", network, NETWORKS)
+    n = len(task.classes)
+    if network == "mlp":
+        side = task.size
+        layers = [nn.Flatten(), nn.Dense(side * side, 64), nn.ReLU(), nn.Dense(64, n)]
+        return nn.Sequential(layers, seed=seed, backend=backend)
+    return convolution.build_cnn(task.size, n, channels=(8, 8), seed=seed, backend=backend)
+
+
+def partner(network: str) -> str:
+    """The network an attack is carried over to: the other architecture on digits, another
+    seed of the X/O CNN."""
+    return {"cnn": "mlp", "mlp": "cnn", "xo": "xo"}[_choice("network", network, NETWORKS)]
+
+
+def classifier_training(network, task, epochs=3, seed=0, lr=0.01, model=None):
+    """(model, events): a fresh ``build_classifier`` (or ``model``) and its training with
+    Adam and cross-entropy, batches of 32, 500 held-out images as validation; the model
+    changes in place as the events are drawn."""
+    epochs = check_int("epochs", epochs, 1)
+    model = model or build_classifier(network, task, seed)
+    trainer = nn.Trainer(
+        model,
+        task.X_train,
+        task.y_train,
+        nn.CrossEntropyLoss(),
+        nn.Adam(model, lr=lr),
+        batch_size=32,
+        seed=seed,
+        validation=(task.X_test[:500], task.y_test[:500]),
+    )
+    return model, trainer.events(epochs)
 
 
 # the 2-D picture ------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 is built on ``Panel`` (see ``panel.py``) and draws with ``Figure`` (see ``figure.py``).
 """
 
+from .adversarial import AdversarialPanel
 from .canvas import DrawingCanvas
 from .convolution import ConvolutionPanel
 from .descent import DescentPanel
@@ -18,11 +19,13 @@ PANELS = {
     "descent": DescentPanel,
     "landscape": LandscapePanel,
     "convolution": ConvolutionPanel,
+    "adversarial": AdversarialPanel,
 }
 
 __all__ = [
     "gallery_table",
     "PANELS",
+    "AdversarialPanel",
     "ConvolutionPanel",
     "DescentPanel",
     "DrawingCanvas",
