@@ -107,6 +107,7 @@ class AdversarialPanel(Panel):
         self.numbers = W.HTML()
         self.transfer_text = W.HTML()
         self.defend = W.Button(
+            layout=W.Layout(width="230px"),
             description="Adversarial training",
             icon="shield",
             tooltip="train a copy of the network on clean and FGSM images",
@@ -126,7 +127,7 @@ class AdversarialPanel(Panel):
         )
         self.tabs = W.Tab(
             [attack_tab, plane_tab, defence_tab],
-            titles=("Attack", "2-D: across the boundary", "Transfer and defence"),
+            titles=("Attack", "2-D boundary", "Transfer, defence"),
         )
         self.tabs.observe(self._tab_opened, "selected_index")
         self.children = [self.message, self.tabs, self.link]
@@ -226,99 +227,61 @@ class AdversarialPanel(Panel):
 
     # drawing: the attack ------------------------------------------------------------------
     def _attack_figure(self) -> Figure:
-        layout = theme.layout(720, margin=dict(l=60, r=30, t=70, b=60), showlegend=False)
+        """One figure, so a move of ε is one message: the three images above; the two
+        predictions and the accuracy against ε below."""
+        layout = theme.layout(
+            720,
+            margin=dict(l=60, r=30, t=70, b=60),
+            legend=dict(x=1, y=ROWS[0][1], xanchor="right", yanchor="top"),
+        )
         (b0, b1), (i0, i1) = ROWS
         traces = []
-        names = ("original", "perturbation", "adversarial")
-        for n, (name, x) in enumerate(zip(names, COLS), start=1):
-            common = dict(constrain="domain", showticklabels=False, ticks="", showgrid=False)
-            layout[f"xaxis{n}"] = dict(domain=list(x), anchor=f"y{n}", **common)
-            layout[f"yaxis{n}"] = dict(
-                domain=[i0, i1], anchor=f"x{n}", scaleanchor=f"x{n}", autorange="reversed", **common
-            )
+
+        def axes(n, x, y, xprops, yprops):
+            """Axes n (plotly calls the first pair x and y, not x1 and y1)."""
+            i = "" if n == 1 else str(n)
+            layout[f"xaxis{i}"] = dict(domain=list(x), anchor=f"y{i}", **xprops)
+            layout[f"yaxis{i}"] = dict(domain=list(y), anchor=f"x{i}", **yprops)
+            return dict(xaxis=f"x{i}", yaxis=f"y{i}", showlegend=False)
+
+        bare = dict(constrain="domain", showticklabels=False, ticks="", showgrid=False)
+        for n, (name, x) in enumerate(zip(("original", "perturbation", "adversarial"), COLS), 1):
             signed = name == "perturbation"
+            square = dict(scaleanchor="x" if n == 1 else f"x{n}", autorange="reversed", **bare)
+            bar = dict(x=x[1] + 0.005, y=(i0 + i1) / 2, len=i1 - i0, thickness=12,
+                       title=dict(text="x′ − x", side="right"))  # fmt: skip
             traces.append(
-                dict(
-                    type="heatmap",
-                    name=name,
-                    xaxis=f"x{n}",
-                    yaxis=f"y{n}",
-                    z=np.zeros((2, 2)),
-                    colorscale=SIGNED if signed else GRAY,
-                    zmid=0 if signed else None,
-                    showscale=signed,
-                    colorbar=dict(
-                        x=x[1] + 0.005,
-                        y=(i0 + i1) / 2,
-                        len=i1 - i0,
-                        thickness=12,
-                        title=dict(text="x′ − x", side="right"),
-                    )
-                    if signed
-                    else None,
-                    hovertemplate=f"{name}<br>row %{{y}}, col %{{x}}: %{{z:.3f}}<extra></extra>",
-                )
-            )
-        for n, (name, x) in enumerate(zip(("original bars", "adversarial bars"), COLS), 4):
-            layout[f"xaxis{n}"] = theme.axis(
-                "class", domain=list(x), anchor=f"y{n}", type="category"
-            )
-            layout[f"yaxis{n}"] = theme.axis(
-                "probability" if n == 4 else "",
-                domain=[b0, b1],
-                anchor=f"x{n}",
-                range=[0, 1.18],
-                tickformat=".0%",
-            )
+                dict(type="heatmap", name=name, z=np.zeros((2, 2)), showscale=signed,
+                     colorscale=SIGNED if signed else GRAY, zmid=0 if signed else None,
+                     colorbar=bar if signed else None, **axes(n, x, (i0, i1), bare, square),
+                     hovertemplate=f"{name}<br>row %{{y}}, col %{{x}}: %{{z:.3f}}<extra></extra>")
+            )  # fmt: skip
+        for n, name in ((4, "original bars"), (5, "adversarial bars")):
+            xa = theme.axis("class", type="category")
+            ya = theme.axis("probability" if n == 4 else "", range=[0, 1.18], tickformat=".0%")
             traces.append(
-                dict(
-                    type="bar",
-                    name=name,
-                    xaxis=f"x{n}",
-                    yaxis=f"y{n}",
-                    x=[],
-                    y=[],
-                    texttemplate="%{y:.0%}",
-                    textposition="outside",
-                    cliponaxis=False,
-                    textfont={"size": 12},
-                    hovertemplate="class %{x}: %{y:.2%}<extra></extra>",
-                )
-            )
-        layout["xaxis6"] = theme.axis("ε", domain=list(COLS[2]), anchor="y6")
-        layout["yaxis6"] = theme.axis(
-            "accuracy", domain=[b0, b1], anchor="x6", range=[0, 1.05], tickformat=".0%"
-        )
-        for name, color in (("FGSM", theme.PALETTE[0]), ("PGD", theme.PALETTE[1])):
+                dict(type="bar", name=name, x=[], y=[], texttemplate="%{y:.0%}",
+                     textposition="outside", cliponaxis=False, textfont={"size": 13},
+                     hovertemplate="class %{x}: %{y:.2%}<extra></extra>",
+                     **axes(n, COLS[n - 4], (b0, b1), xa, ya))
+            )  # fmt: skip
+        sweep = axes(6, COLS[2], (b0, b1), theme.axis("ε"),
+                     theme.axis("accuracy", range=[0, 1.05], tickformat=".0%"))  # fmt: skip
+        for name, line in (
+            ("FGSM", dict(color=theme.PALETTE[0], width=3)),
+            ("PGD", dict(color=theme.PALETTE[1], width=3)),
+            ("clean", dict(color="gray", dash="dot", width=2)),
+        ):
             traces.append(
-                dict(
-                    type="scatter",
-                    name=name,
-                    xaxis="x6",
-                    yaxis="y6",
-                    x=[],
-                    y=[],
-                    mode="lines+markers",
-                    line=dict(color=color, width=3),
-                    hovertemplate=f"{name}, ε = %{{x:.3f}}: accuracy %{{y:.0%}}<extra></extra>",
-                )
-            )
-        traces.append(
-            dict(
-                type="scatter",
-                name="clean",
-                xaxis="x6",
-                yaxis="y6",
-                x=[],
-                y=[],
-                mode="lines",
-                line=dict(color="gray", dash="dot", width=2),
-                hovertemplate="clean accuracy %{y:.0%}<extra></extra>",
-            )
-        )
-        traces.append(theme.now_marker("ε now", xaxis="x6", yaxis="y6"))
-        self._heads = [_note("", (x0 + x1) / 2, i1 + 0.02, yanchor="bottom") for x0, x1 in COLS] + [
-            _note("", (x0 + x1) / 2, b1 + 0.04, yanchor="bottom") for x0, x1 in COLS
+                dict(sweep, type="scatter", name=name, x=[], y=[], line=line, showlegend=True,
+                     mode="lines" if name == "clean" else "lines+markers",
+                     hovertemplate=f"{name}, ε = %{{x:.3f}}: accuracy %{{y:.0%}}<extra></extra>")
+            )  # fmt: skip
+        traces.append(theme.now_marker("ε now", **sweep))
+        self._heads = [
+            _note("", (x0 + x1) / 2, y, yanchor="bottom")
+            for y in (i1 + 0.02, b1 + 0.04)
+            for x0, x1 in COLS
         ]
         layout["annotations"] = self._heads
         return Figure(traces, layout)
@@ -355,12 +318,12 @@ class AdversarialPanel(Panel):
         step_text = what.get(self.method, f"{t} of {len(r.images) - 1} steps")
         heads = [
             f"original: a {classes[label]}",
-            f"perturbation ×1 (L∞ {r.linf[t, 0]:.3f}, L2 {r.l2[t, 0]:.2f})",
+            f"perturbation (L∞ {r.linf[t, 0]:.3f}, L2 {r.l2[t, 0]:.2f})",
             f"adversarial ({step_text})",
-            f"{state}the network reads {self._prediction(p0)}",
-            f"now it reads {self._prediction(pt)}"
-            + (" — <b>fooled</b>" if fooled and int(np.argmax(p0)) == label else ""),
-            "accuracy on 100 held-out images",
+            f"{state}reads {self._prediction(p0)}",
+            f"now reads {self._prediction(pt)}"
+            + (": <b>fooled</b>" if fooled and int(np.argmax(p0)) == label else ""),
+            "accuracy against ε",
         ]
         notes = [dict(n, text=h) for n, h in zip(self._heads, heads)]
         shapes = []
@@ -496,7 +459,7 @@ class AdversarialPanel(Panel):
             xaxis=theme.axis("x₁", range=[-6, 6], constrain="domain"),
             yaxis=theme.axis("x₂", range=[-6, 6], scaleanchor="x"),
             legend=dict(orientation="h", y=-0.15),
-            margin=dict(t=60),
+            margin=dict(t=90),
             title={"text": ""},
         )
         return Figure(traces, layout)
@@ -556,8 +519,8 @@ class AdversarialPanel(Panel):
             shapes=shapes,
             annotations=notes,
             title={
-                "text": f"A point of class {k}, pushed within the dashed square (ε = {eps:g}):"
-                f" {verdict}. The arrow: the gradient of the loss."
+                "text": f"A point of class {k}, moved at most ε = {eps:g} (the dashed square): "
+                f"{verdict}<br>the arrow: the gradient of its loss, the way FGSM pushes it"
             },
         )
 
