@@ -40,8 +40,8 @@ def test_train_attack_move_eps_and_defend(voila, open_page, shots):
         f"() => ({FIG})('decision')._fullData.find(t => t.name === 'the point').x[0]"
     )
     plot = page.evaluate(
-        f"() => {{ const r = ({FIG})('decision').querySelector('.nsewdrag').getBoundingClientRect();"
-        " return [r.x, r.y, r.width, r.height]; }"
+        f"() => {{ const d = ({FIG})('decision').querySelector('.nsewdrag');"
+        " const r = d.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }"
     )
     page.mouse.click(plot[0] + plot[2] * 0.2, plot[1] + plot[3] * 0.5)
     page.wait_for_function(

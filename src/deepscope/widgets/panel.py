@@ -156,6 +156,7 @@ class Panel(W.VBox):
         self.task = None
         self.figures: list[Figure] = []
         self.message = W.HTML()
+        self._said, self._before_error = "", None
         self.link = W.HTML(layout=W.Layout(margin="6px 0 0 0"))
         self.controls: dict[str, W.Widget] = {}
         for name in self._declared():
@@ -341,8 +342,13 @@ class Panel(W.VBox):
                         try:
                             self.recompute()
                         except (ValueError, TypeError) as err:
+                            before = self._before_error
                             self.show_error(err)
+                            self._before_error = before if before is not None else self._said
                             return
+                        if self._before_error is not None:  # fixed: what was said before
+                            self.message.value = self._before_error
+                        self._before_error = None
                     self.render()
         finally:
             self._depth -= 1
@@ -368,8 +374,11 @@ class Panel(W.VBox):
         """The panel's one message line (``text`` is HTML; escape what a user typed). What
         a link could not set stays under it: it remains true whatever happens next."""
         self.message.value = (status_html(text, kind) if text else "") + self._link_warning
+        self._said, self._before_error = self.message.value, None
 
     def show_error(self, err) -> None:
+        """An error in the message line; once a recompute succeeds again, the line goes
+        back to what was said before it."""
         self.message.value = error_html(err) + self._link_warning
 
     # classroom controls ------------------------------------------------------------------
