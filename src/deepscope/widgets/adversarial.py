@@ -21,7 +21,7 @@ PLANES = ("circle", "xor", "gauss", "spiral")
 GRAY = [[0, "black"], [1, "white"]]
 SIGNED = "RdBu_r"
 COLS = ((0.0, 0.27), (0.365, 0.635), (0.73, 1.0))  # the three columns of the attack figure
-ROWS = ((0.0, 0.36), (0.56, 1.0))  # bars and the sweep below, the images above
+ROWS = ((0.0, 0.36), (0.5, 1.0))  # bars and the sweep below, the images above
 SWEEP_EPS = {"cnn": 0.3, "mlp": 0.3, "xo": 0.8}  # how far the sweep goes (pixel units)
 IMAGES = 100  # the held-out images to pick from, attack and sweep
 REDO = dict(state=True, recompute=True)
@@ -230,7 +230,7 @@ class AdversarialPanel(Panel):
         """One figure, so a move of ε is one message: the three images above; the two
         predictions and the accuracy against ε below."""
         layout = theme.layout(
-            720,
+            660,
             margin=dict(l=60, r=30, t=70, b=60),
             legend=dict(x=1, y=ROWS[0][1], xanchor="right", yanchor="top"),
         )
