@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     p_serve.add_argument("--host", default="127.0.0.1")
     p_serve.add_argument("--no-browser", action="store_true")
     p_bench = sub.add_parser("bench", help="print the benchmark tables")
-    p_bench.add_argument("workloads", nargs="*", help="A B C F L (default: all)")
+    p_bench.add_argument("workloads", nargs="*", help="A B C E F L (default: all)")
     p_bench.add_argument("--no-numpy", action="store_true", help="skip the numpy reference")
     p_bench.add_argument(
         "--no-startup", action="store_true", help="skip import and compile-time measurements"

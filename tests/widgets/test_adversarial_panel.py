@@ -127,3 +127,17 @@ def test_a_new_network_waits_for_train(trained):
     p.network = "mlp"
     assert "Press <b>Train</b> to train the MLP on digits" in p.message.value
     assert isinstance(p.model.layers[0], type(scene.build_classifier("mlp", p.data).layers[0]))
+
+
+def test_a_drawing_is_attacked_as_the_network_reads_it(trained):
+    p = trained
+    stroke = np.zeros((28, 28))
+    stroke[4:24, 13:15] = 1.0  # a one, roughly
+    p.source = "drawing"
+    assert p.controls["canvas"].layout.display is None
+    assert p.controls["image"].layout.display == "none"
+    p.canvas.pixels = stroke.ravel().tolist()
+    read = int(np.argmax(p.replay.probabilities[0, 0]))
+    assert heads(p)[0] == f"your drawing (read as {read})"
+    np.testing.assert_allclose(p.replay.images[0, 0, 0], stroke, atol=1e-6)
+    p.source = "test image"

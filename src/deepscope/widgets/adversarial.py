@@ -11,6 +11,7 @@ import traitlets as T
 from ..nn import Event
 from ..scenes import adversarial as scene
 from . import theme
+from .canvas import DrawingCanvas
 from .controls import Choice, Frames, LogSlider, Slider
 from .figure import Figure
 from .panel import Panel, Training
@@ -64,6 +65,9 @@ class AdversarialPanel(Panel):
         state=True, control=Choice(labels=NETWORK_LABELS, help="press Train after changing it")
     )
     epochs = T.Int(3, min=1, max=20).tag(state=True, control=Slider())
+    source = T.Enum(("test image", "drawing"), "test image").tag(
+        control=Choice("input", style="toggle"), **REDO
+    )
     image = T.Int(0, min=0, max=IMAGES - 1).tag(control=Slider("test image"), **REDO)
     method = T.Enum(scene.ATTACKS, "pgd").tag(
         control=Choice("attack", labels=ATTACK_LABELS, style="toggle"), **REDO
@@ -99,6 +103,7 @@ class AdversarialPanel(Panel):
         self._mode = "classifier"
         self._live = ""
         self._transfer_at = None
+        self._label = 0
         self.attack_fig = self._attack_figure()
         self.plane_fig = self._plane_figure()
         self.defence_fig = self._defence_figure()
@@ -117,7 +122,10 @@ class AdversarialPanel(Panel):
         c = self.controls
         attack = theme.column([c["method"], c["eps"], c["alpha"], c["steps"], c["norm"]])
         aim = theme.column([c["target"], c["patch_size"], c["patch_row"], c["patch_col"]])
-        what = theme.column([c["network"], c["epochs"], c["image"]])
+        self.canvas = DrawingCanvas(28, 28, scale=6, brush=1.1)
+        self.canvas.observe(lambda _: self.source == "drawing" and self.refresh(), "pixels")
+        self.controls["canvas"] = self.canvas
+        what = theme.column([c["network"], c["epochs"], c["source"], c["image"], self.canvas])
         attack_tab = W.VBox(
             [theme.row([what, attack, aim]), c["train"], c["step"], self.attack_fig, self.numbers]
         )
@@ -144,7 +152,13 @@ class AdversarialPanel(Panel):
             self.alpha, self.steps = 0.02, 10
         self._aim_controls()
 
+    @T.observe("source")
+    def _source_shown(self, change):
+        self._aim_controls()
+
     def _aim_controls(self):
+        self.show_control("image", self.source == "test image")
+        self.show_control("canvas", self.source == "drawing")
         m = self.method
         for name in ("alpha", "steps"):
             self.show_control(name, m != "fgsm")
@@ -170,7 +184,12 @@ class AdversarialPanel(Panel):
 
     # compute ------------------------------------------------------------------------------
     def _picked(self):
-        """The chosen held-out image, its label, and the pixel range."""
+        """The chosen held-out image (or the drawing, at the network's size and in its pixel
+        range), its label (a drawing's: what the network reads it as), the pixel range."""
+        if self.source == "drawing":
+            x = scene.convolution.stack_input(self.data, "drawing", image=self.canvas.image)
+            x = x[None, None]
+            return x, scene.probabilities(self.model, x).argmax(1), self.data.ink
         i = self.image
         return self.data.X_test[i : i + 1], self.data.y_test[i : i + 1], self.data.ink
 
@@ -182,6 +201,7 @@ class AdversarialPanel(Panel):
                 f" ({', '.join(self.data.classes)}); got {self.target}"
             )
         X, y, ink = self._picked()
+        self._label = int(y[0])
         side = X.shape[-1]
         if self.method == "patch" and max(self.patch_row, self.patch_col) + self.patch_size > side:
             raise ValueError(
@@ -298,7 +318,7 @@ class AdversarialPanel(Panel):
         x0, xt = r.images[0, 0, 0], r.images[t, 0, 0]
         delta = xt - x0
         p0, pt = r.probabilities[0, 0], r.probabilities[t, 0]
-        label = int(self.data.y_test[self.image])
+        label = int(self._label)
         classes = list(self.data.classes)
         lo, hi = self.data.ink
         span = float(self.eps) if self.method != "patch" else float(hi - lo)
@@ -317,7 +337,9 @@ class AdversarialPanel(Panel):
         what = {"fgsm": "one FGSM step", "patch": f"patch, {t} of {len(r.images) - 1} steps"}
         step_text = what.get(self.method, f"{t} of {len(r.images) - 1} steps")
         heads = [
-            f"original: a {classes[label]}",
+            f"your drawing (read as {classes[label]})"
+            if self.source == "drawing"
+            else f"original: a {classes[label]}",
             f"perturbation (L∞ {r.linf[t, 0]:.3f}, L2 {r.l2[t, 0]:.2f})",
             f"adversarial ({step_text})",
             f"{state}reads {self._prediction(p0)}",
