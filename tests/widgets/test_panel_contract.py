@@ -46,6 +46,7 @@ def test_an_unknown_argument_is_named(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_hidden_hides_each_control_and_is_state(name):
     panel = build(name)
+    assert set(panel.controls) == set(PANELS[name].control_names())  # what a lesson may hide
     for control in panel.controls:
         panel.hidden = [control]
         assert panel.controls[control].layout.display == "none", control

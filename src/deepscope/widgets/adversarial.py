@@ -52,6 +52,7 @@ class AdversarialPanel(Panel):
     """
 
     dashboard = "adversarial.ipynb"
+    extra_controls = ("defend", "canvas")
     title = "Adversarial examples"
     summary = (
         "Fool a network you just trained with noise you cannot see: FGSM, PGD, a targeted "

@@ -146,6 +146,7 @@ class ConvolutionPanel(Panel):
     train it live. A bad setting (a cell that is not a number) shows in the message line."""
 
     dashboard = "convolution.ipynb"
+    extra_controls = ("canvas",)
     title = "Convolution and pooling"
     summary = (
         "A feature slides over the lecture's X (or an MNIST digit, or your drawing) one window "

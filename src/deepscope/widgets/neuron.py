@@ -28,6 +28,7 @@ class NeuronPanel(Panel):
     """Drag w1, w2 and b; pick an activation and a gate; press Learn; add a hidden layer."""
 
     dashboard = "neuron.ipynb"
+    extra_controls = ("learn",)
     title = "The neuron"
     summary = (
         "A weighted sum and an activation make a decision line; AND and OR are learnable, "

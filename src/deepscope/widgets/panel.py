@@ -196,6 +196,8 @@ class Panel(W.VBox):
     live_pace: float | None = None
     #: the Train button's text and tooltip
     train_label = ("Train", "start training from scratch")
+    #: controls the panel builds itself in ``build`` (a canvas, a button), by name
+    extra_controls: tuple[str, ...] = ()
 
     # declaration --------------------------------------------------------------------------
     @classmethod
@@ -214,6 +216,16 @@ class Panel(W.VBox):
         traits = cls.class_traits(state=True)
         keys = [n for n in cls._declared() if n in traits and n != "hidden"]
         return [*keys, "hidden"]
+
+    @classmethod
+    def control_names(cls) -> list[str]:
+        """The names in ``panel.controls`` (what ``hidden`` may name), known from the class:
+        the traits with a control, Train for a panel that trains, the link, and the
+        controls a panel builds itself (``extra_controls``)."""
+        traits = cls.class_traits()
+        names = [n for n in cls._declared() if traits[n].metadata.get("control") is not None]
+        trains = cls.start_training is not Panel.start_training
+        return [*names, *(["train"] if trains else []), *cls.extra_controls, "link"]
 
     def _trains(self) -> bool:
         return type(self).start_training is not Panel.start_training
