@@ -122,8 +122,10 @@ def _question(where: str, q) -> Question:
         _fail(where, "question", "must be a table: text, choices, answer, explanation")
     _unknown(where, q, QUESTION_KEYS)
     choices = q.get("choices")
-    if not isinstance(choices, list) or len(choices) < 2 or not all(
-        isinstance(c, str) and c.strip() for c in choices
+    if (
+        not isinstance(choices, list)
+        or len(choices) < 2
+        or not all(isinstance(c, str) and c.strip() for c in choices)
     ):
         _fail(where, "choices", f"must be a list of at least two texts, got {choices!r}")
     answer = q.get("answer")

@@ -259,13 +259,15 @@ class LessonPlayer(W.VBox):
             if s.try_this
             else ""
         )
-        self.speaker_notes.value = (
-            f"<b>Speaker notes, step {self.step}:</b> " + markdown(s.notes or "(none)")
+        self.speaker_notes.value = f"<b>Speaker notes, step {self.step}:</b> " + markdown(
+            s.notes or "(none)"
         )
         q = s.question
         self.question.layout.display = None if q else "none"
         if q:
-            self.question.children[0].value = (
+            self.question.children[
+                0
+            ].value = (
                 f"<div style='font-size:{size}px'><b>Question:</b> {html.escape(q.text)}</div>"
             )
             self.choices.options, self.choices.value = list(q.choices), None
@@ -320,8 +322,12 @@ def export_html(lesson, path) -> Path:
                     continue
                 figure = go.Figure(data=fig.traces, layout=fig.plot_layout)
                 parts.append(
-                    pio.to_html(figure, full_html=False, include_plotlyjs=first,
-                                config={"displaylogo": False})  # fmt: skip
+                    pio.to_html(
+                        figure,
+                        full_html=False,
+                        include_plotlyjs=first,
+                        config={"displaylogo": False},
+                    )  # fmt: skip
                 )
                 first = False
             if step.question:
