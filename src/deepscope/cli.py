@@ -97,7 +97,22 @@ def main(argv=None) -> int:
         "--no-startup", action="store_true", help="skip import and compile-time measurements"
     )
     sub.add_parser("info", help="versions, threading, backends")
+    p_export = sub.add_parser(
+        "export-lesson", help="a lesson as one HTML file: narration and figures, no kernel"
+    )
+    p_export.add_argument("name", help="a shipped lesson's name or a lesson .toml file")
+    p_export.add_argument("-o", "--output", required=True, help="the HTML file to write")
     args = parser.parse_args(argv)
+    if args.command == "export-lesson":
+        from .widgets.lesson import export_html
+
+        try:
+            path = export_html(args.name, args.output)
+        except ValueError as err:
+            print(f"deepscope export-lesson: {err}", file=sys.stderr)
+            return 2
+        print(f"wrote {path}")
+        return 0
     if args.command == "serve":
         return serve(args.port, args.host, args.no_browser)
     if args.command == "bench":

@@ -30,7 +30,10 @@ def test_notebook_runs(path):
 def test_every_panel_has_its_dashboard_and_every_dashboard_a_panel():
     from deepscope.widgets import PANELS
 
-    dashboards = {p.name for p in ROOT.glob("voila_apps/*.ipynb")} - {"index.ipynb"}
+    dashboards = {p.name for p in ROOT.glob("voila_apps/*.ipynb")} - {
+        "index.ipynb",
+        "lessons.ipynb",
+    }
     assert {panel.dashboard for panel in PANELS.values()} == dashboards
     for name, panel in PANELS.items():
         nb = (ROOT / "voila_apps" / panel.dashboard).read_text()
@@ -41,6 +44,10 @@ def test_every_panel_has_its_dashboard_and_every_dashboard_a_panel():
     gallery = nbformat.read(ROOT / "voila_apps" / "index.ipynb", as_version=4)
     tables = [c.source for c in gallery.cells if c.cell_type == "markdown"]
     assert gallery_table() in tables, "the gallery is stale: run python tools/make_gallery.py"
+    from deepscope.lessons import table
+
+    assert table() in tables, "the gallery's lessons are stale: run python tools/make_gallery.py"
+    assert "LessonPlayer.from_query()" in (ROOT / "voila_apps" / "lessons.ipynb").read_text()
 
 
 def test_the_readme_table_has_every_panel():

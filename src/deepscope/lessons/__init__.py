@@ -203,6 +203,17 @@ def shipped() -> dict[str, Lesson]:
     return {lesson.name: lesson for lesson in sorted(lessons, key=lambda x: x.number)}
 
 
+def table(lessons: dict[str, Lesson] | None = None) -> str:
+    """The gallery's table of lessons (Markdown), each a link into the lessons dashboard."""
+    lessons = shipped() if lessons is None else lessons
+    rows = [
+        f"| [{lesson.title}](lessons.ipynb?lesson={name}) | {len(lesson)} | "
+        f"{lesson.minutes} | {lesson.summary} |"
+        for name, lesson in lessons.items()
+    ]
+    return "\n".join(["| lesson | steps | minutes | what it covers |", "|---|---|---|---|", *rows])
+
+
 def __getattr__(name: str):
     """``LESSONS`` is read (and checked) on first use, not at import."""
     if name == "LESSONS":
@@ -212,4 +223,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ACTIONS", "LESSONS", "Lesson", "Question", "Step", "parse", "shipped"]
+__all__ = ["ACTIONS", "LESSONS", "Lesson", "Question", "Step", "parse", "shipped", "table"]

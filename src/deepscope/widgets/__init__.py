@@ -10,6 +10,7 @@ from .convolution import ConvolutionPanel
 from .descent import DescentPanel
 from .figure import Figure
 from .landscape import LandscapePanel
+from .lesson import LessonPlayer
 from .neuron import NeuronPanel
 from .panel import Panel
 from .player import Player
@@ -31,6 +32,7 @@ __all__ = [
     "DrawingCanvas",
     "Figure",
     "LandscapePanel",
+    "LessonPlayer",
     "NeuronPanel",
     "Panel",
     "Player",

@@ -154,8 +154,9 @@ class LessonPlayer(W.VBox):
         n = len(self.lesson)
         if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= n:
             raise ValueError(f"step must be a whole number from 1 to {n}; got {step!r}")
-        super().__init__(layout=W.Layout(width="100%", max_width=f"{theme.COLUMN + 20}px"))
         self.presenter = bool(presenter)
+        wide = theme.COLUMN + (350 if self.presenter else 20)
+        super().__init__(layout=W.Layout(width="100%", max_width=f"{wide}px"))
         self.stage = StepPanels()
         self.header = W.HTML()
         self.steps_list = W.Dropdown(
@@ -185,7 +186,13 @@ class LessonPlayer(W.VBox):
         self.steps_list.observe(lambda c: setattr(self, "step", c["new"]), "value")
         nav = theme.row([self.previous, self.next, self.steps_list, self.reset])
         text = W.VBox([self.narration, self.try_this, self.question])
-        self.children = [self.header, nav, text, self.panel_box, self.keyboard] + (
+        if self.presenter:  # a projector is wide and short: the narration beside the panel
+            text.layout = W.Layout(width="330px", flex="0 0 330px", margin="0 16px 0 0")
+            self.panel_box.layout = W.Layout(flex="1 1 0", min_width="0")
+            body = [W.HBox([text, self.panel_box])]
+        else:
+            body = [text, self.panel_box]
+        self.children = [self.header, nav, *body, self.keyboard] + (
             [self.speaker_notes] if notes else []
         )
         self.step = step
@@ -243,7 +250,7 @@ class LessonPlayer(W.VBox):
 
     def _show(self) -> None:
         s, n = self.lesson.steps[self.step - 1], len(self.lesson)
-        size = 22 if self.presenter else 16
+        size = 20 if self.presenter else 16
         self.header.value = (
             f"<div style='font-size:{size + 4}px'><b>{html.escape(self.lesson.title)}</b> · "
             f"step {self.step} of {n}: {html.escape(s.title)}</div>"
@@ -311,6 +318,9 @@ def export_html(lesson, path) -> Path:
     try:
         for i, step in enumerate(lesson.steps, start=1):
             panel = stage.show(step)
+            frames = panel.controls.get("step")
+            if step.action and frames is not None:  # a page cannot Play: show the last frame
+                panel.step = frames.slider.max
             parts.append(f"<section><h2>Step {i}. {html.escape(step.title)}</h2>")
             parts.append(markdown(step.narration))
             if step.try_this:
