@@ -126,3 +126,12 @@ def test_a_teachers_own_file_plays(tmp_path):
     assert player.step == 2 and player.panel.gate == "XOR" and player.panel.b == -1.5
     player.move(1)  # past the end: stays
     assert player.step == 2 and player.next.disabled
+
+
+def test_the_readmes_lesson_file_loads(tmp_path):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    lesson = Lesson.from_file(write(tmp_path, block))
+    assert lesson.steps[0].question.answer == 1 and lesson.steps[0].hidden
