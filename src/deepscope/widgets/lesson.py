@@ -53,7 +53,7 @@ def check_against_panels(lesson: Lesson) -> None:
                     f"{', '.join(keys)}"
                 )
             try:
-                traits[key].validate(None, value)
+                traits[key].validate(T.HasTraits(), value)
             except T.TraitError as err:
                 raise ValueError(f"{where}, state.{key}: {_why(traits[key], value, err)}") from None
         controls = cls.control_names()
