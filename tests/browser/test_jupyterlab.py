@@ -73,8 +73,9 @@ def run_all(page):
 
 
 def wait_drawn(page, timeout_s=60):
-    """Every deepscope figure on the page has drawn a plot with data (or time runs out),
-    once the trainings a notebook started in the background (a Stop enabled) are over."""
+    """Every deepscope figure on the page has drawn a plot with data and stays as it is for a
+    second (or time runs out), once the trainings a notebook started in the background (a
+    Stop enabled) are over."""
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('button'))"
         ".filter(b => b.textContent.trim() === 'Stop').every(b => b.disabled)",
@@ -82,11 +83,15 @@ def wait_drawn(page, timeout_s=60):
         polling=500,
     )
     deadline = time.time() + timeout_s
+    last = None
     while True:
         figures = page.evaluate(FIGURES)
-        if figures and all(f["drawn"] for f in figures) or time.time() > deadline:
+        # drawn, and settled: a training's last redraw lands just after its Stop goes grey
+        settled = figures == last
+        if figures and all(f["drawn"] for f in figures) and settled or time.time() > deadline:
             return figures
-        page.wait_for_timeout(500)
+        last = figures
+        page.wait_for_timeout(1000)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
@@ -108,6 +113,8 @@ def test_run_all_draws_every_figure_inside_the_column(lab, browser, shots, noteb
             errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
             assert errors.count() == 0, f"{notebook}: {errors.first.inner_text()[:500]}"
             figures = wait_drawn(page)
+            if not figures:
+                page.screenshot(path=str(shots / f"lab_{notebook}_none.png"), full_page=False)
             assert figures, f"{notebook} run {run + 1}: no deepscope figure; console: {console}"
             blank = [i for i, f in enumerate(figures) if not f["drawn"]]
             assert not blank, f"{notebook} run {run + 1}: figures {blank} of {len(figures)} blank"

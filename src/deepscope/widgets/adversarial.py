@@ -372,7 +372,8 @@ class AdversarialPanel(Panel):
         cls = self.data.classes
         if self.method == "fgsm":
             how = (
-                f"x′ = clip(x + {self.eps:g} · sign(∂loss/∂x)): every pixel moves by ±{self.eps:g}"
+                f"x′ = clip(x + {self.eps:g} · sign(∂loss/∂x)): every pixel moves by "
+                f"±{self.eps:g}, unless the pixel range stops it"
             )
         elif self.method == "patch":
             how = (
@@ -536,7 +537,9 @@ class AdversarialPanel(Panel):
         k = int(label[0])
         flipped = [n for n, q in (("FGSM", p_fgsm), ("PGD", p_pgd)) if int(np.argmax(q)) != k]
         verdict = (
-            f"{' and '.join(flipped)} cross the boundary" if flipped else "still class " + str(k)
+            f"{' and '.join(flipped)} cross{'es' * (len(flipped) == 1)} the boundary"
+            if flipped
+            else f"still class {k}"  # fmt: skip
         )
         fig.relayout(
             shapes=shapes,
@@ -721,6 +724,12 @@ class AdversarialPanel(Panel):
             "an image, press Play to replay the attack.",
             "ok",
         )
+
+    @T.observe("eps")
+    def _eps_moved(self, change):
+        """Transfer shown (its tab open, a lesson step setting ε): measured at the new ε."""
+        if self.tabs.selected_index == 2 and self.other is not None and not self.running:
+            self._transfer_text()
 
     def _tab_opened(self, change):
         """Transfer is measured at the ε of the Attack tab when its tab is opened (100
