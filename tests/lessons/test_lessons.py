@@ -135,3 +135,43 @@ def test_the_readmes_lesson_file_loads(tmp_path):
     block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
     lesson = Lesson.from_file(write(tmp_path, block))
     assert lesson.steps[0].question.answer == 1 and lesson.steps[0].hidden
+
+
+def test_a_step_change_on_the_same_panel_is_one_message_per_figure(monkeypatch):
+    player = LessonPlayer("gradient-descent")
+    sent = {id(f): [] for f in player.panel.figures}
+    for fig in player.panel.figures:
+        monkeypatch.setattr(fig, "send", lambda *a, _f=fig, **k: sent[id(_f)].append(a))
+    first = player.panel
+    player.move(1)
+    assert player.panel is first  # the same instance: quick
+    assert all(len(s) <= 1 for s in sent.values()) and any(sent.values())
+    assert player.panel.learning_rate == LESSONS["gradient-descent"].steps[1].state.get(
+        "learning_rate", player.stage.pristine["descent"]["learning_rate"]
+    )
+
+
+def test_reset_puts_the_step_back_and_questions_give_feedback():
+    player = LessonPlayer("neuron", step=2)
+    player.panel.b = 3.0
+    player.reset.click()
+    assert player.panel.b == LESSONS["neuron"].steps[1].state["b"]
+    q = LESSONS["neuron"].steps[1].question
+    player.check.click()
+    assert "Pick an answer first" in player.feedback.value
+    player.choices.value = q.choices[q.answer]
+    player.check.click()
+    assert "Right." in player.feedback.value
+    player.choices.value = q.choices[(q.answer + 1) % len(q.choices)]
+    player.check.click()
+    assert "Not quite" in player.feedback.value and q.choices[q.answer] in player.feedback.value
+
+
+def test_a_link_picks_the_lesson_and_step_and_says_what_it_could_not():
+    player = LessonPlayer.from_query("lesson=convolution&step=3&presenter=true")
+    assert player.lesson.name == "convolution" and player.step == 3 and player.presenter
+    assert player.speaker_notes not in player.children  # the students' page has no notes
+    odd = LessonPlayer.from_query("lesson=nope&step=99")
+    assert odd.step == 1 and "lesson &#x27;nope&#x27; is not one of" in odd.header.value
+    with pytest.raises(ValueError, match="step must be a whole number from 1 to 7"):
+        LessonPlayer("neuron", step=8)
