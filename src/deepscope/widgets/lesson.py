@@ -298,7 +298,8 @@ class LessonPlayer(W.VBox):
         )
 
     def close(self) -> None:
-        self.stage.close()
+        if hasattr(self, "stage"):  # (a player whose arguments were refused has none)
+            self.stage.close()
         super().close()
 
 
