@@ -481,23 +481,13 @@ def partner(network: str) -> str:
     return {"cnn": "mlp", "mlp": "cnn", "xo": "xo"}[_choice("network", network, NETWORKS)]
 
 
-def classifier_training(network, task, epochs=3, seed=0, lr=0.01, model=None):
-    """(model, events): a fresh ``build_classifier`` (or ``model``) and its training with
-    Adam and cross-entropy, batches of 32, 500 held-out images as validation; the model
-    changes in place as the events are drawn."""
+def classifier_training(network, task, epochs=3, seed=0, lr=0.01):
+    """(model, events): a fresh ``build_classifier`` and its training with Adam and
+    cross-entropy, batches of 32, 500 held-out images as validation; the model changes in
+    place as the events are drawn."""
     epochs = check_int("epochs", epochs, 1)
-    model = model or build_classifier(network, task, seed)
-    trainer = nn.Trainer(
-        model,
-        task.X_train,
-        task.y_train,
-        nn.CrossEntropyLoss(),
-        nn.Adam(model, lr=lr),
-        batch_size=32,
-        seed=seed,
-        validation=(task.X_test[:500], task.y_test[:500]),
-    )
-    return model, trainer.events(epochs)
+    model = build_classifier(network, task, seed)
+    return model, convolution.task_events(model, task, epochs, lr, 32, seed, held_out=500)
 
 
 # the 2-D picture ------------------------------------------------------------------------

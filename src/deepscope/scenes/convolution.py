@@ -472,6 +472,12 @@ def cnn_training(
     the device until the epoch ends."""
     epochs = check_int("epochs", epochs, 1)
     model = build_cnn(task.size, len(task.classes), seed=seed, backend=backend)
+    return model, task_events(model, task, epochs, lr, batch_size, seed)
+
+
+def task_events(model, task: CNNTask, epochs, lr=0.01, batch_size=32, seed=0, held_out=None):
+    """The events of training ``model`` on the task (Adam, cross-entropy), validated on the
+    first ``held_out`` test images (None: all of them)."""
     trainer = nn.Trainer(
         model,
         task.X_train,
@@ -480,9 +486,9 @@ def cnn_training(
         nn.Adam(model, lr=lr),
         batch_size=batch_size,
         seed=seed,
-        validation=(task.X_test, task.y_test),
+        validation=(task.X_test[:held_out], task.y_test[:held_out]),
     )
-    return model, trainer.events(epochs)
+    return trainer.events(epochs)
 
 
 def train_cnn(task: CNNTask, epochs: int = 15, **options):
