@@ -26,6 +26,7 @@ PRIMITIVES = (
     "bce_forward", "bce_backward",
     "cross_entropy_forward", "cross_entropy_backward",
     "dropout_forward", "dropout_backward",
+    "batchnorm_forward", "batchnorm_backward",
 )  # fmt: skip
 
 BACKEND_NAMES = ("auto", "numpy", "cpu", "cuda")
@@ -63,6 +64,8 @@ class Backend:
     cross_entropy_backward: Callable
     dropout_forward: Callable
     dropout_backward: Callable
+    batchnorm_forward: Callable
+    batchnorm_backward: Callable
 
     @classmethod
     def from_module(cls, name: str, module: ModuleType) -> Backend:

@@ -2,6 +2,7 @@
 
 from .layers import (
     AvgPool2D,
+    BatchNorm1d,
     Conv2D,
     Dense,
     Dropout,
@@ -32,8 +33,8 @@ from .optim import (
 from .train import Callback, EarlyStopping, Event, History, Trainer, fit
 
 __all__ = [
-    "AvgPool2D", "Conv2D", "Dense", "Dropout", "Flatten", "Identity", "Layer", "LeakyReLU",
-    "MaxPool2D", "ReLU", "Sigmoid", "Softmax", "Tanh", "activation",
+    "AvgPool2D", "BatchNorm1d", "Conv2D", "Dense", "Dropout", "Flatten", "Identity", "Layer",
+    "LeakyReLU", "MaxPool2D", "ReLU", "Sigmoid", "Softmax", "Tanh", "activation",
     "BCELoss", "CrossEntropyLoss", "Loss", "MSELoss", "Sequential",
     "SGD", "Adagrad", "Adam", "ConstantLR", "ExponentialLR", "InverseTimeLR", "Optimizer",
     "RMSprop", "StepLR", "Callback", "EarlyStopping", "Event", "History", "Trainer", "fit",

@@ -1,8 +1,14 @@
 """Layers with PyTorch-like names. Each has ``forward(x, training=True)``, ``backward(dout)``
-and the dicts ``params`` / ``grads`` keyed "W" and "b"; each also works on its own."""
+and the dicts ``params`` / ``grads`` keyed "W" and "b"; each also works on its own.
+
+A layer may also hold ``buffers`` (state that is saved but not trained: BatchNorm1d's
+running statistics) and ``sublayers()`` (a Residual's block), whose parameters a Sequential
+gathers into its flat vector like its own layers'.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -50,6 +56,30 @@ def init_weights(init: str, shape: tuple, fan_in: int, fan_out: int, rng, dtype)
     return w.astype(dtype)
 
 
+def check_widths(layers) -> tuple[int | None, int | None]:
+    """Walk a chain of layers: each layer that knows its input width (Dense ``in_features``,
+    BatchNorm1d ``features``) must get it from the layer before. Returns (the width the
+    chain takes, the width it gives), None where a convolution hides it."""
+    first, width, hidden = None, None, False
+    for layer in layers:
+        if hasattr(layer, "in_features"):
+            need, gives, what = layer.in_features, layer.out_features, "in_features"
+        elif hasattr(layer, "features"):
+            need, gives, what = layer.features, layer.features, "features"
+        else:
+            if hasattr(layer, "in_channels"):
+                width, hidden = None, True
+            continue
+        if width is not None and width != need:
+            raise ValueError(
+                f"{what} disagree: {layer!r} expects {need} but the layer before it gives {width}"
+            )
+        if width is None and not hidden and first is None:
+            first = need
+        width = gives
+    return first, width
+
+
 class Layer:
     """Base class: holds the backend, dtype, parameters and their gradients."""
 
@@ -58,7 +88,18 @@ class Layer:
         self.backend = get_backend(backend)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
         self._x: np.ndarray | None = None
+
+    # structure --------------------------------------------------------------------------
+    def sublayers(self) -> list[Layer]:
+        """The layers inside this one (a Residual's block); none for a plain layer."""
+        return []
+
+    @property
+    def weight_key(self) -> str | None:
+        """Which parameter is this layer's weight for norms and diagnostics ("W"), or None."""
+        return "W" if "W" in self.params else None
 
     # shapes -----------------------------------------------------------------------------
     def param_shapes(self) -> dict[str, tuple]:
@@ -366,6 +407,119 @@ class Dropout(Layer):
 
     def __repr__(self):
         return f"Dropout(p={self.p})"
+
+
+def _host(a) -> np.ndarray:
+    return a.copy_to_host() if is_device_array(a) else np.asarray(a)
+
+
+class BatchNorm1d(Layer):
+    """Batch normalisation of (N, features) rows, with PyTorch's semantics.
+
+    Training: each feature is normalised with the batch mean and biased variance, then
+    scaled by ``params["W"]`` (ones) and shifted by ``params["b"]`` (zeros); the running
+    statistics move towards the batch's, ``running = (1 - momentum) running + momentum
+    batch``, running_var from the unbiased batch variance. Evaluation
+    (``forward(x, training=False)``) normalises with the running statistics instead.
+    """
+
+    def __init__(
+        self,
+        features: int,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        dtype="float32",
+        backend="auto",
+    ):
+        super().__init__(dtype, backend)
+        self.features = check_int("features", features, 1)
+        if (
+            isinstance(momentum, bool)
+            or not isinstance(momentum, (int, float, np.floating))
+            or not 0 < momentum < 1
+        ):
+            raise ValueError(f"momentum must be a number in (0, 1), got {momentum!r}")
+        if (
+            isinstance(eps, bool)
+            or not isinstance(eps, (int, float, np.floating))
+            or not (math.isfinite(eps) and eps > 0)
+        ):
+            raise ValueError(f"eps must be a finite number > 0, got {eps!r}")
+        self.momentum, self.eps = float(momentum), float(eps)
+        self.reset_parameters(None)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._saved_stats = None
+
+    def reset_parameters(self, rng) -> None:
+        """Scale ones, shift zeros, running mean 0 and variance 1 (as PyTorch)."""
+        self.params["W"] = np.ones(self.features, dtype=self.dtype)
+        self.params["b"] = np.zeros(self.features, dtype=self.dtype)
+        self.buffers["running_mean"] = np.zeros(self.features, dtype=self.dtype)
+        self.buffers["running_var"] = np.ones(self.features, dtype=self.dtype)
+
+    @property
+    def running_mean(self) -> np.ndarray:
+        return self.buffers["running_mean"]
+
+    @property
+    def running_var(self) -> np.ndarray:
+        return self.buffers["running_var"]
+
+    def output_shape(self, input_shape):
+        if tuple(input_shape) != (self.features,):
+            raise ValueError(
+                f"features disagree: {self!r} expects input (N, {self.features}), "
+                f"one sample's shape is {tuple(input_shape)}"
+            )
+        return (self.features,)
+
+    def forward(self, x, training=True):
+        x = self._input(x)
+        if len(x.shape) != 2 or x.shape[1] != self.features:
+            raise ValueError(
+                f"features disagree: {self!r} expects input (N, {self.features}), "
+                f"got shape {tuple(x.shape)}"
+            )
+        self._x = x
+        w, b = self.params["W"], self.params["b"]
+        if not training:
+            out, mean, var = self.backend.batchnorm_forward(
+                x, w, b, self.eps, self.running_mean, self.running_var
+            )
+            self._saved_stats = (mean, var, False)
+            return out
+        n = x.shape[0]
+        if n < 2:
+            raise ValueError(
+                f"{self!r} in training needs a batch of at least 2 rows to estimate the "
+                f"variance, got {n}; use forward(x, training=False) for single samples"
+            )
+        out, mean, var = self.backend.batchnorm_forward(x, w, b, self.eps)
+        self._saved_stats = (mean, var, True)
+        m = self.momentum
+        rm, rv = self.running_mean, self.running_var
+        rm[...] = (1 - m) * rm + m * _host(mean)
+        rv[...] = (1 - m) * rv + m * _host(var) * (n / (n - 1))
+        return out
+
+    def backward(self, dout):
+        if self._saved_stats is None:
+            raise RuntimeError("BatchNorm1d.backward called before forward")
+        mean, var, training = self._saved_stats
+        dx, dw, db = self.backend.batchnorm_backward(
+            dout, self._saved(), self.params["W"], mean, var, self.eps, training
+        )
+        self._set_grad("W", dw)
+        self._set_grad("b", db)
+        return dx
+
+    def __repr__(self):
+        extra = "".join(
+            f", {n}={v}"
+            for n, v, d in (("momentum", self.momentum, 0.1), ("eps", self.eps, 1e-5))
+            if v != d
+        )
+        return f"BatchNorm1d({self.features}{extra})"
 
 
 ACTIVATIONS = {

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..core import get_backend
-from .layers import Layer, resolve_dtype
+from .layers import Layer, check_widths, resolve_dtype
 
 
 class Sequential:
@@ -30,8 +30,9 @@ class Sequential:
         self.dtype = resolve_dtype(dtype)
         self.seed = seed
         rng = np.random.default_rng(seed)
-        for layer in layers:
+        for _, layer in self.named_layers():
             layer.backend, layer.dtype = self.backend, self.dtype
+        for layer in layers:  # a container re-draws its block itself, in order
             if seed is not None:
                 layer.reset_parameters(rng)
         self._check_chain()
@@ -40,20 +41,28 @@ class Sequential:
     # parameters -------------------------------------------------------------------------
     def _check_chain(self) -> None:
         """Adjacent dense layers must agree on their widths (conv shapes need an input)."""
-        width = None
-        for layer in self.layers:
-            if hasattr(layer, "in_features"):
-                if width is not None and width != layer.in_features:
-                    raise ValueError(
-                        f"in_features disagree: {layer!r} expects {layer.in_features} but the "
-                        f"layer before it gives {width}"
-                    )
-                width = layer.out_features
-            elif hasattr(layer, "in_channels"):
-                width = None
+        check_widths(self.layers)
+
+    def named_layers(self) -> list[tuple[str, Layer]]:
+        """(path, layer) for every layer, depth first: "3" for the fourth layer, "3.1" for
+        the second layer inside it (a Residual's block), the container before its block."""
+        out = []
+
+        def walk(prefix, layers):
+            for i, layer in enumerate(layers):
+                path = f"{prefix}{i}"
+                out.append((path, layer))
+                walk(path + ".", layer.sublayers())
+
+        walk("", self.layers)
+        return out
+
+    def all_layers(self) -> list[Layer]:
+        """Every layer, nested ones included, in the order of ``named_layers``."""
+        return [layer for _, layer in self.named_layers()]
 
     def _gather(self) -> None:
-        entries = [(layer, k) for layer in self.layers for k in layer.params]
+        entries = [(layer, k) for layer in self.all_layers() for k in layer.params]
         total = sum(layer.params[k].size for layer, k in entries)
         self.theta = np.zeros(total, dtype=self.dtype)
         self.grad = np.zeros(total, dtype=self.dtype)
@@ -70,23 +79,31 @@ class Sequential:
 
     def parameters(self) -> list[np.ndarray]:
         """Every parameter array (views into ``theta``), layer by layer, W before b."""
-        return [layer.params[k] for layer in self.layers for k in layer.params]
+        return [layer.params[k] for layer in self.all_layers() for k in layer.params]
 
     def gradients(self) -> list[np.ndarray]:
-        return [layer.grads[k] for layer in self.layers for k in layer.grads]
+        return [layer.grads[k] for layer in self.all_layers() for k in layer.grads]
 
     def num_parameters(self) -> int:
         return int(self.theta.size)
 
     def param_layers(self) -> list[tuple[int, Layer]]:
-        """(index, layer) for each layer that has a weight matrix, in order."""
-        return [(i, layer) for i, layer in enumerate(self.layers) if "W" in layer.params]
+        """(index, layer) for each layer that has a weight (``layer.weight_key``), in order,
+        nested layers included; index is that of the top-level layer that holds it."""
+        return [
+            (int(path.split(".")[0]), layer)
+            for path, layer in self.named_layers()
+            if layer.weight_key is not None
+        ]
 
     def norms(self) -> np.ndarray:
         """(layers with weights, 2): the gradient norm |dW| and the weight norm |W| of each."""
         return np.array(
             [
-                [np.linalg.norm(layer.grads["W"]), np.linalg.norm(layer.params["W"])]
+                [
+                    np.linalg.norm(layer.grads[layer.weight_key]),
+                    np.linalg.norm(layer.params[layer.weight_key]),
+                ]
                 for _, layer in self.param_layers()
             ],
             dtype=np.float64,
@@ -107,8 +124,8 @@ class Sequential:
 
         theta_d = to_device(self.theta) if theta is None else theta
         grad_d = to_device(self.grad) if grad is None else grad
-        host = [(layer, dict(layer.params), dict(layer.grads)) for layer in self.layers]
-        for layer in self.layers:
+        host = [(layer, dict(layer.params), dict(layer.grads)) for layer in self.all_layers()]
+        for layer in self.all_layers():
             for k, value in list(layer.params.items()):
                 off, n = self.offsets[(id(layer), k)], value.size
                 layer.params[k] = theta_d[off : off + n].reshape(value.shape)
@@ -140,18 +157,21 @@ class Sequential:
         return dout
 
     # persistence ------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """{"<layer index>.W": array, ...}: copies, safe to keep while training goes on."""
+    def _state_arrays(self) -> dict[str, np.ndarray]:
         return {
-            f"{i}.{k}": v.copy()
-            for i, layer in enumerate(self.layers)
-            for k, v in layer.params.items()
+            f"{path}.{k}": v
+            for path, layer in self.named_layers()
+            for k, v in (*layer.params.items(), *layer.buffers.items())
         }
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """{"<layer path>.W": array, ...}: copies, safe to keep while training goes on. Paths
+        as ``named_layers`` ("2.W", "3.0.b" inside a Residual); buffers such as a
+        BatchNorm1d's "running_mean" are included."""
+        return {key: v.copy() for key, v in self._state_arrays().items()}
+
     def load_state_dict(self, state: dict) -> None:
-        expected = {
-            f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()
-        }
+        expected = self._state_arrays()
         missing = sorted(set(expected) - set(state))
         extra = sorted(set(state) - set(expected))
         if missing or extra:

@@ -16,6 +16,7 @@ import numpy as np
 from numba import cuda
 
 from ..checks import check_conv, check_dense, check_labels, check_pool, check_same_shape
+from ..reference.batchnorm import check_batchnorm
 from . import kernels as K
 
 MAX_BLOCKS = 64  # first level of a loss reduction: partial sums per block
@@ -355,3 +356,34 @@ def avgpool2d_forward(x, size, stride):
 
 def avgpool2d_backward(dout, x, size, stride):
     return _pool_backward(dout, x, size, stride, False)
+
+
+# ---- batch normalisation -----------------------------------------------------------------
+def batchnorm_forward(x, w, b, eps=1e-5, mean=None, var=None):
+    """(out, mean, var) as reference/batchnorm.py: one block per feature column."""
+    check_batchnorm(x, w, b, mean, var)
+    host = _host(x, w, b)
+    dx, dw, db = to_device(x), to_device(w), to_device(b)
+    c = x.shape[1]
+    given = mean is not None
+    dmean = to_device(mean) if given else cuda.device_array(c, np.float32)
+    dvar = to_device(var) if given else cuda.device_array(c, np.float32)
+    out = cuda.device_array(dx.shape, np.float32)
+    K.batchnorm_columns[c, K.THREADS](dx, dw, db, np.float32(eps), dmean, dvar, given, out)
+    return tuple(_answer(a, host) for a in (out, dmean, dvar))
+
+
+def batchnorm_backward(dout, x, w, mean, var, eps=1e-5, training=True):
+    """(dx, dw, db) as reference/batchnorm.py: one block per feature column."""
+    check_batchnorm(x, w, None, mean, var)
+    if tuple(dout.shape) != tuple(x.shape):
+        raise ValueError(f"dout must have the shape of x {tuple(x.shape)}, got {tuple(dout.shape)}")
+    host = _host(dout, x, w)
+    dd, dxi, dwi, dm, dv = (to_device(a) for a in (dout, x, w, mean, var))
+    c = x.shape[1]
+    dx = cuda.device_array(dxi.shape, np.float32)
+    dw, db = cuda.device_array(c, np.float32), cuda.device_array(c, np.float32)
+    K.batchnorm_columns_backward[c, K.THREADS](
+        dd, dxi, dwi, dm, dv, np.float32(eps), bool(training), dx, dw, db
+    )
+    return tuple(_answer(a, host) for a in (dx, dw, db))

@@ -566,3 +566,80 @@ def grid_losses(theta, d1, d2, coords, layout, alphas, x, y, loss_kind, out):
     if t == 0:
         denom = x.shape[0] if loss_kind == CROSS_ENTROPY else x.shape[0] * y.shape[1]
         out[point] = buf[0] / denom
+
+
+# ---- batch normalisation -------------------------------------------------------------------
+@cuda.jit
+def batchnorm_columns(x, w, b, eps, mean, var, given, out):
+    """out[i, j] = (x[i, j] - mean[j]) / sqrt(var[j] + eps) * w[j] + b[j].
+
+    Block j owns column j. Unless ``given`` (evaluation: mean and var are read), its threads
+    first tree-sum the column for the mean, then the squared deviations for the biased
+    variance, and thread 0 writes both; then every thread writes its rows of the column.
+    """
+    buf = cuda.shared.array(THREADS, float32)
+    j, t = cuda.blockIdx.x, cuda.threadIdx.x
+    n = x.shape[0]
+    if given:
+        m, v = mean[j], var[j]
+    else:
+        s = float32(0.0)
+        for i in range(t, n, cuda.blockDim.x):
+            s += x[i, j]
+        buf[t] = s
+        _block_tree_sum(buf, t)
+        m = buf[0] / n
+        cuda.syncthreads()  # every thread has read buf[0] before it is overwritten
+        q = float32(0.0)
+        for i in range(t, n, cuda.blockDim.x):
+            d = x[i, j] - m
+            q += d * d
+        buf[t] = q
+        _block_tree_sum(buf, t)
+        v = buf[0] / n
+        if t == 0:
+            mean[j] = m
+            var[j] = v
+    scale = w[j] / math.sqrt(v + eps)
+    for i in range(t, n, cuda.blockDim.x):
+        out[i, j] = (x[i, j] - m) * scale + b[j]
+
+
+@cuda.jit
+def batchnorm_columns_backward(dout, x, w, mean, var, eps, training, dx, dw, db):
+    """Block j owns column j: tree sums db[j] = sum_i dout[i, j] and dw[j] = sum_i dout[i, j]
+    x_hat[i, j]; then each thread writes its rows of dx (the training or evaluation form of
+    reference/batchnorm.py)."""
+    sbuf = cuda.shared.array(THREADS, float32)
+    xbuf = cuda.shared.array(THREADS, float32)
+    j, t = cuda.blockIdx.x, cuda.threadIdx.x
+    n = x.shape[0]
+    m = mean[j]
+    inv = float32(1.0) / math.sqrt(var[j] + eps)
+    s = float32(0.0)
+    sx = float32(0.0)
+    for i in range(t, n, cuda.blockDim.x):
+        d = dout[i, j]
+        s += d
+        sx += d * (x[i, j] - m) * inv
+    sbuf[t] = s
+    xbuf[t] = sx
+    cuda.syncthreads()
+    step = cuda.blockDim.x // 2
+    while step > 0:
+        if t < step:
+            sbuf[t] += sbuf[t + step]
+            xbuf[t] += xbuf[t + step]
+        cuda.syncthreads()
+        step //= 2
+    total, total_x = sbuf[0], xbuf[0]
+    if t == 0:
+        db[j] = total
+        dw[j] = total_x
+    g = w[j] * inv
+    for i in range(t, n, cuda.blockDim.x):
+        if training:
+            x_hat = (x[i, j] - m) * inv
+            dx[i, j] = g / n * (n * dout[i, j] - total - x_hat * total_x)
+        else:
+            dx[i, j] = dout[i, j] * g

@@ -19,6 +19,7 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .batchnorm import batchnorm_backward, batchnorm_forward
 from .conv import conv2d_backward, conv2d_forward
 from .dense import dense_backward, dense_forward
 from .dropout import dropout_backward, dropout_forward

@@ -1,0 +1,61 @@
+"""The CUDA launchers of the newer layers (batch norm...) against the numpy reference, in
+numba's simulator (tiny shapes: each simulated thread costs ~1-2 ms)."""
+
+import numpy as np
+import pytest
+
+from deepscope import nn
+from deepscope.core import get_backend
+
+pytestmark = pytest.mark.cuda
+REF = get_backend("numpy")
+
+
+@pytest.fixture(scope="module")
+def cu():
+    return get_backend("cuda")
+
+
+def close(a, b, tol=2e-5):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    assert a.shape == b.shape
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(1.0, np.abs(b).max()))
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("shape", [(2, 1), (37, 3)])  # 37 rows: more rows than threads
+def test_batchnorm(cu, rng, training, shape):
+    x = rng.normal(size=shape) * 2 + 1
+    w, b, d = rng.normal(size=shape[1]), rng.normal(size=shape[1]), rng.normal(size=shape)
+    c = shape[1]
+    stats = {} if training else {"mean": rng.normal(size=c), "var": rng.uniform(size=c)}
+    want = REF.batchnorm_forward(x, w, b, 1e-5, **stats)
+    got = cu.batchnorm_forward(x, w, b, 1e-5, **stats)
+    for a, r in zip(got, want):
+        close(a, r)
+    want_b = REF.batchnorm_backward(d, x, w, want[1], want[2], 1e-5, training)
+    for a, r in zip(cu.batchnorm_backward(d, x, w, want[1], want[2], 1e-5, training), want_b):
+        close(a, r, 1e-4)
+
+
+def test_a_batchnorm_network_trains_on_the_device_like_on_the_cpu(rng):
+    X = rng.normal(size=(8, 3)).astype(np.float32)
+    y = rng.normal(size=(8, 1)).astype(np.float32)
+    runs = {}
+    for backend in ("cpu", "cuda"):
+        model = nn.Sequential(
+            [nn.Dense(3, 4), nn.BatchNorm1d(4), nn.Tanh(), nn.Dense(4, 1)],
+            seed=0,
+            backend=backend,
+        )
+        history = nn.fit(
+            model, X, y, nn.MSELoss(backend), nn.SGD(model, lr=0.1), epochs=2, batch_size=4
+        )
+        runs[backend] = history, model
+    (h_cpu, m_cpu), (h_gpu, m_gpu) = runs["cpu"], runs["cuda"]
+    np.testing.assert_allclose(h_gpu.step_loss, h_cpu.step_loss, rtol=1e-5)
+    np.testing.assert_allclose(m_gpu.theta, m_cpu.theta, rtol=1e-5, atol=1e-6)
+    bn_cpu, bn_gpu = m_cpu.layers[1], m_gpu.layers[1]
+    np.testing.assert_allclose(bn_gpu.running_mean, bn_cpu.running_mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bn_gpu.running_var, bn_cpu.running_var, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(m_gpu.predict(X), m_cpu.predict(X), rtol=1e-5, atol=1e-6)
