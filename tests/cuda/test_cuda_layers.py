@@ -59,3 +59,35 @@ def test_a_batchnorm_network_trains_on_the_device_like_on_the_cpu(rng):
     np.testing.assert_allclose(bn_gpu.running_mean, bn_cpu.running_mean, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(bn_gpu.running_var, bn_cpu.running_var, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(m_gpu.predict(X), m_cpu.predict(X), rtol=1e-5, atol=1e-6)
+
+
+def test_residual(cu, rng):
+    x, fx = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+    close(cu.residual_forward(x, fx), REF.residual_forward(x, fx))
+    close(cu.residual_backward(x, fx), REF.residual_backward(x, fx))
+    with pytest.raises(ValueError, match="x and fx must have the same shape"):
+        cu.residual_forward(x, fx[:, :2])
+
+
+def test_a_residual_network_trains_on_the_device_like_on_the_cpu(rng):
+    X = rng.normal(size=(8, 3)).astype(np.float32)
+    y = rng.normal(size=(8, 2)).astype(np.float32)
+    runs = {}
+    for backend in ("cpu", "cuda"):
+        model = nn.Sequential(
+            [
+                nn.Dense(3, 4),
+                nn.Residual([nn.Dense(4, 4), nn.BatchNorm1d(4), nn.Tanh()]),
+                nn.Dense(4, 2),
+            ],
+            seed=0,
+            backend=backend,
+        )
+        history = nn.fit(
+            model, X, y, nn.MSELoss(backend), nn.SGD(model, lr=0.1), epochs=2, batch_size=4
+        )
+        runs[backend] = history, model
+    (h_cpu, m_cpu), (h_gpu, m_gpu) = runs["cpu"], runs["cuda"]
+    np.testing.assert_allclose(h_gpu.step_loss, h_cpu.step_loss, rtol=1e-5)
+    np.testing.assert_allclose(m_gpu.theta, m_cpu.theta, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h_gpu.norms[-1], h_cpu.norms[-1], rtol=1e-4)

@@ -27,6 +27,7 @@ PRIMITIVES = (
     "cross_entropy_forward", "cross_entropy_backward",
     "dropout_forward", "dropout_backward",
     "batchnorm_forward", "batchnorm_backward",
+    "residual_forward", "residual_backward",
 )  # fmt: skip
 
 BACKEND_NAMES = ("auto", "numpy", "cpu", "cuda")
@@ -66,6 +67,8 @@ class Backend:
     dropout_backward: Callable
     batchnorm_forward: Callable
     batchnorm_backward: Callable
+    residual_forward: Callable
+    residual_backward: Callable
 
     @classmethod
     def from_module(cls, name: str, module: ModuleType) -> Backend:

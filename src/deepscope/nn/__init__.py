@@ -12,6 +12,7 @@ from .layers import (
     LeakyReLU,
     MaxPool2D,
     ReLU,
+    Residual,
     Sigmoid,
     Softmax,
     Tanh,
@@ -34,7 +35,7 @@ from .train import Callback, EarlyStopping, Event, History, Trainer, fit
 
 __all__ = [
     "AvgPool2D", "BatchNorm1d", "Conv2D", "Dense", "Dropout", "Flatten", "Identity", "Layer",
-    "LeakyReLU", "MaxPool2D", "ReLU", "Sigmoid", "Softmax", "Tanh", "activation",
+    "LeakyReLU", "MaxPool2D", "ReLU", "Residual", "Sigmoid", "Softmax", "Tanh", "activation",
     "BCELoss", "CrossEntropyLoss", "Loss", "MSELoss", "Sequential",
     "SGD", "Adagrad", "Adam", "ConstantLR", "ExponentialLR", "InverseTimeLR", "Optimizer",
     "RMSprop", "StepLR", "Callback", "EarlyStopping", "Event", "History", "Trainer", "fit",

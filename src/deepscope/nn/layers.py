@@ -522,6 +522,98 @@ class BatchNorm1d(Layer):
         return f"BatchNorm1d({self.features}{extra})"
 
 
+class Residual(Layer):
+    """A residual block: out = x + block(x), the block being ``layers`` in order (He et al.
+    2016). The gradient reaching x is the incoming one, through the skip, plus the block's.
+
+    The block must give back the width it takes: checked at build for Dense and
+    BatchNorm1d widths, at the first forward otherwise. Inside a Sequential the block's
+    parameters live in the model's flat vector like every other layer's. ``backend`` and
+    ``dtype`` default to the first inner layer's; given, they are pushed into the block.
+    """
+
+    def __init__(self, layers, dtype=None, backend=None):
+        layers = list(layers) if isinstance(layers, (list, tuple)) else layers
+        if (
+            not isinstance(layers, list)
+            or not layers
+            or not all(isinstance(layer, Layer) for layer in layers)
+        ):
+            bad = (
+                [type(x).__name__ for x in layers if not isinstance(x, Layer)]
+                if isinstance(layers, list)
+                else type(layers).__name__
+            )
+            raise TypeError(f"layers must be a non-empty list of Layer objects; got {bad or []}")
+        first = layers[0]
+        super().__init__(
+            first.dtype if dtype is None else dtype,
+            first.backend if backend is None else backend,
+        )
+        self.layers = layers
+        if dtype is not None or backend is not None:
+            for layer in self._walk():
+                layer.dtype, layer.backend = self.dtype, self.backend
+        takes, gives = check_widths(layers)
+        if takes is not None and gives is not None and takes != gives:
+            raise ValueError(
+                f"the block of a Residual must give back the width it takes (x + block(x)): "
+                f"{self!r} takes {takes} features and gives {gives}"
+            )
+        if takes is not None and gives is not None:
+            self.in_features = self.out_features = takes
+
+    def _walk(self):
+        for layer in self.layers:
+            yield layer
+            if isinstance(layer, Residual):
+                yield from layer._walk()
+
+    def sublayers(self) -> list[Layer]:
+        return self.layers
+
+    def reset_parameters(self, rng) -> None:
+        for layer in self.layers:
+            layer.reset_parameters(rng)
+
+    def num_parameters(self) -> int:
+        return int(sum(layer.num_parameters() for layer in self.layers))
+
+    def output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = tuple(layer.output_shape(shape))
+        if shape != tuple(input_shape):
+            raise ValueError(
+                f"the block of {self!r} turns one sample of shape {tuple(input_shape)} into "
+                f"{shape}; x + block(x) needs the same shape"
+            )
+        return shape
+
+    def forward(self, x, training=True):
+        x = self._input(x)
+        h = x
+        for layer in self.layers:
+            h = layer.forward(h, training)
+        if tuple(h.shape) != tuple(x.shape):
+            raise ValueError(
+                f"the block of {self!r} turns input {tuple(x.shape)} into {tuple(h.shape)}; "
+                "x + block(x) needs the same shape"
+            )
+        self._x = x
+        return self.backend.residual_forward(x, h)
+
+    def backward(self, dout):
+        self._saved()
+        d = dout
+        for layer in reversed(self.layers):
+            d = layer.backward(d)
+        return self.backend.residual_backward(dout, d)
+
+    def __repr__(self):
+        return f"Residual([{', '.join(repr(layer) for layer in self.layers)}])"
+
+
 ACTIVATIONS = {
     "relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh,
     "identity": Identity, "linear": Identity, "softmax": Softmax,

@@ -221,7 +221,8 @@ class Sequential:
 
     def __repr__(self) -> str:
         inner = "\n".join(
-            f"  ({i}) {layer!r}" + (f"  params {layer.num_parameters():,}" if layer.params else "")
+            f"  ({i}) {layer!r}"
+            + (f"  params {layer.num_parameters():,}" if layer.num_parameters() else "")
             for i, layer in enumerate(self.layers)
         )
         return (

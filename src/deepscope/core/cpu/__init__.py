@@ -27,6 +27,7 @@ from .losses import (
     mse_forward,
 )
 from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+from .residual import residual_backward, residual_forward
 from .threads import POLICY  # noqa: F401  (first: thread policy before any kernel runs)
 
 __all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))] + ["POLICY"]

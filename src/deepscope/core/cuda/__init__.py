@@ -387,3 +387,25 @@ def batchnorm_backward(dout, x, w, mean, var, eps=1e-5, training=True):
         dd, dxi, dwi, dm, dv, np.float32(eps), bool(training), dx, dw, db
     )
     return tuple(_answer(a, host) for a in (dx, dw, db))
+
+
+# ---- residual skip -----------------------------------------------------------------------
+def _add(a, b):
+    host = _host(a, b)
+    da, db = to_device(a), to_device(b)
+    out = cuda.device_array(da.shape, np.float32)
+    blocks, threads = grid_1d(out.size)
+    K.add_arrays[blocks, threads](_flat(da), _flat(db), _flat(out))
+    return _answer(out, host)
+
+
+def residual_forward(x, fx):
+    """x + fx, one thread per element."""
+    check_same_shape("x", x, "fx", fx)
+    return _add(x, fx)
+
+
+def residual_backward(dout, dfx):
+    """dout + dfx: the skip's gradient plus the block's."""
+    check_same_shape("dout", dout, "dfx", dfx)
+    return _add(dout, dfx)

@@ -32,5 +32,6 @@ from .losses import (
     mse_forward,
 )
 from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+from .residual import residual_backward, residual_forward
 
 __all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))]
