@@ -9,6 +9,7 @@ from .canvas import DrawingCanvas
 from .convolution import ConvolutionPanel
 from .descent import DescentPanel
 from .figure import Figure
+from .gradients import GradientsPanel
 from .landscape import LandscapePanel
 from .lesson import LessonPlayer
 from .neuron import NeuronPanel
@@ -20,6 +21,7 @@ PANELS = {
     "descent": DescentPanel,
     "landscape": LandscapePanel,
     "convolution": ConvolutionPanel,
+    "gradients": GradientsPanel,
     "adversarial": AdversarialPanel,
 }
 
@@ -31,6 +33,7 @@ __all__ = [
     "DescentPanel",
     "DrawingCanvas",
     "Figure",
+    "GradientsPanel",
     "LandscapePanel",
     "LessonPlayer",
     "NeuronPanel",
