@@ -29,7 +29,7 @@ def test_scrubbing_redraws_that_step_in_one_message_per_figure(messages):
 
 def test_a_preset_sets_every_switch_and_an_explosion_is_named():
     p = GradientsPanel(compute=False, preset="exploding: large weights", compare="fewer layers")
-    assert (p.activation, p.init, p.depth, p.learning_rate) == ("relu", "normal(1.0)", 10, 0.01)
+    assert (p.activation, p.init, p.depth, p.learning_rate) == ("relu", "normal(0.5)", 10, 0.05)
     p.train()
     assert p.runs["A"].exploded_at is not None
     assert f"A exploded at step {p.runs['A'].exploded_at}" in p.message.value

@@ -26,7 +26,7 @@ from ..core.checks import check_int
 from ..data import load_mnist, playground
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
-INITS = ("normal(0.1)", "normal(1.0)", "xavier", "he")
+INITS = ("normal(0.1)", "normal(0.5)", "normal(1.0)", "xavier", "he")
 DATASETS = ("spiral", "digits")
 CLIPS = ("off", "norm", "value")
 OPTIMIZERS = ("sgd", "adam")
@@ -105,14 +105,14 @@ PRESETS: dict[str, Setup] = {
     "vanishing: 20 sigmoid layers": Setup(),
     "fewer layers": Setup(depth=3),
     "ReLU instead of sigmoid": Setup(activation="relu", init="he"),
-    "He initialisation": Setup(init="xavier"),
+    "Xavier initialisation (sigmoid)": Setup(init="xavier"),
     "batch norm": Setup(batchnorm=True),
     "residual connections": Setup(residual=True),
     "all remedies": Setup(activation="relu", init="he", batchnorm=True, residual=True),
-    "exploding: large weights": Setup(activation="relu", init="normal(1.0)", depth=10, lr=0.01),
+    "exploding: large weights": Setup(activation="relu", init="normal(0.5)", depth=10, lr=0.05),
     "exploding, clipped": Setup(
-        activation="relu", init="normal(1.0)", depth=10, lr=0.01, clip="norm", clip_threshold=1.0
-    ),  # fmt: skip
+        activation="relu", init="normal(0.5)", depth=10, lr=0.05, clip="norm", clip_threshold=1.0
+    ),
 }
 
 
@@ -293,6 +293,8 @@ def training(setup: Setup, epochs: int = 20):
                     event.metrics["accuracy"] = acc
                 elif event.kind == "diverged":
                     run.exploded_at = event.step
+                    why = f"the loss became {event.loss}, the steps too large to follow"
+                    event = replace(event, message=f"exploded at step {event.step}: {why}")
                 yield event
                 if event.kind == "diverged":
                     return
