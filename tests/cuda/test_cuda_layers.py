@@ -91,3 +91,24 @@ def test_a_residual_network_trains_on_the_device_like_on_the_cpu(rng):
     np.testing.assert_allclose(h_gpu.step_loss, h_cpu.step_loss, rtol=1e-5)
     np.testing.assert_allclose(m_gpu.theta, m_cpu.theta, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(h_gpu.norms[-1], h_cpu.norms[-1], rtol=1e-4)
+
+
+@pytest.mark.parametrize("kwargs", [{"clip_norm": 0.05}, {"clip_value": 0.01}])
+def test_clipping_on_the_device_matches_the_cpu(rng, kwargs):
+    X = rng.normal(size=(8, 3)).astype(np.float32)
+    y = rng.normal(size=(8, 1)).astype(np.float32) * 3
+    runs = {}
+    for backend in ("cpu", "cuda"):
+        model = nn.Sequential([nn.Dense(3, 4), nn.Tanh(), nn.Dense(4, 1)], seed=0, backend=backend)
+        trainer = nn.Trainer(
+            model, X, y, nn.MSELoss(backend), nn.SGD(model, lr=0.5), batch_size=4, **kwargs
+        )
+        assert trainer.compiled == (backend == "cpu")  # the fused GPU epoch does not clip
+        history = [trainer.epoch() for _ in range(2)]
+        runs[backend] = history[-1], model.theta.copy()
+    (e_cpu, th_cpu), (e_gpu, th_gpu) = runs["cpu"], runs["cuda"]
+    np.testing.assert_allclose(e_gpu.step_losses, e_cpu.step_losses, rtol=1e-5)
+    np.testing.assert_allclose(th_gpu, th_cpu, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(e_gpu.norms, e_cpu.norms, rtol=1e-4)
+    if "clip_norm" in kwargs:  # the gradient norms the optimizer saw are clipped
+        assert np.sqrt((e_gpu.norms[:, 0] ** 2).sum()) <= 0.05 + 1e-6

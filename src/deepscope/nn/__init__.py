@@ -1,5 +1,6 @@
 """A tiny neural-network framework with PyTorch-like names, on deepscope's compute core."""
 
+from .clip import clip_grad_norm, clip_grad_value, grad_norm
 from .layers import (
     AvgPool2D,
     BatchNorm1d,
@@ -39,4 +40,5 @@ __all__ = [
     "BCELoss", "CrossEntropyLoss", "Loss", "MSELoss", "Sequential",
     "SGD", "Adagrad", "Adam", "ConstantLR", "ExponentialLR", "InverseTimeLR", "Optimizer",
     "RMSprop", "StepLR", "Callback", "EarlyStopping", "Event", "History", "Trainer", "fit",
+    "clip_grad_norm", "clip_grad_value", "grad_norm",
 ]  # fmt: skip

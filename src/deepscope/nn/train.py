@@ -15,6 +15,7 @@ import numpy as np
 from ..core.checks import as_float_array, check_class_labels, check_finite, check_int
 from ..core.cpu import mlp
 from ..core.cpu.scalar import ACTIVATION_CODES
+from .clip import check_threshold, clip_grad_norm, clip_grad_value
 from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
 from .model import Sequential
@@ -215,6 +216,8 @@ class Trainer:
         seed: int = 0,
         validation=None,
         compiled: bool = True,
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
     ):
         if not isinstance(model, Sequential):
             raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
@@ -235,6 +238,8 @@ class Trainer:
             if not isinstance(validation, (tuple, list)) or len(validation) != 2:
                 raise TypeError("validation must be a pair (X_val, y_val)")
             self.validation = prepare_data(model, loss, "validation X", "validation y", *validation)
+        self.clip_norm = None if clip_norm is None else check_threshold("clip_norm", clip_norm)
+        self.clip_value = None if clip_value is None else check_threshold("clip_value", clip_value)
         self.epoch_index = 0
         self.step_index = 0
         self._plan = compiled_plan(model, loss, self.X, self.y) if compiled else None
@@ -243,8 +248,17 @@ class Trainer:
 
     @property
     def compiled(self) -> bool:
-        """True when epochs run in one compiled call."""
-        return self._plan is not None
+        """True when epochs run in one compiled call (the fused GPU epoch does not clip
+        gradients: with clipping asked, the cuda backend trains layer by layer)."""
+        clipping = self.clip_norm is not None or self.clip_value is not None
+        return self._plan is not None and not (clipping and self.model.backend.name == "cuda")
+
+    def _clip(self) -> None:
+        """Clip the model's gradients as asked (host arrays): norm first, then values."""
+        if self.clip_norm is not None:
+            clip_grad_norm(self.model, self.clip_norm)
+        if self.clip_value is not None:
+            clip_grad_value(self.model, self.clip_value)
 
     # one epoch ---------------------------------------------------------------------------
     def _order(self) -> np.ndarray:
@@ -309,6 +323,8 @@ class Trainer:
             opt.t,
             losses,
             norms,
+            self.clip_norm or 0.0,
+            self.clip_value or 0.0,
         )
         opt.t += min(done, n_steps)
         ok = done == n_steps
@@ -372,6 +388,10 @@ class Trainer:
                         ok = False
                         break
                     model.backward(loss.backward())
+                    if self.clip_norm is not None:
+                        gpu.clip_norm(g["grad"], self.clip_norm)
+                    if self.clip_value is not None:
+                        gpu.clip_value(g["grad"], self.clip_value)
                     if step_norms or step == n_steps - 1:
                         squares = gpu.weight_norms(g["theta"], g["grad"], g["rows"])
                         last_norms = np.sqrt(squares.copy_to_host().astype(np.float64))
@@ -400,6 +420,7 @@ class Trainer:
             if not math.isfinite(value):
                 return np.array(losses), last_norms, False
             model.backward(loss.backward())
+            self._clip()
             last_norms = model.norms()
             yield Event(
                 "step", self.epoch_index, self.step_index + len(losses) - 1, value, norms=last_norms
@@ -459,7 +480,7 @@ class Trainer:
         layer norms of every step), then one "epoch" (or "diverged") event."""
         order = self._order()
         sizes = np.diff(np.r_[np.arange(0, len(order), self.batch_size), len(order)])
-        if self._plan is not None and not steps:
+        if self.compiled and not steps:
             losses, norms, ok = self._run_compiled(order)
             last_norms = norms[-1]
         else:
@@ -508,8 +529,13 @@ def fit(
     seed: int = 0,
     validation=None,
     callbacks=(),
+    clip_norm: float | None = None,
+    clip_value: float | None = None,
 ) -> History:
     """Train ``model`` and return its History. Same seed, same numbers, bit for bit.
+
+    clip_norm / clip_value: clip the gradients after every backward pass, before the
+    optimizer's step (``nn.clip_grad_norm``, then ``nn.clip_grad_value``); None for none.
 
     callbacks: Callback objects (``on_step``, ``on_epoch``, ``on_end``; ``EarlyStopping``) or
     plain functions that receive every Event. A loss that turns NaN or inf ends training with
@@ -520,7 +546,18 @@ def fit(
     for cb in cbs:
         if isinstance(cb, _FunctionCallback) and not callable(cb.fn):
             raise TypeError(f"callbacks must be Callback objects or functions, got {cb.fn!r}")
-    trainer = Trainer(model, X, y, loss, optimizer, batch_size, seed, validation)
+    trainer = Trainer(
+        model,
+        X,
+        y,
+        loss,
+        optimizer,
+        batch_size,
+        seed,
+        validation,
+        clip_norm=clip_norm,
+        clip_value=clip_value,
+    )
     step_cbs = [cb for cb in cbs if cb.wants_steps]
 
     def on_step(event):

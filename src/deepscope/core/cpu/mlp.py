@@ -168,11 +168,16 @@ def train_steps(
     t0,
     losses,
     norms,
+    clip_norm=0.0,
+    clip_value=0.0,
 ):
     """Run len(lrs) mini-batch steps over the rows ``order`` of (x_all, y_all).
 
     losses[s] receives step s's batch loss; norms[s, l] = (|dW_l|, |W_l|). Returns the
     number of steps completed: fewer than asked when a loss turns NaN or inf (divergence).
+    clip_norm > 0 scales the whole gradient by clip_norm / (|g| + 1e-6) when that is below
+    1, then clip_value > 0 clamps each entry to [-clip_value, clip_value] (nn.clip), after
+    the backward pass and before the norms and the update.
     """
     n_layers = layout.shape[0]
     dtype = theta.dtype
@@ -222,6 +227,17 @@ def train_steps(
             if layer > 0:
                 w = theta[w_off : w_off + n_in * n_out].reshape(n_in, n_out)
                 _mm_nt(dz, w, deltas[layer - 1])
+        if clip_norm > 0.0:
+            total = 0.0
+            for i in range(grad.size):
+                total += grad[i] * grad[i]
+            coef = clip_norm / (math.sqrt(total) + 1e-6)
+            if coef < 1.0:
+                for i in range(grad.size):
+                    grad[i] *= coef
+        if clip_value > 0.0:
+            for i in range(grad.size):
+                grad[i] = min(max(grad[i], -clip_value), clip_value)
         for layer in range(n_layers):
             w_off, n_w = layout[layer, 0], layout[layer, 2] * layout[layer, 3]
             gs, ws = 0.0, 0.0

@@ -83,6 +83,21 @@ def weight_norms(theta, grad, rows, out=None):
     return out
 
 
+def clip_norm(grad, max_norm: float) -> None:
+    """Scale the device vector ``grad`` in place by max_norm / (|grad| + 1e-6) when that is
+    below 1 (nn.clip_grad_norm); the norm stays on the device (no copy back)."""
+    rows = cuda.to_device(np.array([[0, 0, grad.size, 1, 0]], dtype=np.int64))
+    squares = weight_norms(grad, grad, rows)
+    blocks, threads = grid_1d(grad.size)
+    K.clip_by_norm[blocks, threads](grad, squares, np.float32(max_norm))
+
+
+def clip_value(grad, clip: float) -> None:
+    """Clamp every entry of the device vector ``grad`` to [-clip, clip], in place."""
+    blocks, threads = grid_1d(grad.size)
+    K.clip_by_value[blocks, threads](grad, np.float32(clip))
+
+
 def column_sums(x, out):
     K.column_sums[x.shape[1], K.THREADS](x, out)
     return out

@@ -651,3 +651,23 @@ def add_arrays(a, b, out):
     i = cuda.grid(1)
     if i < out.size:
         out[i] = a[i] + b[i]
+
+
+# ---- gradient clipping ---------------------------------------------------------------------
+@cuda.jit
+def clip_by_norm(g, squares, max_norm):
+    """g[i] *= max_norm / (|g| + 1e-6) when that is below 1, |g|^2 = squares[0, 0] (from
+    ``squared_norms``): one thread per element, each reads the norm on the device."""
+    i = cuda.grid(1)
+    if i < g.size:
+        coef = max_norm / (math.sqrt(squares[0, 0]) + float32(1e-6))
+        if coef < float32(1.0):
+            g[i] *= coef
+
+
+@cuda.jit
+def clip_by_value(g, clip):
+    """g[i] = min(max(g[i], -clip), clip): one thread per element."""
+    i = cuda.grid(1)
+    if i < g.size:
+        g[i] = min(max(g[i], -clip), clip)
