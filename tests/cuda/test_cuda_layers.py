@@ -112,3 +112,28 @@ def test_clipping_on_the_device_matches_the_cpu(rng, kwargs):
     np.testing.assert_allclose(e_gpu.norms, e_cpu.norms, rtol=1e-4)
     if "clip_norm" in kwargs:  # the gradient norms the optimizer saw are clipped
         assert np.sqrt((e_gpu.norms[:, 0] ** 2).sum()) <= 0.05 + 1e-6
+
+
+def test_weightnorm(cu, rng):
+    v, g, d = rng.normal(size=(37, 3)), rng.normal(size=3), rng.normal(size=(37, 3))
+    close(cu.weightnorm_forward(v, g), REF.weightnorm_forward(v, g))
+    for a, r in zip(cu.weightnorm_backward(d, v, g), REF.weightnorm_backward(d, v, g)):
+        close(a, r, 1e-4)
+
+
+def test_a_weightnorm_network_trains_on_the_device_like_on_the_cpu(rng):
+    X = rng.normal(size=(8, 3)).astype(np.float32)
+    y = rng.normal(size=(8, 1)).astype(np.float32)
+    runs = {}
+    for backend in ("cpu", "cuda"):
+        model = nn.Sequential(
+            [nn.WeightNorm(nn.Dense(3, 4)), nn.Tanh(), nn.Dense(4, 1)], seed=0, backend=backend
+        )
+        history = nn.fit(
+            model, X, y, nn.MSELoss(backend), nn.Adam(model, lr=0.01), epochs=2, batch_size=4
+        )
+        runs[backend] = history, model.theta.copy()
+    (h_cpu, th_cpu), (h_gpu, th_gpu) = runs["cpu"], runs["cuda"]
+    np.testing.assert_allclose(h_gpu.step_loss, h_cpu.step_loss, rtol=1e-5)
+    np.testing.assert_allclose(th_gpu, th_cpu, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(h_gpu.norms[-1], h_cpu.norms[-1], rtol=1e-4)

@@ -28,6 +28,7 @@ PRIMITIVES = (
     "dropout_forward", "dropout_backward",
     "batchnorm_forward", "batchnorm_backward",
     "residual_forward", "residual_backward",
+    "weightnorm_forward", "weightnorm_backward",
 )  # fmt: skip
 
 BACKEND_NAMES = ("auto", "numpy", "cpu", "cuda")
@@ -69,6 +70,8 @@ class Backend:
     batchnorm_backward: Callable
     residual_forward: Callable
     residual_backward: Callable
+    weightnorm_forward: Callable
+    weightnorm_backward: Callable
 
     @classmethod
     def from_module(cls, name: str, module: ModuleType) -> Backend:

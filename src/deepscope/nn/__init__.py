@@ -17,6 +17,7 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    WeightNorm,
     activation,
 )
 from .losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
@@ -36,7 +37,8 @@ from .train import Callback, EarlyStopping, Event, History, Trainer, fit
 
 __all__ = [
     "AvgPool2D", "BatchNorm1d", "Conv2D", "Dense", "Dropout", "Flatten", "Identity", "Layer",
-    "LeakyReLU", "MaxPool2D", "ReLU", "Residual", "Sigmoid", "Softmax", "Tanh", "activation",
+    "LeakyReLU", "MaxPool2D", "ReLU", "Residual", "Sigmoid", "Softmax", "Tanh", "WeightNorm",
+    "activation",
     "BCELoss", "CrossEntropyLoss", "Loss", "MSELoss", "Sequential",
     "SGD", "Adagrad", "Adam", "ConstantLR", "ExponentialLR", "InverseTimeLR", "Optimizer",
     "RMSprop", "StepLR", "Callback", "EarlyStopping", "Event", "History", "Trainer", "fit",

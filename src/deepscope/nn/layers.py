@@ -197,6 +197,79 @@ class Dense(Layer):
         return f"Dense({self.in_features}, {self.out_features})"
 
 
+class WeightNorm(Layer):
+    """Weight normalisation of a Dense layer (Salimans and Kingma 2016): the weight is
+    w = g v / |v| per output unit (a column of v), so its length g and its direction v
+    are learned apart. ``params``: "v" (in, out), starting as the Dense layer's W; "g"
+    (out,), starting as |v| per column (so w starts as that W); "b", the Dense bias.
+
+    ``layer`` is the wrapped Dense: after each forward its ``params["W"]`` holds the
+    effective w, after each backward its ``grads["W"]`` holds d loss / d w (for display;
+    the trained values are this layer's v, g and b). Norms and diagnostics of this layer
+    are those of v, its ``weight_key``.
+    """
+
+    def __init__(self, layer: Dense, dtype=None, backend=None):
+        if type(layer) is not Dense:
+            raise TypeError(
+                f"layer must be a Dense layer, e.g. WeightNorm(Dense(4, 8)); got {layer!r}"
+            )
+        super().__init__(
+            layer.dtype if dtype is None else dtype,
+            layer.backend if backend is None else backend,
+        )
+        self.layer = layer
+        self.in_features, self.out_features = layer.in_features, layer.out_features
+        self._from_dense()
+
+    def _from_dense(self) -> None:
+        v = np.array(self.layer.params["W"], dtype=self.dtype)
+        self.params = {
+            "v": v,
+            "g": np.sqrt((v.astype(np.float64) ** 2).sum(axis=0)).astype(self.dtype),
+            "b": np.array(self.layer.params["b"], dtype=self.dtype),
+        }
+        self.grads = {k: np.zeros_like(a) for k, a in self.params.items()}
+
+    @property
+    def weight_key(self) -> str:
+        return "v"
+
+    def reset_parameters(self, rng) -> None:
+        """Re-draw the Dense layer's weights, then v = W and g = |W| per column again."""
+        self.layer.reset_parameters(rng)
+        self._from_dense()
+
+    def output_shape(self, input_shape):
+        return self.layer.output_shape(input_shape)
+
+    def forward(self, x, training=True):
+        x = self._input(x)
+        if len(x.shape) != 2 or x.shape[1] != self.in_features:
+            raise ValueError(
+                f"in_features disagree: {self!r} expects input (N, {self.in_features}), "
+                f"got shape {tuple(x.shape)}"
+            )
+        self._x = x
+        w = self.backend.weightnorm_forward(self.params["v"], self.params["g"])
+        self._w = w
+        self.layer.params["W"], self.layer.params["b"] = w, self.params["b"]
+        return self.backend.dense_forward(x, w, self.params["b"])
+
+    def backward(self, dout):
+        x = self._saved()
+        dx, dw, db = self.backend.dense_backward(dout, x, self._w)
+        dv, dg = self.backend.weightnorm_backward(dw, self.params["v"], self.params["g"])
+        self._set_grad("v", dv)
+        self._set_grad("g", dg)
+        self._set_grad("b", db)
+        self.layer.grads["W"], self.layer.grads["b"] = dw, db
+        return dx
+
+    def __repr__(self):
+        return f"WeightNorm({self.layer!r})"
+
+
 class Conv2D(Layer):
     """2-D convolution, NCHW. W is (out_channels, in_channels, K, K), b is (out_channels,)."""
 

@@ -351,7 +351,13 @@ class Trainer:
             batch = min(self.batch_size, len(order))
             X2, y2 = self.X.reshape(len(self.X), -1), self.y.reshape(len(self.y), -1)
             rows = [
-                (model.offsets[(id(layer), "W")], 0, layer.params["W"].size, 1, 0)
+                (
+                    model.offsets[(id(layer), layer.weight_key)],
+                    0,
+                    layer.params[layer.weight_key].size,
+                    1,
+                    0,
+                )
                 for _, layer in model.param_layers()
             ]
             self._gpu_steps = {

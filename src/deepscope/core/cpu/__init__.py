@@ -29,5 +29,6 @@ from .losses import (
 from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 from .residual import residual_backward, residual_forward
 from .threads import POLICY  # noqa: F401  (first: thread policy before any kernel runs)
+from .weightnorm import weightnorm_backward, weightnorm_forward
 
 __all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))] + ["POLICY"]

@@ -17,6 +17,7 @@ from numba import cuda
 
 from ..checks import check_conv, check_dense, check_labels, check_pool, check_same_shape
 from ..reference.batchnorm import check_batchnorm
+from ..reference.weightnorm import check_weightnorm
 from . import kernels as K
 
 MAX_BLOCKS = 64  # first level of a loss reduction: partial sums per block
@@ -424,3 +425,27 @@ def residual_backward(dout, dfx):
     """dout + dfx: the skip's gradient plus the block's."""
     check_same_shape("dout", dout, "dfx", dfx)
     return _add(dout, dfx)
+
+
+# ---- weight normalisation ----------------------------------------------------------------
+def weightnorm_forward(v, g):
+    """w = g v / |v| per column: one block per output unit."""
+    check_weightnorm(v, g)
+    host = _host(v, g)
+    dv, dg = to_device(v), to_device(g)
+    w = cuda.device_array(dv.shape, np.float32)
+    K.weightnorm_columns[v.shape[1], K.THREADS](dv, dg, w)
+    return _answer(w, host)
+
+
+def weightnorm_backward(dout, v, g):
+    """(dv, dg) from dout = d loss / d w: one block per output unit."""
+    check_weightnorm(v, g)
+    if tuple(dout.shape) != tuple(v.shape):
+        raise ValueError(f"dout must have the shape of v {tuple(v.shape)}, got {tuple(dout.shape)}")
+    host = _host(dout, v, g)
+    dd, dvi, dgi = to_device(dout), to_device(v), to_device(g)
+    dv = cuda.device_array(dvi.shape, np.float32)
+    dg = cuda.device_array(v.shape[1], np.float32)
+    K.weightnorm_columns_backward[v.shape[1], K.THREADS](dd, dvi, dgi, dv, dg)
+    return _answer(dv, host), _answer(dg, host)

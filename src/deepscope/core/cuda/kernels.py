@@ -671,3 +671,49 @@ def clip_by_value(g, clip):
     i = cuda.grid(1)
     if i < g.size:
         g[i] = min(max(g[i], -clip), clip)
+
+
+# ---- weight normalisation ------------------------------------------------------------------
+@cuda.jit
+def weightnorm_columns(v, g, w):
+    """w[:, j] = g[j] v[:, j] / |v[:, j]|: block j owns column j, a tree sums its squares."""
+    buf = cuda.shared.array(THREADS, float32)
+    j, t = cuda.blockIdx.x, cuda.threadIdx.x
+    s = float32(0.0)
+    for i in range(t, v.shape[0], cuda.blockDim.x):
+        s += v[i, j] * v[i, j]
+    buf[t] = s
+    _block_tree_sum(buf, t)
+    scale = g[j] / math.sqrt(buf[0])
+    for i in range(t, v.shape[0], cuda.blockDim.x):
+        w[i, j] = v[i, j] * scale
+
+
+@cuda.jit
+def weightnorm_columns_backward(dout, v, g, dv, dg):
+    """Block j owns column j: trees sum |v[:, j]|^2 and <dout[:, j], v[:, j]>; then
+    dg[j] = <dout, v> / |v| and dv[:, j] = g / |v| (dout - dg v / |v|)."""
+    nbuf = cuda.shared.array(THREADS, float32)
+    dbuf = cuda.shared.array(THREADS, float32)
+    j, t = cuda.blockIdx.x, cuda.threadIdx.x
+    s = float32(0.0)
+    d = float32(0.0)
+    for i in range(t, v.shape[0], cuda.blockDim.x):
+        s += v[i, j] * v[i, j]
+        d += dout[i, j] * v[i, j]
+    nbuf[t] = s
+    dbuf[t] = d
+    cuda.syncthreads()
+    step = cuda.blockDim.x // 2
+    while step > 0:
+        if t < step:
+            nbuf[t] += nbuf[t + step]
+            dbuf[t] += dbuf[t + step]
+        cuda.syncthreads()
+        step //= 2
+    n = math.sqrt(nbuf[0])
+    grad_g = dbuf[0] / n
+    if t == 0:
+        dg[j] = grad_g
+    for i in range(t, v.shape[0], cuda.blockDim.x):
+        dv[i, j] = g[j] / n * (dout[i, j] - v[i, j] * grad_g / n)

@@ -33,5 +33,6 @@ from .losses import (
 )
 from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 from .residual import residual_backward, residual_forward
+from .weightnorm import weightnorm_backward, weightnorm_forward
 
 __all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))]
