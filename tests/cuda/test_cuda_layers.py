@@ -137,3 +137,28 @@ def test_a_weightnorm_network_trains_on_the_device_like_on_the_cpu(rng):
     np.testing.assert_allclose(h_gpu.step_loss, h_cpu.step_loss, rtol=1e-5)
     np.testing.assert_allclose(th_gpu, th_cpu, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(h_gpu.norms[-1], h_cpu.norms[-1], rtol=1e-4)
+
+
+def test_diagnostics_on_the_device_match_the_cpu(rng):
+    X = rng.normal(size=(8, 3)).astype(np.float32)
+    y = rng.normal(size=(8, 2)).astype(np.float32)
+    runs = {}
+    for backend in ("cpu", "cuda"):
+        model = nn.Sequential(
+            [nn.Dense(3, 4), nn.Sigmoid(), nn.Residual([nn.Dense(4, 4), nn.Tanh()]),
+             nn.Dense(4, 2)],
+            seed=0,
+            backend=backend,
+        )  # fmt: skip
+        trainer = nn.Trainer(
+            model, X, y, nn.MSELoss(backend), nn.Adam(model, lr=0.01), batch_size=4,
+            diagnostics=True,
+        )  # fmt: skip
+        steps = []
+        trainer.epoch(on_step=steps.append)
+        runs[backend] = [e.diagnostics for e in steps]
+    for d_cpu, d_gpu in zip(runs["cpu"], runs["cuda"]):
+        assert list(d_gpu["layer"]) == list(d_cpu["layer"])
+        for key in ("grad_norm", "weight_norm", "update_ratio", "act_slope"):
+            np.testing.assert_allclose(d_gpu[key], d_cpu[key], rtol=1e-4, equal_nan=True)
+    assert np.isnan(runs["cuda"][0]["act_slope"][-1])

@@ -33,7 +33,7 @@ from .optim import (
     RMSprop,
     StepLR,
 )
-from .train import Callback, EarlyStopping, Event, History, Trainer, fit
+from .train import Callback, EarlyStopping, Event, History, Trainer, fit, layer_diagnostics
 
 __all__ = [
     "AvgPool2D", "BatchNorm1d", "Conv2D", "Dense", "Dropout", "Flatten", "Identity", "Layer",
@@ -42,5 +42,5 @@ __all__ = [
     "BCELoss", "CrossEntropyLoss", "Loss", "MSELoss", "Sequential",
     "SGD", "Adagrad", "Adam", "ConstantLR", "ExponentialLR", "InverseTimeLR", "Optimizer",
     "RMSprop", "StepLR", "Callback", "EarlyStopping", "Event", "History", "Trainer", "fit",
-    "clip_grad_norm", "clip_grad_value", "grad_norm",
+    "clip_grad_norm", "clip_grad_value", "grad_norm", "layer_diagnostics",
 ]  # fmt: skip

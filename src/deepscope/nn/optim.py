@@ -24,6 +24,24 @@ def _positive(name, value, allow_zero=False, below_one=False):
     return float(value)
 
 
+def update_preview(kind, hyper, theta, grad, s1, s2, lr, t) -> np.ndarray:
+    """theta' - theta for one update of rule ``kind`` at step t (1-based), on copies: theta,
+    s1 and s2 are left as they are."""
+    p = np.array(theta, copy=True).reshape(-1)
+    kernels.apply_update(
+        kind,
+        p,
+        np.ascontiguousarray(grad, dtype=p.dtype).reshape(-1),
+        np.array(s1, copy=True).reshape(-1),
+        np.array(s2, copy=True).reshape(-1),
+        hyper,
+        lr,
+        t,
+    )
+    p -= np.asarray(theta).reshape(-1)
+    return p
+
+
 # learning-rate schedules: lr_t as a function of the base lr and the step count t (0-based) --
 class ConstantLR:
     """The same learning rate at every step."""
@@ -152,6 +170,26 @@ class Optimizer:
                 lr,
                 self.t,
             )
+
+    def preview(self, grads=None) -> list[np.ndarray]:
+        """The change the next ``step(grads)`` would make to each parameter array, without
+        making it (the same compiled rule on copies of the parameters and the state): what
+        the per-layer update ratios |dW| / |W| of the training events are made of."""
+        if grads is None:
+            if self.model is None:
+                raise ValueError("preview() needs grads=[...] when the optimizer drives arrays")
+            grads = [self.model.grad]
+        elif isinstance(grads, np.ndarray):
+            grads = [grads]
+        if len(grads) != len(self.params):
+            raise ValueError(f"grads must hold {len(self.params)} arrays, got {len(grads)}")
+        hyper, lr, t = self.hyper(), self.current_lr(), self.t + 1
+        out = []
+        for p, g, (s1, s2) in zip(self.params, grads, self.state):
+            g = np.ascontiguousarray(g, dtype=p.dtype).reshape(-1)
+            out.append(update_preview(self.kind, hyper, p.reshape(-1), g, s1, s2, lr, t))
+            out[-1] = out[-1].reshape(p.shape)
+        return out
 
     def zero_grad(self) -> None:
         if self.model is not None:

@@ -14,12 +14,13 @@ import numpy as np
 
 from ..core.checks import as_float_array, check_class_labels, check_finite, check_int
 from ..core.cpu import mlp
+from ..core.cpu.diagnostics import mean_abs_slope
 from ..core.cpu.scalar import ACTIVATION_CODES
 from .clip import check_threshold, clip_grad_norm, clip_grad_value
-from .layers import Dense, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from .layers import BatchNorm1d, Dense, Dropout, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
 from .model import Sequential
-from .optim import ConstantLR, Optimizer
+from .optim import ConstantLR, Optimizer, update_preview
 
 
 @dataclass
@@ -36,6 +37,9 @@ class Event:
     norms: np.ndarray | None = None  # (layers with weights, 2): |dW|, |W|
     message: str = ""
     step_losses: np.ndarray | None = None  # epoch events: the loss of each step
+    # with diagnostics on (Trainer / fit ``diagnostics=True``): per layer with weights, in
+    # ``Sequential.param_layers`` order, the arrays of ``layer_diagnostics``
+    diagnostics: dict | None = None
 
 
 class Callback:
@@ -99,6 +103,7 @@ class History:
     epochs: list = field(default_factory=list)
     step_loss: list = field(default_factory=list)
     norms: list = field(default_factory=list)
+    diagnostics: list = field(default_factory=list)  # per epoch, its last step's (or None)
     diverged_at: int | None = None
     stopped_early: bool = False
 
@@ -130,6 +135,102 @@ _FAST_ACTIVATIONS = {
     Tanh: "tanh",
     Identity: "identity",
 }
+
+
+_PASS_THROUGH = (BatchNorm1d, Dropout)  # looked past when finding a layer's activation
+
+
+def _slope_code(layer):
+    """(activation code, alpha) of an element-wise activation layer, or None."""
+    name = _FAST_ACTIVATIONS.get(type(layer))
+    if name is None:
+        return None
+    return ACTIVATION_CODES[name], (layer.alpha if isinstance(layer, LeakyReLU) else 0.0)
+
+
+def diagnostic_plan(model: Sequential) -> list[tuple]:
+    """Per layer with weights (``param_layers`` order): (name, layer, offset and size of its
+    weight in theta, the activation that follows it or None). The activation is the first
+    element-wise one after the layer in the same list of layers (the model's or a Residual
+    block's), looking past BatchNorm1d and Dropout; anything else (a Dense, a pool, the end
+    of a block, a softmax) means none. Built once per model."""
+    cached = getattr(model, "_diagnostic_plan", None)
+    if cached is not None:
+        return cached
+    follows = {}
+
+    def walk(layers):
+        for i, layer in enumerate(layers):
+            walk(layer.sublayers())
+            act = None
+            for nxt in layers[i + 1 :]:
+                if _slope_code(nxt) is not None:
+                    act = nxt
+                    break
+                if not isinstance(nxt, _PASS_THROUGH):
+                    break
+            follows[id(layer)] = act
+
+    walk(model.layers)
+    plan = []
+    for path, layer in model.named_layers():
+        key = layer.weight_key
+        if key is None:
+            continue
+        off, size = model.offsets[(id(layer), key)], layer.params[key].size
+        plan.append((f"{path}: {layer!r}", layer, off, size, follows[id(layer)]))
+    model._diagnostic_plan = plan
+    return plan
+
+
+def mean_activation_slope(act) -> float:
+    """Mean |f'(z)| of an element-wise activation layer over the input of its last forward
+    (NaN before any forward)."""
+    z = getattr(act, "_x", None)
+    code = _slope_code(act)
+    if z is None or code is None:
+        return math.nan
+    z = z.copy_to_host() if hasattr(z, "copy_to_host") else z
+    z = np.ascontiguousarray(z).reshape(-1)
+    return float(mean_abs_slope(code[0], z, code[1], z.dtype == np.float64))
+
+
+def layer_diagnostics(model: Sequential, optimizer: Optimizer | None = None, *, theta=None,
+                      grad=None, delta=None) -> dict:  # fmt: skip
+    """Per layer with weights (after a backward pass, before the step), a dict of arrays:
+
+    - "layer": its path and repr ("3.0: Dense(32, 32)", as ``Sequential.named_layers``)
+    - "grad_norm": |dW|; "weight_norm": |W| (the same numbers as ``Event.norms``)
+    - "update_ratio": |dW_step| / |W|, the change the optimizer's next step makes to W over
+      its norm (``optimizer.preview()``; NaN without an optimizer or where |W| = 0)
+    - "act_slope": the mean |f'(z)| of the activation that follows the layer over the last
+      batch (NaN where none follows; see ``diagnostic_plan``)
+
+    W is a layer's ``weight_key`` parameter (a WeightNorm's v). ``theta``, ``grad`` and
+    ``delta`` (the update) may be given as host copies (the GPU path does)."""
+    plan = diagnostic_plan(model)
+    theta = model.theta if theta is None else theta
+    grad = model.grad if grad is None else grad
+    if delta is None and optimizer is not None:
+        delta = optimizer.preview()[0].reshape(-1)
+    n = len(plan)
+    g_norm, w_norm, ratio = np.empty(n), np.empty(n), np.full(n, np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i, (_, _, off, size, _) in enumerate(plan):
+            w, g = theta[off : off + size], grad[off : off + size]
+            w_norm[i] = math.sqrt(float(np.dot(w, w)))
+            g_norm[i] = math.sqrt(float(np.dot(g, g)))
+            if delta is not None and w_norm[i] > 0:
+                d = delta[off : off + size]
+                ratio[i] = math.sqrt(float(np.dot(d, d))) / w_norm[i]
+    slope = np.array([math.nan if act is None else mean_activation_slope(act) for *_, act in plan])
+    return {
+        "layer": np.array([entry[0] for entry in plan]),
+        "grad_norm": g_norm,
+        "weight_norm": w_norm,
+        "update_ratio": ratio,
+        "act_slope": slope,
+    }
 
 
 def compiled_layout(model: Sequential):
@@ -218,6 +319,7 @@ class Trainer:
         compiled: bool = True,
         clip_norm: float | None = None,
         clip_value: float | None = None,
+        diagnostics: bool = False,
     ):
         if not isinstance(model, Sequential):
             raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
@@ -240,6 +342,10 @@ class Trainer:
             self.validation = prepare_data(model, loss, "validation X", "validation y", *validation)
         self.clip_norm = None if clip_norm is None else check_threshold("clip_norm", clip_norm)
         self.clip_value = None if clip_value is None else check_threshold("clip_value", clip_value)
+        if not isinstance(diagnostics, bool):
+            raise TypeError(f"diagnostics must be True or False, got {diagnostics!r}")
+        self.diagnostics = diagnostics
+        self._last_diagnostics = None
         self.epoch_index = 0
         self.step_index = 0
         self._plan = compiled_plan(model, loss, self.X, self.y) if compiled else None
@@ -398,11 +504,22 @@ class Trainer:
                         gpu.clip_norm(g["grad"], self.clip_norm)
                     if self.clip_value is not None:
                         gpu.clip_value(g["grad"], self.clip_value)
+                    diag = None
+                    if self.diagnostics:  # host copies: the same code as the cpu path
+                        theta_h, grad_h = g["theta"].copy_to_host(), g["grad"].copy_to_host()
+                        delta = update_preview(
+                            opt.kind, opt.hyper(), theta_h, grad_h, g["s1"].copy_to_host(),
+                            g["s2"].copy_to_host(), lrs[step], opt.t + 1,
+                        )  # fmt: skip
+                        diag = layer_diagnostics(model, theta=theta_h, grad=grad_h, delta=delta)
+                        self._last_diagnostics = diag
                     if step_norms or step == n_steps - 1:
                         squares = gpu.weight_norms(g["theta"], g["grad"], g["rows"])
                         last_norms = np.sqrt(squares.copy_to_host().astype(np.float64))
                     index = self.step_index + len(losses) - 1
-                    yield Event("step", self.epoch_index, index, value, norms=last_norms)
+                    yield Event(
+                        "step", self.epoch_index, index, value, norms=last_norms, diagnostics=diag
+                    )
                     opt.t += 1
                     gpu.update(
                         opt.kind, g["theta"], g["grad"], g["s1"], g["s2"], hyper, lrs[step], opt.t
@@ -427,9 +544,19 @@ class Trainer:
                 return np.array(losses), last_norms, False
             model.backward(loss.backward())
             self._clip()
-            last_norms = model.norms()
+            diag = None
+            if self.diagnostics:
+                diag = self._last_diagnostics = layer_diagnostics(model, opt)
+                last_norms = np.stack([diag["grad_norm"], diag["weight_norm"]], axis=1)
+            else:
+                last_norms = model.norms()
             yield Event(
-                "step", self.epoch_index, self.step_index + len(losses) - 1, value, norms=last_norms
+                "step",
+                self.epoch_index,
+                self.step_index + len(losses) - 1,
+                value,
+                norms=last_norms,
+                diagnostics=diag,
             )
             opt.step()
         return np.array(losses), last_norms, True
@@ -482,11 +609,14 @@ class Trainer:
     def epoch_events(self, steps: bool = False):
         """One epoch as a stream of events, for a live panel that trains in small chunks: a
         "step" event after each step when the epoch runs step by step (always for models
-        the compiled epoch does not cover; with ``steps=True`` for every model, with the
-        layer norms of every step), then one "epoch" (or "diverged") event."""
+        the compiled epoch does not cover, and with diagnostics on; with ``steps=True`` for
+        every model, with the layer norms of every step), then one "epoch" (or "diverged")
+        event. With ``diagnostics`` every step event carries ``Event.diagnostics`` and the
+        epoch event its last step's."""
         order = self._order()
         sizes = np.diff(np.r_[np.arange(0, len(order), self.batch_size), len(order)])
-        if self.compiled and not steps:
+        self._last_diagnostics = None
+        if self.compiled and not steps and not self.diagnostics:
             losses, norms, ok = self._run_compiled(order)
             last_norms = norms[-1]
         else:
@@ -504,6 +634,7 @@ class Trainer:
                 {},
                 last_norms,
                 step_losses=losses,
+                diagnostics=self._last_diagnostics,
                 message=f"diverged at step {step}: the loss became {losses[-1]}. The learning "
                 "rate is probably too large for this problem.",
             )
@@ -521,6 +652,7 @@ class Trainer:
             metrics,
             last_norms,
             step_losses=losses,
+            diagnostics=self._last_diagnostics,
         )
 
 
@@ -537,11 +669,15 @@ def fit(
     callbacks=(),
     clip_norm: float | None = None,
     clip_value: float | None = None,
+    diagnostics: bool = False,
 ) -> History:
     """Train ``model`` and return its History. Same seed, same numbers, bit for bit.
 
     clip_norm / clip_value: clip the gradients after every backward pass, before the
     optimizer's step (``nn.clip_grad_norm``, then ``nn.clip_grad_value``); None for none.
+    diagnostics: every step's event carries ``Event.diagnostics`` (``layer_diagnostics``:
+    |dW|, |W|, the update ratio and the mean |f'(z)| per layer with weights), the epoch
+    events their last step's, kept in ``history.diagnostics``; training runs step by step.
 
     callbacks: Callback objects (``on_step``, ``on_epoch``, ``on_end``; ``EarlyStopping``) or
     plain functions that receive every Event. A loss that turns NaN or inf ends training with
@@ -563,6 +699,7 @@ def fit(
         validation,
         clip_norm=clip_norm,
         clip_value=clip_value,
+        diagnostics=diagnostics,
     )
     step_cbs = [cb for cb in cbs if cb.wants_steps]
 
@@ -581,6 +718,7 @@ def fit(
             break
         history.epochs.append({"epoch": event.epoch, **event.metrics})
         history.norms.append(event.norms)
+        history.diagnostics.append(event.diagnostics)
         stop = [cb.on_epoch(event) for cb in cbs]
         if any(stop):
             history.stopped_early = True
