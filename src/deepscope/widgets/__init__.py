@@ -5,6 +5,7 @@ is built on ``Panel`` (see ``panel.py``) and draws with ``Figure`` (see ``figure
 """
 
 from .adversarial import AdversarialPanel
+from .autoencoder import AutoencoderPanel
 from .canvas import DrawingCanvas
 from .convolution import ConvolutionPanel
 from .descent import DescentPanel
@@ -21,6 +22,7 @@ PANELS = {
     "descent": DescentPanel,
     "landscape": LandscapePanel,
     "convolution": ConvolutionPanel,
+    "autoencoder": AutoencoderPanel,
     "gradients": GradientsPanel,
     "adversarial": AdversarialPanel,
 }
@@ -29,6 +31,7 @@ __all__ = [
     "gallery_table",
     "PANELS",
     "AdversarialPanel",
+    "AutoencoderPanel",
     "ConvolutionPanel",
     "DescentPanel",
     "DrawingCanvas",

@@ -1,0 +1,33 @@
+import numpy as np
+
+from deepscope.widgets import AutoencoderPanel
+
+
+def test_it_trains_live_then_maps_the_codes_and_decodes_a_click():
+    p = AutoencoderPanel(epochs=4)  # no event loop: trains to the end
+    assert p.trained and len(p.history) == 4
+    assert "A code of 32 numbers for 784 pixels: 24.5× smaller" in p.message.value
+    strip = np.asarray(p.train_fig.trace("strip")["z"])
+    assert strip.shape == (2 * 28 + 2, 8 * 30)  # digits above, reconstructions below
+    codes = p.code_fig.trace("codes")
+    assert len(codes["x"]) == 500
+    p.code_fig._custom_msg(None, {"event": "click", "points": [
+        {"trace": "codes", "x": 1.5, "y": -0.5, "z": None, "index": 0}]}, [])  # fmt: skip
+    assert (p.code_x, p.code_y) == (1.5, -0.5)
+    assert list(p.code_fig.trace("clicked")["x"]) == [1.5]
+    assert np.asarray(p.code_fig.trace("decoded")["z"]).shape == (28, 28)
+
+
+def test_the_critique_is_shown_and_bad_widths_are_a_message():
+    p = AutoencoderPanel(compute=False, epochs=2, loss="bce")
+    p.train()
+    assert "BCE's floor" in p.message.value
+    p.state = {"architecture": "typed", "sizes": "784-10"}
+    p.train()
+    assert "sizes must be an odd number" in p.message.value
+    p.state = {"sizes": "784-16-784", "loss": "mse", "scaled": False}
+    p.train()
+    assert "cannot reach them" in p.message.value
+    p.loss = "bce"
+    p.train()
+    assert "BCE needs targets in [0, 1]" in p.message.value
