@@ -10,8 +10,9 @@ the signal's size (He, Xavier), normalisation (batch norm, weight norm), regular
 (dropout, weight decay), residual connections; and for explosions, clipping the gradient.
 
 ``Setup`` is one configuration (every remedy a switch); ``training(setup, epochs)`` trains it
-and records, at every step and for every layer with weights, the gradient norm |dL/dW|, the
-weight norm, the update ratio |ΔW| / |W| and the mean |f'(z)| of the activation after it.
+and records, at every step and for every layer with weights, the engine's diagnostics: the
+gradient norm |dL/dW|, the weight norm, the update ratio |ΔW| / |W| and the mean |f'(z)| of
+the activation after it.
 """
 
 from __future__ import annotations
@@ -158,23 +159,6 @@ def build(setup: Setup, n_in: int, n_out: int) -> nn.Sequential:
     return nn.Sequential(layers, seed=setup.seed, backend="cpu")
 
 
-def weight_layers(model: nn.Sequential) -> list:
-    """Every Dense layer (inside blocks too), input side first."""
-    found = []
-
-    def walk(layers):
-        for layer in layers:
-            inner = getattr(layer, "layers", None) or ([layer.layer] if hasattr(layer, "layer")
-                                                       else None)  # fmt: skip
-            if isinstance(layer, nn.Dense):
-                found.append(layer)
-            elif inner:
-                walk(inner)
-
-    walk(model.layers)
-    return found
-
-
 def activation_layers(model: nn.Sequential) -> list:
     """The activation after each hidden Dense layer, in order (the last Dense has none)."""
     found = []
@@ -211,7 +195,7 @@ class Run:
 
     @property
     def layer_names(self) -> list[str]:
-        n = len(weight_layers(self.model))
+        n = len(self.grad[0]) if self.grad else self.setup.depth + 1
         return [f"layer {i}" for i in range(1, n)] + ["output"]
 
     def first_to_last(self, step: int = -1) -> float:
@@ -258,29 +242,26 @@ def training(setup: Setup, epochs: int = 20):
     optimizer = make(model, lr=setup.lr, weight_decay=setup.weight_decay)
     clip = {"norm": {"clip_norm": setup.clip_threshold},
             "value": {"clip_value": setup.clip_threshold}}.get(setup.clip, {})  # fmt: skip
-    trainer = nn.Trainer(model, X, y, nn.CrossEntropyLoss(), optimizer,
+    trainer = nn.Trainer(model, X, y, nn.CrossEntropyLoss(), optimizer, diagnostics=True,
                          batch_size=setup.batch_size, seed=setup.seed, **clip)  # fmt: skip
-    dense, acts = weight_layers(model), activation_layers(model)
-    before = [d.params["W"].copy() for d in dense]
 
     def stream():
-        nonlocal before
         for _ in range(epochs):
             for event in trainer.epoch_events(steps=True):
                 if event.kind == "step":
-                    now = [d.params["W"] for d in dense]
-                    with np.errstate(over="ignore", invalid="ignore"):  # an explosion: inf
-                        w = np.array([np.linalg.norm(x) for x in now])
-                        g = np.array([np.linalg.norm(d.grads["W"]) for d in dense])
-                        moved = np.array([np.linalg.norm(a - b) for a, b in zip(now, before)])
-                    before = [x.copy() for x in now]
-                    slope = [float(np.mean(np.abs(a.backward(np.ones_like(a._x))))) for a in acts]
+                    d = event.diagnostics  # per layer with weights, input side first
+                    dense = np.array(["Dense" in name for name in d["layer"]])  # not norms
+
+                    def of(key, d=d, dense=dense):
+                        return np.asarray(d[key], dtype=np.float64)[dense]
+
+                    g = of("grad_norm")
                     run.steps.append(event.step)
                     run.losses.append(event.loss)
                     run.grad.append(g)
-                    run.weight.append(w)
-                    run.ratio.append(np.divide(moved, w, out=np.zeros_like(w), where=w > 0))
-                    run.slope.append(np.array(slope))
+                    run.weight.append(of("weight_norm"))
+                    run.ratio.append(of("update_ratio"))
+                    run.slope.append(of("act_slope")[:-1])
                     if not (np.isfinite(g).all() and np.isfinite(event.loss)):
                         run.exploded_at = event.step
                         yield replace(event, kind="diverged",
