@@ -52,6 +52,14 @@ WORKLOADS = {
     "F": Workload(
         "F", "20-layer sigmoid MLP, width 32, batch 128, one step + per-layer grad norms", 0.3, 50
     ),
+    "G": Workload(
+        "G",
+        "20-layer width-32 MLP with batch norm and residual connections (20 blocks x + "
+        "tanh(BN(Dense x))), MSE, batch 128, one SGD step with the per-layer diagnostics "
+        "(|dW|, |W|, update ratio, mean |f'(z)|; each side in its own process)",
+        0.5,
+        50,
+    ),
     "L": Workload(
         "L",
         "Loss landscape 101x101 of the 2-8-8-1 tanh MLP on 500 points (torch: batched matmuls, "
@@ -60,7 +68,7 @@ WORKLOADS = {
         5,
     ),
 }
-ISOLATED = ("E", "L")  # workloads timed in a fresh process per side
+ISOLATED = ("E", "G", "L")  # workloads timed in a fresh process per side
 NO_NUMPY = ("L",)  # no numpy column: the numpy landscape evaluates one grid point at a time
 EPSILONS = np.linspace(0.01, 0.3, 20)  # workload E (the sweep adds eps = 0 first: 21 passes)
 
@@ -129,6 +137,8 @@ def _model(key, backend):
             nn.Flatten(),
             nn.Dense(8 * 13 * 13, 10),
         ]
+    elif key == "G":
+        layers = [nn.Residual([nn.Dense(32, 32), nn.BatchNorm1d(32), nn.Tanh()]) for _ in range(20)]
     else:
         layers = [x for _ in range(20) for x in (nn.Dense(32, 32), nn.Sigmoid())]
     return nn.Sequential(layers, seed=0, backend=backend)
@@ -176,6 +186,9 @@ def deepscope_runner(key, backend):
 
         return step
     loss, opt = nn.MSELoss(backend), nn.SGD(model, lr=0.1)
+    if key == "G":
+        trainer = nn.Trainer(model, X, y, loss, opt, batch_size=128, seed=0, diagnostics=True)
+        return lambda: trainer.epoch().diagnostics  # one batch: one step, with diagnostics
     trainer = nn.Trainer(model, X, y, loss, opt, batch_size=128, seed=0)
 
     def step_with_norms():
@@ -242,6 +255,45 @@ def _torch_fgsm_sweep(model, X, y):
     return sweep
 
 
+def _torch_residual_step(X, y):
+    """Workload G in PyTorch: 20 blocks x + tanh(BN(Linear x)), MSE, SGD; after backward the
+    same per-layer numbers as ``Event.diagnostics`` (every Linear and BatchNorm weight's
+    |dW| and |W|, the update ratio from a copy of the weights before the step, and each
+    block's mean |1 - tanh^2|)."""
+    import torch
+
+    tnn = torch.nn
+
+    class Block(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear, self.bn, self.act = tnn.Linear(32, 32), tnn.BatchNorm1d(32), tnn.Tanh()
+
+        def forward(self, x):
+            self.out = self.act(self.bn(self.linear(x)))
+            return x + self.out
+
+    model = tnn.Sequential(*[Block() for _ in range(20)])
+    loss_fn, opt = tnn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1)
+    weights = [w for block in model for w in (block.linear.weight, block.bn.weight)]
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        with torch.no_grad():
+            before = [w.detach().clone() for w in weights]
+            grad = torch.stack([w.grad.norm() for w in weights])
+            norm = torch.stack([w.norm() for w in before])
+            slope = torch.stack([(1 - b.out * b.out).abs().mean() for b in model])
+        opt.step()
+        with torch.no_grad():
+            ratio = torch.stack([(w - b).norm() for w, b in zip(weights, before)]) / norm
+        return grad, norm, ratio, slope
+
+    return step
+
+
 def torch_runner(key):
     import torch
 
@@ -249,6 +301,8 @@ def torch_runner(key):
     if key == "L":
         return _torch_landscape()
     X, y = (torch.from_numpy(a) for a in _data(key))
+    if key == "G":
+        return _torch_residual_step(X, y)
     tnn = torch.nn
     if key == "A":
         model = tnn.Sequential(

@@ -569,10 +569,12 @@ class BatchNorm1d(Layer):
             )
         out, mean, var = self.backend.batchnorm_forward(x, w, b, self.eps)
         self._saved_stats = (mean, var, True)
-        m = self.momentum
+        m = self.momentum  # in place: running = (1 - m) running + m batch
         rm, rv = self.running_mean, self.running_var
-        rm[...] = (1 - m) * rm + m * _host(mean)
-        rv[...] = (1 - m) * rv + m * _host(var) * (n / (n - 1))
+        rm *= 1 - m
+        rm += m * _host(mean)
+        rv *= 1 - m
+        rv += (m * n / (n - 1)) * _host(var)  # the unbiased variance
         return out
 
     def backward(self, dout):

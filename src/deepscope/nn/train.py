@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.checks import as_float_array, check_class_labels, check_finite, check_int
 from ..core.cpu import mlp
-from ..core.cpu.diagnostics import mean_abs_slope
+from ..core.cpu.diagnostics import mean_abs_slope, segment_norms
 from ..core.cpu.scalar import ACTIVATION_CODES
 from .clip import check_threshold, clip_grad_norm, clip_grad_value
 from .layers import BatchNorm1d, Dense, Dropout, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
@@ -180,6 +180,11 @@ def diagnostic_plan(model: Sequential) -> list[tuple]:
         off, size = model.offsets[(id(layer), key)], layer.params[key].size
         plan.append((f"{path}: {layer!r}", layer, off, size, follows[id(layer)]))
     model._diagnostic_plan = plan
+    model._diagnostic_arrays = (
+        np.array([e[2] for e in plan], dtype=np.int64),
+        np.array([e[3] for e in plan], dtype=np.int64),
+        np.array([e[0] for e in plan]),
+    )
     return plan
 
 
@@ -209,27 +214,27 @@ def layer_diagnostics(model: Sequential, optimizer: Optimizer | None = None, *, 
     W is a layer's ``weight_key`` parameter (a WeightNorm's v). ``theta``, ``grad`` and
     ``delta`` (the update) may be given as host copies (the GPU path does)."""
     plan = diagnostic_plan(model)
+    offsets, sizes, names = model._diagnostic_arrays
     theta = model.theta if theta is None else theta
     grad = model.grad if grad is None else grad
     if delta is None and optimizer is not None:
         delta = optimizer.preview()[0].reshape(-1)
-    n = len(plan)
-    g_norm, w_norm, ratio = np.empty(n), np.empty(n), np.full(n, np.nan)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for i, (_, _, off, size, _) in enumerate(plan):
-            w, g = theta[off : off + size], grad[off : off + size]
-            w_norm[i] = math.sqrt(float(np.dot(w, w)))
-            g_norm[i] = math.sqrt(float(np.dot(g, g)))
-            if delta is not None and w_norm[i] > 0:
-                d = delta[off : off + size]
-                ratio[i] = math.sqrt(float(np.dot(d, d))) / w_norm[i]
-    slope = np.array([math.nan if act is None else mean_activation_slope(act) for *_, act in plan])
+    out = np.empty((len(plan), 3))
+    segment_norms(theta, grad, theta if delta is None else delta, offsets, sizes, out)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(out[:, 1] > 0, out[:, 2] / out[:, 1], np.nan)
+    if delta is None:
+        ratio[:] = np.nan
+    slopes = {}
+    for *_, act in plan:
+        if act is not None and id(act) not in slopes:
+            slopes[id(act)] = mean_activation_slope(act)
     return {
-        "layer": np.array([entry[0] for entry in plan]),
-        "grad_norm": g_norm,
-        "weight_norm": w_norm,
+        "layer": names,
+        "grad_norm": out[:, 0],
+        "weight_norm": out[:, 1],
         "update_ratio": ratio,
-        "act_slope": slope,
+        "act_slope": np.array([math.nan if a is None else slopes[id(a)] for *_, a in plan]),
     }
 
 
@@ -614,7 +619,9 @@ class Trainer:
         event. With ``diagnostics`` every step event carries ``Event.diagnostics`` and the
         epoch event its last step's."""
         order = self._order()
-        sizes = np.diff(np.r_[np.arange(0, len(order), self.batch_size), len(order)])
+        n_steps = -(-len(order) // self.batch_size)  # the batch sizes, the last may be short
+        sizes = np.full(n_steps, self.batch_size, dtype=np.int64)
+        sizes[-1] = len(order) - self.batch_size * (n_steps - 1)
         self._last_diagnostics = None
         if self.compiled and not steps and not self.diagnostics:
             losses, norms, ok = self._run_compiled(order)
@@ -639,7 +646,9 @@ class Trainer:
                 "rate is probably too large for this problem.",
             )
             return
-        metrics = {"loss": float(np.average(losses, weights=sizes))}
+        # np.average(losses, weights=sizes), without its argument handling (one-step epochs)
+        mean = np.multiply(losses, sizes, dtype=np.float64).sum() / sizes.sum(dtype=np.float64)
+        metrics = {"loss": float(mean)}
         if self.loss.classification:
             metrics["accuracy"] = self.evaluate(self.X, self.y)["accuracy"]
         if self.validation is not None:

@@ -44,6 +44,13 @@ def _normalise(x, w, b, eps, mean, var, out):
 
 
 @njit(cache=True, error_model="numpy")
+def _forward_batch(x, w, b, eps, mean, var, out):
+    """Training: the batch statistics, then the normalisation, in one call."""
+    _stats(x, mean, var)
+    _normalise(x, w, b, eps, mean, var, out)
+
+
+@njit(cache=True, error_model="numpy")
 def _backward(dout, x, w, mean, var, eps, training, dx, dw, db):
     n, c = x.shape
     inv = np.empty(c)
@@ -79,13 +86,13 @@ def batchnorm_forward(x, w, b, eps=1e-5, mean=None, var=None):
     check_batchnorm(x, w, b, mean, var)
     dt = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
     x = _c(x, dt)
+    out = np.empty_like(x)
     if mean is None:
         mean, var = np.empty(x.shape[1], dt), np.empty(x.shape[1], dt)
-        _stats(x, mean, var)
+        _forward_batch(x, _c(w, dt), _c(b, dt), float(eps), mean, var, out)
     else:
         mean, var = _c(mean, dt), _c(var, dt)
-    out = np.empty_like(x)
-    _normalise(x, _c(w, dt), _c(b, dt), float(eps), mean, var, out)
+        _normalise(x, _c(w, dt), _c(b, dt), float(eps), mean, var, out)
     return out, mean, var
 
 

@@ -15,10 +15,12 @@ def _add(a, b):
 
 
 def _sum(a, b):
-    dt = np.result_type(a.dtype, b.dtype)
-    flat_a = np.ascontiguousarray(a, dtype=dt).reshape(-1)
-    flat_b = np.ascontiguousarray(b, dtype=dt).reshape(-1)
-    return _add(flat_a, flat_b).reshape(a.shape)
+    if a.dtype != b.dtype:
+        dt = np.result_type(a.dtype, b.dtype)
+        a, b = a.astype(dt), b.astype(dt)
+    return _add(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1)).reshape(
+        a.shape
+    )
 
 
 def residual_forward(x, fx):
