@@ -106,9 +106,14 @@ def main(argv=None) -> int:
     if args.command == "export-lesson":
         from .widgets.lesson import export_html
 
+        out = Path(args.output)
+        if not out.parent.is_dir():
+            print(f"deepscope export-lesson: no folder {out.parent} to write {out.name} in",
+                  file=sys.stderr)  # fmt: skip
+            return 2
         try:
-            path = export_html(args.name, args.output)
-        except ValueError as err:
+            path = export_html(args.name, out)
+        except (ValueError, OSError) as err:
             print(f"deepscope export-lesson: {err}", file=sys.stderr)
             return 2
         print(f"wrote {path}")

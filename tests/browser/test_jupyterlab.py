@@ -58,9 +58,29 @@ def lab(serve, tmp_path_factory, unused_port):
     return url
 
 
+STARTED = (
+    "() => Array.from(document.querySelectorAll('.jp-InputArea-prompt'))"
+    ".some(p => /\\[(\\d+|\\*)\\]/.test(p.textContent))"
+)
+
+
 def run_all(page):
-    page.click("text=Run", timeout=60_000)
-    page.click("text=Run All Cells", timeout=30_000)
+    """Run All, once the kernel is up; again if nothing started (a Run All that lands while
+    a fresh server still starts the kernel runs nothing), then wait until all has run."""
+    page.wait_for_function(
+        "() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
+        " return s && s.getAttribute('data-status') === 'idle'; }",
+        timeout=180_000,
+    )
+    for attempt in range(3):
+        page.click("text=Run", timeout=60_000)
+        page.click("text=Run All Cells", timeout=30_000)
+        try:
+            page.wait_for_function(STARTED, timeout=30_000)
+            break
+        except Exception:  # playwright's TimeoutError: try once more
+            if attempt == 2:
+                raise
     page.wait_for_timeout(1000)
     page.wait_for_function(
         "() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"

@@ -141,3 +141,22 @@ def test_a_drawing_is_attacked_as_the_network_reads_it(trained):
     assert heads(p)[0] == f"your drawing (read as {read})"
     np.testing.assert_allclose(p.replay.images[0, 0, 0], stroke, atol=1e-6)
     p.source = "test image"
+
+
+def test_while_it_trains_the_network_stays_and_a_stop_lets_a_new_run_start_at_once():
+    async def scenario():
+        p = AdversarialPanel(compute=False, epochs=20)
+        first = p.train()
+        await asyncio.sleep(0.2)
+        p.network = "mlp"  # for the next Train: this one keeps its CNN
+        assert p.trained_as == "cnn" and type(p.model.layers[0]).__name__ == "Conv2D"
+        assert p.train_defence() is first  # a second run is not queued behind this one
+        p.stop()
+        assert not p.running  # at once, not at the task's next turn
+        second = p.train()  # a lesson's next step trains right away
+        assert second is not first and p.running and p.trained_as == "mlp"
+        p.stop()
+        assert await first == "stopped" and await second == "stopped"
+        assert p._mode == "classifier"
+
+    asyncio.run(scenario())

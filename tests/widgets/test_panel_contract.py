@@ -112,7 +112,7 @@ def test_one_message_per_figure_per_frame(name, messages):
     panel = build(name)
     if "step" not in panel.state_keys():
         pytest.skip("no frames")
-    if panel._trains() and panel.train_on_start:
+    if panel.trains() and panel.train_on_start:
         panel.train()
     player = panel.controls["step"]
     if player.slider.max < 2:  # frames come from an action (Learn): make some

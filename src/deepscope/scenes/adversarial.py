@@ -16,7 +16,7 @@ input pixels instead of stopping at the weights.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -342,6 +342,17 @@ class Sweep:
         """The accuracy at eps = 0 (the sweep always starts there)."""
         return float(self.accuracy[0])
 
+    @classmethod
+    def join(cls, parts: list[Sweep]) -> Sweep:
+        """One sweep from sweeps of single eps values (each with its eps = 0 first)."""
+        first = parts[0]
+        return cls(
+            first.method,
+            np.r_[first.eps[:1], [p.eps[-1] for p in parts]],
+            np.r_[first.accuracy[:1], [p.accuracy[-1] for p in parts]],
+            np.r_[first.confidence[:1], [p.confidence[-1] for p in parts]],
+        )
+
 
 def _scores(model, images, labels):
     p = probabilities(model, images)
@@ -442,7 +453,10 @@ def adversarial_training(
                 batch_size=batch_size,
                 seed=seed + epoch,
             )
-            event = trainer.epoch()
+            for event in trainer.epoch_events(steps=True):
+                if event.kind != "step":
+                    break
+                yield replace(event, epoch=epoch + 1, step=step + event.step)
             step += trainer.step_index
             event.epoch, event.step = epoch + 1, step - 1
             if event.kind == "epoch":

@@ -130,6 +130,12 @@ def corrupt(X, noise: float = 0.0, mask=None, seed: int = 0) -> np.ndarray:
     return out.astype(X.dtype)
 
 
+class _PixelBCE(nn.BCELoss):
+    """BCE on pixels: a rebuild, not a classification (no per-pixel "accuracy" each epoch)."""
+
+    classification = False
+
+
 def training(model, X, loss="mse", epochs=5, batch_size=256, lr=1e-3, noise=0.0, mask=None,
              X_val=None, seed=0):  # fmt: skip
     """The events of training ``model`` to rebuild X (Adam): every epoch a fresh corruption
@@ -142,7 +148,7 @@ def training(model, X, loss="mse", epochs=5, batch_size=256, lr=1e-3, noise=0.0,
     if X.ndim != 2 or X.shape[1] != model.sizes[0]:
         raise ValueError(f"X must be (N, {model.sizes[0]}) to match the network, got {X.shape}")
     epochs = check_int("epochs", epochs, 1)
-    crit = nn.MSELoss() if loss == "mse" else nn.BCELoss()
+    crit = nn.MSELoss() if loss == "mse" else _PixelBCE()
     optimizer = nn.Adam(model, lr=lr)
     if X_val is not None:
         X_val = as_float_array("X_val", X_val, dtype=model.dtype)

@@ -220,14 +220,15 @@ class Run:
             np.asarray(a.forward(a._x, training=False), np.float64)
             for a in activation_layers(self.model)
         ]
-        lo = min(float(o.min()) for o in outs)
-        hi = max(float(o.max()) for o in outs)
+        finite = [o[np.isfinite(o)] for o in outs]  # an exploded network has inf and NaN
+        lo = min((float(f.min()) for f in finite if f.size), default=0.0)
+        hi = max((float(f.max()) for f in finite if f.size), default=1.0)
         if self.setup.activation == "sigmoid":
             lo, hi = 0.0, 1.0
         elif self.setup.activation == "tanh":
             lo, hi = -1.0, 1.0
         edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
-        return edges, np.array([np.histogram(o, edges)[0] for o in outs])
+        return edges, np.array([np.histogram(f, edges)[0] for f in finite])
 
 
 def training(setup: Setup, epochs: int = 20):

@@ -97,6 +97,7 @@ class AdversarialPanel(Panel):
         self.model = scene.build_classifier(self.network, self.data)
         self.other = self.defended = None
         self.trained = ""  # the network the model was trained as ("" untrained)
+        self.trained_as = self.network  # the network of the latest training (or build)
         self.sweeps: dict[str, scene.Sweep] = {}
         self.defence: dict[str, scene.Sweep] = {}
         self.replay: scene.Replay | None = None
@@ -171,13 +172,18 @@ class AdversarialPanel(Panel):
 
     @T.observe("network")
     def _network_changed(self, change):
-        if not self.running:
-            self.data = scene.classifier_task(change["new"])
-            self.model = scene.build_classifier(change["new"], self.data)
-            self.other = self.defended = None
-            self.trained, self.sweeps, self.defence = "", {}, {}
-            self.eps = 0.2 if change["new"] == "xo" else 0.1
-            self.say(f"Press <b>Train</b> to train the {NETWORK_LABELS[change['new']]}.")
+        if self.running:  # the run keeps its network; the new one waits for the next Train
+            return
+        self.data = scene.classifier_task(change["new"])
+        self.model = scene.build_classifier(change["new"], self.data)
+        self.trained_as = change["new"]
+        self.other = self.defended = None
+        self.trained, self.sweeps, self.defence = "", {}, {}
+        self._transfer_at = None
+        self.eps = 0.2 if change["new"] == "xo" else 0.1
+        self._transfer_text()
+        self._draw_defence()
+        self.say(f"Press <b>Train</b> to train the {NETWORK_LABELS[change['new']]}.")
 
     def _moved(self, _trace, point):
         with self.batch():
@@ -198,7 +204,7 @@ class AdversarialPanel(Panel):
         classes = len(self.data.classes)
         if self.method in ("targeted", "patch") and self.target >= classes:
             raise ValueError(
-                f"target class must be 0..{classes - 1} for the {NETWORK_LABELS[self.network]}"
+                f"target class must be 0..{classes - 1} for the {NETWORK_LABELS[self.trained_as]}"
                 f" ({', '.join(self.data.classes)}); got {self.target}"
             )
         X, y, ink = self._picked()
@@ -391,7 +397,8 @@ class AdversarialPanel(Panel):
                 f" the {'cube' if self.norm == 'inf' else 'sphere'} of radius {self.eps:g}"
             )
         return (
-            f"<b>The attack:</b> {how}. True class {cls[label]}: probability "
+            f"<b>The attack:</b> {how}. "
+            f"{'Read as' if self.source == 'drawing' else 'True class'} {cls[label]}: probability "
             f"{p0[label]:.1%} → {pt[label]:.1%}. Largest pixel change {r.linf[t, 0]:.3f} of a "
             f"pixel range {self.data.ink[1] - self.data.ink[0]:g}."
         )
@@ -600,8 +607,8 @@ class AdversarialPanel(Panel):
             return
         self._transfer_at = self.eps
         X, y = self.data.X_test[:IMAGES], self.data.y_test[:IMAGES]
-        b = NETWORK_LABELS[scene.partner(self.network)]
-        if self.network == "xo":
+        b = NETWORK_LABELS[scene.partner(self.trained_as)]
+        if self.trained_as == "xo":
             b += " (another seed)"
         rows = []
         for m in ("fgsm", "pgd"):
@@ -612,7 +619,7 @@ class AdversarialPanel(Panel):
             )
         self.transfer_text.value = (
             f"<div style='font-size:15px'><b>Transfer</b>: attacks made on network A "
-            f"({NETWORK_LABELS[self.network]}) at ε = {self.eps:g}, tried on network B ({b}), "
+            f"({NETWORK_LABELS[self.trained_as]}) at ε = {self.eps:g}, tried on network B ({b}), "
             "trained separately. Of the held-out images both read right when clean, how many "
             "does the attack make them get wrong?<table style='margin:6px 0'>"
             "<tr><th>attack</th><th>fools A (made on A)</th><th>fools B (never seen)</th>"
@@ -622,6 +629,8 @@ class AdversarialPanel(Panel):
     # live training ------------------------------------------------------------------------
     def train_defence(self):
         """Adversarial training (the defence) of a copy of the trained network, live."""
+        if self.running:
+            return self.task
         if not self.trained:
             self.say("Train the network first: the defence starts from it.", "warn")
             return None
@@ -630,8 +639,9 @@ class AdversarialPanel(Panel):
 
     def start_training(self) -> Training:
         mode, self._mode = self._mode, "classifier"
+        self._last = {}  # this run's numbers only
         if mode == "defence":
-            copy = scene.build_classifier(self.network, self.data, seed=1)
+            copy = scene.build_classifier(self.trained_as, self.data, seed=1)
             copy.load_state_dict(self.model.state_dict())
             self.defended, self.defence = copy, {}
             events = scene.adversarial_training(
@@ -646,11 +656,12 @@ class AdversarialPanel(Panel):
             self._live = "defence"
             self.say(f"Adversarial training: FGSM at ε = {self._defence_eps():g} each epoch ...")
             return Training(self._then_sweep(events, copy, self.defence), self.defence_epochs)
-        net = self.network
+        net, epochs = self.network, self.epochs
+        self.trained_as = net
         self.data = scene.classifier_task(net)
-        self.model, events = scene.classifier_training(net, self.data, self.epochs)
+        self.model, events = scene.classifier_training(net, self.data, epochs)
         self.other, others = scene.classifier_training(
-            scene.partner(net), self.data, self.epochs, seed=1
+            scene.partner(net), self.data, epochs, seed=1
         )
         self.trained, self.sweeps, self.defence, self.defended = "", {}, {}, None
         self._live = f"A ({NETWORK_LABELS[net]})"
@@ -658,25 +669,30 @@ class AdversarialPanel(Panel):
 
         def both():
             yield from events
-            self._live = f"B ({NETWORK_LABELS[scene.partner(net)]})"
+            self._live, self._last = f"B ({NETWORK_LABELS[scene.partner(net)]})", {}
             for e in others:
-                yield dataclasses.replace(e, epoch=e.epoch + self.epochs)
+                yield dataclasses.replace(e, epoch=e.epoch + epochs)
 
-        return Training(self._then_sweep(both(), None, self.sweeps), 2 * self.epochs)
+        return Training(self._then_sweep(both(), None, self.sweeps), 2 * epochs)
 
     def _defence_eps(self) -> float:
-        return 0.2 if self.network == "xo" else 0.1
+        return 0.2 if self.trained_as == "xo" else 0.1
 
     def _then_sweep(self, events, model, into: dict):
         """The training's events, then the ε sweeps of FGSM and PGD as progress."""
         yield from events
         model = model or self.model
         X, y = self.data.X_test[:IMAGES], self.data.y_test[:IMAGES]
-        eps = np.linspace(0, SWEEP_EPS[self.network], 13)[1:]
+        eps = np.linspace(0, SWEEP_EPS[self.trained_as], 13)[1:]
         self._live = "sweep"
-        for done, m in enumerate(("fgsm", "pgd")):
-            into[m] = scene.epsilon_sweep(model, X, y, eps, m, clip=self.data.ink)
-            yield Event("progress", 0, 0, 0.0, {"done": done + 1, "total": 2, "what": "sweeps"})
+        total, done = 2 * len(eps), 0
+        for m in ("fgsm", "pgd"):
+            parts = []
+            for e in eps:  # one value at a time: Stop and the sliders get a turn between
+                parts.append(scene.epsilon_sweep(model, X, y, [e], m, clip=self.data.ink))
+                done += 1
+                yield Event("progress", 0, 0, 0.0, {"done": done, "total": total, "what": "ε"})
+            into[m] = scene.Sweep.join(parts)
 
     def on_event(self, event: Event):
         if event.kind == "epoch":
@@ -700,7 +716,10 @@ class AdversarialPanel(Panel):
 
     def training_finished(self, reason):
         if reason != "finished":
-            if reason == "stopped":
+            if reason == "stopped" and self._live == "defence":
+                self.say("Adversarial training stopped: the attacks still use the network A.",
+                         "warn")  # fmt: skip
+            elif reason == "stopped":
                 self.say("Stopped: press <b>Train</b> to train the network (and B) again.", "warn")
             return
         if self._live == "sweep" and self.defended is not None and self.defence:
@@ -714,7 +733,15 @@ class AdversarialPanel(Panel):
                 "ok",
             )
             return
-        self.trained = self.network
+        self.trained = self.trained_as
+        if self.network != self.trained_as:
+            self.say(f"Trained the {NETWORK_LABELS[self.trained_as]}; the "
+                     f"{NETWORK_LABELS[self.network]} chosen meanwhile trains at the next Train.",
+                     "warn")  # fmt: skip
+            self.refresh()
+            self._draw_defence()
+            self._transfer_text()
+            return
         acc = self.sweeps["fgsm"].clean_accuracy
         self.refresh()
         self._draw_defence()

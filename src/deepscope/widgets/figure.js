@@ -198,11 +198,12 @@ async function render({ model, el }) {
     queued = false;
     const data = s.shown.traces.map(fresh);
     const layout = fresh(s.shown.layout);
+    // read with the data it goes with: a paint queued behind a slow one keeps its own
+    const anew = replots !== s.replots;
+    replots = s.replots;
     drawn = drawn
       .then(async () => {
         const t0 = performance.now();
-        const anew = replots !== s.replots;
-        replots = s.replots;
         await (anew ? Plotly.newPlot : Plotly.react)(div, data, layout, s.config);
         if (anew || !listening) listen();
         // a heavy figure rests as long as it took to paint, so the page stays responsive

@@ -63,7 +63,7 @@ def check_against_panels(lesson: Lesson) -> None:
                     f"{where}, hidden: {name!r} is not a control of {cls.__name__}; allowed: "
                     f"{', '.join(controls)}"
                 )
-        trains = cls.start_training is not Panel.start_training
+        trains = cls.trains()
         if step.action and not (trains if step.action == "train" else hasattr(cls, step.action)):
             raise ValueError(f"{where}, action: {cls.__name__} cannot {step.action!r}")
 
@@ -212,7 +212,7 @@ class LessonPlayer(W.VBox):
             name = next(iter(LESSONS))
         step = args.get("step", "1")
         n = len(LESSONS[name])
-        if not step.isdigit() or not 1 <= int(step) <= n:
+        if not step.isdecimal() or not step.isascii() or not 1 <= int(step) <= n:
             problems.append(f"step {step!r} is not a step of {name!r} (1 to {n})")
             step = "1"
         player = cls(

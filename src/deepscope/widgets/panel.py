@@ -165,7 +165,7 @@ class Panel(W.VBox):
                 widget = spec.build(name, self.traits()[name])
                 spec.link(self, name, widget)
                 self.controls[name] = widget
-        if self._trains():
+        if self.trains():
             self.training_bar = TrainingBar(self, *self.train_label)
             self.controls["train"] = self.training_bar
         self.controls["link"] = self.link
@@ -184,7 +184,7 @@ class Panel(W.VBox):
             self._compute_on_start()
 
     def _compute_on_start(self) -> None:
-        if self._trains() and self.train_on_start:
+        if self.trains() and self.train_on_start:
             self.train()
 
     #: a panel that trains: does building it (compute=True) start the training?
@@ -224,11 +224,12 @@ class Panel(W.VBox):
         controls a panel builds itself (``extra_controls``)."""
         traits = cls.class_traits()
         names = [n for n in cls._declared() if traits[n].metadata.get("control") is not None]
-        trains = cls.start_training is not Panel.start_training
-        return [*names, *(["train"] if trains else []), *cls.extra_controls, "link"]
+        return [*names, *(["train"] if cls.trains() else []), *cls.extra_controls, "link"]
 
-    def _trains(self) -> bool:
-        return type(self).start_training is not Panel.start_training
+    @classmethod
+    def trains(cls) -> bool:
+        """Does this panel train live (does it write ``start_training``)?"""
+        return cls.start_training is not Panel.start_training
 
     # hooks for subclasses ----------------------------------------------------------------
     def build(self) -> None:
@@ -453,6 +454,7 @@ class Panel(W.VBox):
                 "warn",
             )
             self.message.value += self._link_warning
+            self._said = self.message.value  # what an error, once fixed, gives way to
 
     @classmethod
     def from_query(cls, query: str | None = None, compute: bool = True, **kwargs):
@@ -500,7 +502,7 @@ class Panel(W.VBox):
         return self.task
 
     def _start(self) -> bool:
-        if not self._trains():
+        if not self.trains():
             raise TypeError(f"{type(self).__name__} does not train")
         try:
             self._training = self.start_training()
@@ -551,8 +553,9 @@ class Panel(W.VBox):
         if self._runner is None or not self.running:
             return
         self._runner.stop()
-        if self.task is None:  # a paused run without a loop ends here
-            self._runner.finish("stopped")
+        # ended here and now, not at the task's next turn: a training started right after
+        # (a lesson's next step) must not find this one still running
+        self._runner.finish("stopped")
 
     def step_epoch(self) -> None:
         """Train one epoch, then pause (starting a run if none is going)."""
