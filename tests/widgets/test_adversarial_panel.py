@@ -35,9 +35,9 @@ def test_it_trains_then_shows_the_attack_and_the_sweep(trained):
 
 def test_a_move_of_eps_is_one_message_per_figure(trained, messages):
     p = trained
-    sent = messages(p.attack_fig)
+    sent, plane = messages(p.attack_fig), messages(p.plane_fig)
     p.eps = 0.15
-    assert sent == ["update"]
+    assert sent == ["update"] and plane == []  # the 2-D view does not move with the digits
     marker = p.attack_fig.trace("ε now")
     assert marker["x"] == [0.15]
     s = p.sweeps["pgd"]

@@ -102,6 +102,7 @@ class AdversarialPanel(Panel):
         self.defence: dict[str, scene.Sweep] = {}
         self.replay: scene.Replay | None = None
         self._plane = None
+        self._plane_key = self._plane_drawn = None
         self._mode = "classifier"
         self._live = ""
         self._transfer_at = None
@@ -228,12 +229,17 @@ class AdversarialPanel(Panel):
             (self.patch_size, self.patch_row, self.patch_col),
             ink,
         )
-        self._plane_recompute()
+        plane_key = (self.plane, self.plane_eps, self.point_x, self.point_y)
+        moved = plane_key != self._plane_key  # the 2-D view only when its own settings move
+        if moved:
+            self._plane_key = plane_key
+            self._plane_recompute()
         with self.figures_batch():
             self.controls["step"].set_frames(len(self.replay.images))
             self.step = len(self.replay.images) - 1  # the result; Play replays from 0
             self._draw_sweep()
-            self._draw_plane()
+            if moved:
+                self._draw_plane()
             self.render()
 
     def _plane_recompute(self):
@@ -499,9 +505,11 @@ class AdversarialPanel(Panel):
         _, model, X, y, (xs, ys, p) = self._plane
         point, label, replay, fgsm_point, grad = self._plane_attack
         fig = self.plane_fig
-        fig.update("decision", x=xs, y=ys, z=p)
-        for k in (0, 1):
-            fig.update(f"class {k}", x=X[y == k, 0], y=X[y == k, 1])
+        if self._plane_drawn != self._plane[0]:  # the map and the data: once per data set
+            self._plane_drawn = self._plane[0]
+            fig.update("decision", x=xs, y=ys, z=p)
+            for k in (0, 1):
+                fig.update(f"class {k}", x=X[y == k, 0], y=X[y == k, 1])
         path = replay.images[:, 0]
         fig.update("PGD path", x=path[:, 0], y=path[:, 1], customdata=np.arange(len(path)))
         fig.update("the point", x=point[:, 0], y=point[:, 1])
