@@ -141,7 +141,7 @@ def test_the_decision_map_is_a_probability_over_the_plane():
         (lambda m, X, y: A.fgsm(m, X, y, float("nan")), "eps must be a finite number"),
         (lambda m, X, y: A.fgsm(m, X, y, "big"), "eps must be a number"),
         (lambda m, X, y: A.epsilon_sweep(m, X, y, [0.1], method="deepfool"), "method must be"),
-        (lambda m, X, y: A.pgd(m, X, y, 0.1, 0.01, 5, norm="1"), "norm must be one of 'inf', '2'"),
+        (lambda m, X, y: A.pgd(m, X, y, 0.1, 0.01, 5, norm="1"), "norm must be one of inf, 2"),
         (lambda m, X, y: A.fgsm(m, X, y, 0.1, target=10), r"target: .*0\.\.9.*10 classes"),
         (lambda m, X, y: A.fgsm(m, X[:, :, :20], y, 0.1), "X does not fit the model"),
         (lambda m, X, y: A.fgsm(m, X, y[:3], 0.1), r"y must hold one label per image \(60\)"),

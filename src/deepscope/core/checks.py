@@ -34,6 +34,29 @@ def check_finite(name: str, x: np.ndarray) -> None:
         raise ValueError(f"{name} contains {bad} NaN or inf value(s); clean the data first")
 
 
+def check_choice(name: str, value, allowed):
+    """``value`` if it is one of ``allowed``; else an error listing them."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
+    return value
+
+
+def check_number(name: str, value, low=None, high=None, low_open: bool = False) -> float:
+    """A finite number in [low, high] (or (low, high] with ``low_open``; either bound may be
+    None), as a float."""
+    if high is not None:
+        rule = f" in {'(' if low_open else '['}{low}, {high}]"
+    else:
+        rule = f" {'>' if low_open else '>='} {low:g}" if low is not None else ""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number{rule}, got {value!r}")
+    v = float(value)
+    below = low is not None and (v <= low if low_open else v < low)
+    if not np.isfinite(v) or below or (high is not None and v > high):
+        raise ValueError(f"{name} must be a finite number{rule}, got {value!r}")
+    return v
+
+
 def check_int(name: str, value, minimum: int, maximum: int | None = None) -> int:
     allowed = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

@@ -21,7 +21,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import nn
-from ..core.checks import as_float_array, check_class_labels, check_int
+from ..core.checks import (
+    as_float_array,
+    check_choice,
+    check_class_labels,
+    check_int,
+    check_number,
+)
 from ..data import playground
 from . import convolution
 
@@ -35,20 +41,7 @@ NETWORKS = ("cnn", "mlp", "xo")
 
 # arguments ------------------------------------------------------------------------------
 def _eps(name: str, value, allow_zero: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number >= 0, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        rule = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {rule}, got {value}")
-    return value
-
-
-def _choice(name: str, value, allowed) -> str:
-    value = str(value)
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-    return value
+    return check_number(name, value, 0, low_open=not allow_zero)
 
 
 def _clip(clip) -> tuple[float, float] | None:
@@ -228,7 +221,7 @@ def pgd_replay(
     Every iterate is kept, for a replay."""
     eps, alpha = _eps("eps", eps), _eps("alpha", alpha)
     steps = check_int("steps", steps, 1, 1000)
-    norm = _choice("norm", norm, NORMS)
+    norm = check_choice("norm", norm, NORMS)
     X, labels = _inputs(model, X, y)
     clip = _clip(clip)
     sign = 1.0
@@ -316,7 +309,7 @@ def attack_replay(
     """One of ``ATTACKS`` as a replay: FGSM as its one step (x, then x + eps sign g), PGD,
     targeted PGD towards ``target``, or the patch (``patch`` = (size, row, col)) towards
     ``target``; ``eps`` does not bound a patch."""
-    method = _choice("method", method, ATTACKS)
+    method = check_choice("method", method, ATTACKS)
     if method == "fgsm":
         eps = _eps("eps", eps)
         return pgd_replay(model, X, y, eps, eps, 1, clip=clip)
@@ -362,7 +355,7 @@ def _scores(model, images, labels):
 def attack(model, X, y, eps, method="fgsm", steps=10, norm="inf", clip=(0.0, 1.0)):
     """The adversarial images of ``method`` at ``eps`` (PGD: ``steps`` steps of 2.5 eps /
     steps, the usual choice of Madry et al.)."""
-    method = _choice("method", method, METHODS)
+    method = check_choice("method", method, METHODS)
     if method == "fgsm":
         return fgsm(model, X, y, eps, clip=clip)
     eps = _eps("eps", eps)
@@ -373,7 +366,7 @@ def epsilon_sweep(model, X, y, eps_values, method="fgsm", steps=10, clip=(0.0, 1
     """Accuracy and mean true-class confidence on (X, y) at each eps (0 is added first).
     FGSM takes one input gradient for all eps (its sign does not depend on eps) and one
     batched forward pass per eps; PGD runs its ``steps`` per eps."""
-    method = _choice("method", method, METHODS)
+    method = check_choice("method", method, METHODS)
     X, labels = _inputs(model, X, y)
     values = np.atleast_1d(np.asarray(eps_values, dtype=np.float64))
     if values.ndim != 1 or len(values) == 0:
@@ -474,13 +467,13 @@ def adversarial_training(
 def classifier_task(network: str) -> convolution.CNNTask:
     """The images a network of ``NETWORKS`` learns: 2000 shipped digits (the rest held out)
     or the convolution lesson's X and O glyphs."""
-    network = _choice("network", network, NETWORKS)
+    network = check_choice("network", network, NETWORKS)
     return convolution.xo_task() if network == "xo" else convolution.mnist_task(n_train=2000)
 
 
 def build_classifier(network: str, task, seed: int = 0, backend="cpu") -> nn.Sequential:
     """The CNN (conv 8@3x3-relu-maxpool 2, twice, then dense) or the MLP (784-64-10 ReLU)."""
-    network = _choice("network", network, NETWORKS)
+    network = check_choice("network", network, NETWORKS)
     n = len(task.classes)
     if network == "mlp":
         side = task.size
@@ -492,7 +485,7 @@ def build_classifier(network: str, task, seed: int = 0, backend="cpu") -> nn.Seq
 def partner(network: str) -> str:
     """The network an attack is carried over to: the other architecture on digits, another
     seed of the X/O CNN."""
-    return {"cnn": "mlp", "mlp": "cnn", "xo": "xo"}[_choice("network", network, NETWORKS)]
+    return {"cnn": "mlp", "mlp": "cnn", "xo": "xo"}[check_choice("network", network, NETWORKS)]
 
 
 def classifier_training(network, task, epochs=3, seed=0, lr=0.01):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import nn
-from ..core.checks import as_float_array, check_finite, check_int
+from ..core.checks import as_float_array, check_choice, check_finite, check_int
 from ..data import load_mnist
 
 LECTURE = (784, 128, 32, 128, 784)
@@ -60,8 +60,7 @@ def build_autoencoder(sizes=LECTURE, activation="relu", output="sigmoid", seed=0
     """An nn.Sequential: Dense + ``activation`` for every layer, ``output`` ("sigmoid" or
     "linear") after the last. ``encode`` runs its first half, ``decode`` its second."""
     sizes = check_sizes(sizes)
-    if output not in OUTPUTS:
-        raise ValueError(f"output must be one of {', '.join(OUTPUTS)}; got {output!r}")
+    check_choice("output", output, OUTPUTS)
     layers = []
     for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
         layers.append(nn.Dense(a, b))
@@ -141,8 +140,7 @@ def training(model, X, loss="mse", epochs=5, batch_size=256, lr=1e-3, noise=0.0,
     """The events of training ``model`` to rebuild X (Adam): every epoch a fresh corruption
     of the inputs when ``noise`` or ``mask`` is given (a denoising / filling-in autoencoder:
     corrupted input, clean target); epoch events carry the held-out ``val_loss``."""
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}")
+    check_choice("loss", loss, LOSSES)
     X = as_float_array("X", X, dtype=model.dtype)
     check_finite("X", X)
     if X.ndim != 2 or X.shape[1] != model.sizes[0]:

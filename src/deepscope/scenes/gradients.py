@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from .. import nn
-from ..core.checks import check_int
+from ..core.checks import check_choice, check_int, check_number
 from ..data import load_mnist, playground
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
@@ -32,22 +32,6 @@ DATASETS = ("spiral", "digits")
 CLIPS = ("off", "norm", "value")
 OPTIMIZERS = ("sgd", "adam")
 MAX_DEPTH = 30
-
-
-def _number(name, value, low, high, low_open=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    ok = (low < value if low_open else low <= value) and value <= high
-    if not ok or not np.isfinite(value):
-        rule = f"{'(' if low_open else '['}{low}, {high}]"
-        raise ValueError(f"{name} must be a number in {rule}, got {value!r}")
-    return float(value)
-
-
-def _choice(name, value, allowed):
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -76,16 +60,16 @@ class Setup:
         check_int("width", self.width, 2, 256)
         check_int("batch_size", self.batch_size, 1)
         check_int("seed", self.seed, 0)
-        _choice("activation", self.activation, ACTIVATIONS)
+        check_choice("activation", self.activation, ACTIVATIONS)
         if not (self.init in INITS or re.fullmatch(r"normal\(\s*[0-9.eE+-]+\s*\)", self.init)):
             raise ValueError(f"init must be one of {', '.join(INITS)}; got {self.init!r}")
-        _choice("dataset", self.dataset, DATASETS)
-        _choice("clip", self.clip, CLIPS)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _number("dropout", self.dropout, 0.0, 0.9)
-        _number("weight_decay", self.weight_decay, 0.0, 1.0)
-        _number("lr", self.lr, 0.0, 10.0, low_open=True)
-        _number("clip_threshold", self.clip_threshold, 0.0, 1e6, low_open=True)
+        check_choice("dataset", self.dataset, DATASETS)
+        check_choice("clip", self.clip, CLIPS)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_number("dropout", self.dropout, 0.0, 0.9)
+        check_number("weight_decay", self.weight_decay, 0.0, 1.0)
+        check_number("lr", self.lr, 0.0, 10.0, low_open=True)
+        check_number("clip_threshold", self.clip_threshold, 0.0, 1e6, low_open=True)
 
     def describe(self) -> str:
         """In a few words: "20 sigmoid layers, normal(0.1), batch norm"."""
@@ -124,7 +108,7 @@ def setup_dict(setup: Setup) -> dict:
 def data(dataset: str, seed: int = 0):
     """(X, y, class names): the two-armed spiral (600 points) or 1000 shipped digits as
     784 pixels in [0, 1]."""
-    _choice("dataset", dataset, DATASETS)
+    check_choice("dataset", dataset, DATASETS)
     if dataset == "spiral":
         X, y = playground("spiral", n=600, noise=0.1, seed=seed)
         return X.astype(np.float32) / 6, y.reshape(-1).astype(np.int64), ("0", "1")
