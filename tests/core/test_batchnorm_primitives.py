@@ -3,25 +3,12 @@
 
 import numpy as np
 import pytest
+from gradcheck import numeric_grad
 
 from deepscope.core import get_backend
 
 REF = get_backend("numpy")
 CPU = get_backend("cpu")
-
-
-def numeric_grad(f, x, eps=1e-6):
-    """Central differences of the scalar f() with respect to every entry of x."""
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        fp = f()
-        x[i] = old - eps
-        fm = f()
-        x[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
 
 
 def _case(rng, n=5, c=3):

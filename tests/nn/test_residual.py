@@ -3,22 +3,10 @@ differences (float64, the numpy reference), the numba backend against it."""
 
 import numpy as np
 import pytest
+from gradcheck import numeric_grad
 
 from deepscope import nn
 from deepscope.core import get_backend
-
-
-def numeric_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        fp = f()
-        x[i] = old - eps
-        fm = f()
-        x[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
 
 
 def resnet(backend="numpy", dtype="float64", seed=0):

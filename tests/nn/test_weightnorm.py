@@ -3,25 +3,13 @@ differences (float64, numpy reference), the numba backend against the reference.
 
 import numpy as np
 import pytest
+from gradcheck import numeric_grad
 
 from deepscope import nn
 from deepscope.core import get_backend
 
 REF = get_backend("numpy")
 CPU = get_backend("cpu")
-
-
-def numeric_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        fp = f()
-        x[i] = old - eps
-        fm = f()
-        x[i] = old
-        g[i] = (fp - fm) / (2 * eps)
-    return g
 
 
 def test_primitive_gradients_match_central_differences_and_cpu_agrees(rng):
