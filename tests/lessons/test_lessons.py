@@ -89,6 +89,10 @@ narration = "Some words."
             'title = "T"\npanel = "descent"' + GOOD_STEP + 'action = "train"',
             r"step 1, action: DescentPanel cannot 'train'",
         ),
+        (
+            'title = "T"\npanel = "neuron"' + GOOD_STEP + "tab = 2",
+            r"step 1, tab: NeuronPanel has no tab 2",
+        ),
         ('title = "T"\npanel = "neuron"', r"steps: a lesson needs at least one"),
         ('title = "T"\npanel = "neuron"\nsteps = [', r"not valid TOML"),
     ],
@@ -103,6 +107,7 @@ narration = "Some words."
         "narration",
         "step-key",
         "action",
+        "tab",
         "no-steps",
         "toml",
     ],  # fmt: skip
@@ -175,3 +180,13 @@ def test_a_link_picks_the_lesson_and_step_and_says_what_it_could_not():
     assert odd.step == 1 and "lesson &#x27;nope&#x27; is not one of" in odd.header.value
     with pytest.raises(ValueError, match="step must be a whole number from 1 to 7"):
         LessonPlayer("neuron", step=8)
+
+
+def test_a_step_opens_its_tab():
+    stage = StepPanels()
+    try:
+        steps = LESSONS["adversarial"].steps
+        tabs = [stage.show(s).tabs.selected_index for s in (steps[6], steps[7], steps[0])]
+        assert tabs == [1, 2, 0]  # the 2-D view, transfer, then back to the attack
+    finally:
+        stage.close()

@@ -15,6 +15,7 @@ question with its answer::
     title = "A weighted sum"
     state = { gate = "AND", w1 = 1.0, w2 = 1.0, b = -1.5 }
     hidden = ["activation"]
+    tab = 1                       # for a panel with tabs: the one the step opens
     narration = "The neuron adds **w1·x1 + w2·x2 + b** ..."
     notes = "Ask the room first: which inputs should give 1?"
     try = "Drag b towards 0: which corner joins the 1s?"
@@ -40,7 +41,9 @@ from pathlib import Path
 HERE = Path(__file__).parent
 ACTIONS = ("train", "learn")
 LESSON_KEYS = {"title", "number", "panel", "minutes", "summary", "steps"}
-STEP_KEYS = {"title", "panel", "state", "hidden", "narration", "notes", "try", "action", "question"}
+STEP_KEYS = {
+    "title", "panel", "state", "hidden", "narration", "notes", "try", "action", "question", "tab",
+}  # fmt: skip
 QUESTION_KEYS = {"text", "choices", "answer", "explanation"}
 
 
@@ -63,6 +66,7 @@ class Step:
     try_this: str = ""
     action: str = ""
     question: Question | None = None
+    tab: int = 1  # the panel's tab the step opens (counting from 1), for a panel with tabs
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,11 @@ def _step(source: str, n: int, data, default_panel: str) -> Step:
     if action and action not in ACTIONS:
         _fail(where, "action", f"must be one of {', '.join(ACTIONS)}; got {action!r}")
     question = data.get("question")
+    tab = data.get("tab", 1)
+    if isinstance(tab, bool) or not isinstance(tab, int) or tab < 1:
+        _fail(where, "tab", f"must be the tab's number, counting from 1; got {tab!r}")
     return Step(
+        tab=tab,
         title=_text(where, "title", data.get("title", f"Step {n}")),
         panel=_text(where, "panel", panel),
         state=dict(state),

@@ -53,6 +53,7 @@ class AdversarialPanel(Panel):
 
     dashboard = "adversarial.ipynb"
     extra_controls = ("defend", "canvas")
+    tab_titles = ("Attack", "2-D boundary", "Transfer, defence")
     title = "Adversarial examples"
     summary = (
         "Fool a network you just trained with noise you cannot see: FGSM, PGD, a targeted "
@@ -136,10 +137,7 @@ class AdversarialPanel(Panel):
         defence_tab = W.VBox(
             [self.transfer_text, theme.row([c["defence_epochs"], self.defend]), self.defence_fig]
         )
-        self.tabs = W.Tab(
-            [attack_tab, plane_tab, defence_tab],
-            titles=("Attack", "2-D boundary", "Transfer, defence"),
-        )
+        self.tabs = W.Tab([attack_tab, plane_tab, defence_tab], titles=self.tab_titles)
         self.tabs.observe(self._tab_opened, "selected_index")
         self.children = [self.message, self.tabs, self.link]
         self._aim_controls()

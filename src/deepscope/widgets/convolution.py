@@ -147,6 +147,7 @@ class ConvolutionPanel(Panel):
 
     dashboard = "convolution.ipynb"
     extra_controls = ("canvas",)
+    tab_titles = ("Step by step", "Stack the layers")
     title = "Convolution and pooling"
     summary = (
         "A feature slides over the lecture's X (or an MNIST digit, or your drawing) one window "
@@ -207,7 +208,7 @@ class ConvolutionPanel(Panel):
         step_tab = W.VBox([settings, c["step"], self.sizes, self.step_fig, self.explain])
         training = theme.row([c["dataset"], c["epochs"], c["shuffle_input"]])
         stack_tab = W.VBox([training, c["train"], self.train_status, self.stack_fig])
-        self.tabs = W.Tab([step_tab, stack_tab], titles=("Step by step", "Stack the layers"))
+        self.tabs = W.Tab([step_tab, stack_tab], titles=self.tab_titles)
         self.children = [self.message, self.tabs, self.link]
 
     # the kernel: a preset, a size, typed cells ---------------------------------------------

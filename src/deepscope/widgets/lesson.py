@@ -64,6 +64,11 @@ def check_against_panels(lesson: Lesson) -> None:
                     f"{', '.join(controls)}"
                 )
         trains = cls.trains()
+        if step.tab > max(len(cls.tab_titles), 1):
+            tabs = ", ".join(f"{i} {t}" for i, t in enumerate(cls.tab_titles, 1)) or "none"
+            raise ValueError(
+                f"{where}, tab: {cls.__name__} has no tab {step.tab}; its tabs: {tabs}"
+            )
         if step.action and not (trains if step.action == "train" else hasattr(cls, step.action)):
             raise ValueError(f"{where}, action: {cls.__name__} cannot {step.action!r}")
 
@@ -105,6 +110,8 @@ class StepPanels:
         with panel.batch():  # back to a fresh panel's setup, then the step's: one recompute
             panel.state = self.pristine[step.panel]
             panel.state = {**step.state, "hidden": list(step.hidden)}
+        if panel.tab_titles:
+            panel.tabs.selected_index = step.tab - 1
         if step.action:
             getattr(panel, step.action)()
         return panel

@@ -198,6 +198,9 @@ class Panel(W.VBox):
     train_label = ("Train", "start training from scratch")
     #: controls the panel builds itself in ``build`` (a canvas, a button), by name
     extra_controls: tuple[str, ...] = ()
+    #: the titles of its tabs, for a panel whose build makes ``self.tabs`` (a lesson's step
+    #: can open one)
+    tab_titles: tuple[str, ...] = ()
 
     # declaration --------------------------------------------------------------------------
     @classmethod
