@@ -160,3 +160,10 @@ def test_while_it_trains_the_network_stays_and_a_stop_lets_a_new_run_start_at_on
         assert p._mode == "classifier"
 
     asyncio.run(scenario())
+
+
+def test_a_step_from_a_link_stays_and_a_new_attack_shows_its_result():
+    p = AdversarialPanel.from_query("step=3&eps=0.2", compute=False)
+    assert p.step == 3 and "3 of 10 steps" in heads(p)[2]
+    p.eps = 0.25  # the attack changes: its result, the last iterate
+    assert p.step == 10

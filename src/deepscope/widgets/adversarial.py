@@ -104,6 +104,7 @@ class AdversarialPanel(Panel):
         self.replay: scene.Replay | None = None
         self._plane = None
         self._plane_key = self._plane_drawn = None
+        self._own_step = self._step_given = False
         self._mode = "classifier"
         self._live = ""
         self._transfer_at = None
@@ -184,6 +185,13 @@ class AdversarialPanel(Panel):
         self._draw_defence()
         self.say(f"Press <b>Train</b> to train the {NETWORK_LABELS[change['new']]}.")
 
+    @T.observe("step")
+    def _step_moved(self, change):
+        """A step someone chose (a link, the slider) stays through the next recompute;
+        otherwise a new attack shows its result, its last iterate."""
+        if not self._own_step:
+            self._step_given = True
+
     def _moved(self, _trace, point):
         with self.batch():
             self.point_x, self.point_y = float(point["x"]), float(point["y"])
@@ -234,7 +242,11 @@ class AdversarialPanel(Panel):
             self._plane_recompute()
         with self.figures_batch():
             self.controls["step"].set_frames(len(self.replay.images))
-            self.step = len(self.replay.images) - 1  # the result; Play replays from 0
+            if not self._step_given:  # the result; Play replays from 0
+                self._own_step = True
+                self.step = len(self.replay.images) - 1
+                self._own_step = False
+            self._step_given = False
             self._draw_sweep()
             if moved:
                 self._draw_plane()
