@@ -2,13 +2,10 @@
 point follows a click, transfer and the defence report their numbers."""
 
 import pytest
+from testkit import FIG
 
 pytestmark = pytest.mark.browser
 
-FIG = (
-    "(name) => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-    ".find(p => p._fullData && p._fullData.some(t => t.name === name))"
-)
 HEADS = f"() => ({FIG})('perturbation').layout.annotations.map(a => a.text)"
 
 

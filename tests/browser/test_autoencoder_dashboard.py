@@ -2,13 +2,9 @@
 a click on the map decodes that point."""
 
 import pytest
+from testkit import FIG
 
 pytestmark = pytest.mark.browser
-
-FIG = (
-    "(name) => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-    ".find(p => p._fullData && p._fullData.some(t => t.name === name))"
-)
 
 
 def test_train_then_click_the_code_map(voila, open_page, shots):

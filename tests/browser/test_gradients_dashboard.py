@@ -2,13 +2,10 @@
 switch of A and training again changes A's picture."""
 
 import pytest
+from testkit import FIG
 
 pytestmark = pytest.mark.browser
 
-FIG = (
-    "(name) => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-    ".find(p => p._fullData && p._fullData.some(t => t.name === name))"
-)
 HEADS = f"() => ({FIG})('norms A').layout.annotations.map(a => a.text)"
 
 

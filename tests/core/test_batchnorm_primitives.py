@@ -3,7 +3,7 @@
 
 import numpy as np
 import pytest
-from gradcheck import numeric_grad
+from testkit import numeric_grad
 
 from deepscope.core import get_backend
 

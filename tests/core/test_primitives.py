@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from gradcheck import numeric_grad
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from testkit import numeric_grad
 
 from deepscope.core import get_backend
 

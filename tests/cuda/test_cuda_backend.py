@@ -6,6 +6,7 @@ under it TILE is 4 and blocks are 32 threads, so a 9-wide output already spans t
 
 import numpy as np
 import pytest
+from testkit import close
 
 from deepscope import nn
 from deepscope.core import get_backend
@@ -14,17 +15,6 @@ from deepscope.scenes.landscape import loss_landscape
 
 pytestmark = pytest.mark.cuda
 REF = get_backend("numpy")
-
-
-@pytest.fixture(scope="module")
-def cu():
-    return get_backend("cuda")
-
-
-def close(a, b, tol=2e-5):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    assert a.shape == b.shape
-    np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(1.0, np.abs(b).max()))
 
 
 @pytest.mark.parametrize("m, k, n", [(1, 1, 1), (3, 5, 2), (9, 7, 10)])

@@ -3,23 +3,13 @@ numba's simulator (tiny shapes: each simulated thread costs ~1-2 ms)."""
 
 import numpy as np
 import pytest
+from testkit import close
 
 from deepscope import nn
 from deepscope.core import get_backend
 
 pytestmark = pytest.mark.cuda
 REF = get_backend("numpy")
-
-
-@pytest.fixture(scope="module")
-def cu():
-    return get_backend("cuda")
-
-
-def close(a, b, tol=2e-5):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    assert a.shape == b.shape
-    np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(1.0, np.abs(b).max()))
 
 
 @pytest.mark.parametrize("training", [True, False])

@@ -3,7 +3,7 @@ differences (float64, numpy reference), the numba backend against the reference.
 
 import numpy as np
 import pytest
-from gradcheck import numeric_grad
+from testkit import numeric_grad
 
 from deepscope import nn
 from deepscope.core import get_backend

@@ -1,0 +1,31 @@
+"""Helpers the test modules share: central differences, a tolerance check, a browser query."""
+
+import numpy as np
+
+#: JavaScript: the plotly plot on the page that has a trace of this name
+FIG = (
+    "(name) => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+    ".find(p => p._fullData && p._fullData.some(t => t.name === name))"
+)
+
+
+def numeric_grad(f, x, eps=1e-6):
+    """d f() / d x by central differences, for the scalar f() and every entry of x (x is
+    changed in place and put back)."""
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        fp = f()
+        x[i] = old - eps
+        fm = f()
+        x[i] = old
+        g[i] = (fp - fm) / (2 * eps)
+    return g
+
+
+def close(a, b, tol=2e-5):
+    """a equals b to a relative tolerance, and to tol times b's scale near zero."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    assert a.shape == b.shape
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(1.0, np.abs(b).max()))
