@@ -1,0 +1,275 @@
+"""The playground: TensorFlow Playground's experiment, computed here.
+
+Its data (``data.playground``: circle, xor, gauss, spiral, reg-plane, reg-gauss), shuffled
+once and split at its training ratio; its seven input features; a network of 0-6 hidden
+layers trained by its own rule (``core.cpu.playground``: sample by sample, half the squared
+error, mean of the accumulated derivatives every ``batch`` samples, L1 / L2 on weights only)
+with its initialisation (weights uniform in +-0.5, biases 0.1), a tanh output against -1/+1
+labels for classification and a linear one for regression. What a panel draws comes from
+here: the output and every neuron over the plane, the links' weights, both losses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.checks import check_choice, check_int, check_number
+from ..core.cpu import playground as kernel
+from ..data import playground as make_data
+from ..nn import Event
+
+CLASSIFY = ("circle", "xor", "gauss", "spiral")
+REGRESS = ("reg-plane", "reg-gauss")
+PROBLEMS = ("classification", "regression")
+COUNTS = {"classification": 500, "regression": 1200}  # the Playground's NUM_SAMPLES_*
+DOMAIN = 6.0  # the plane is -6..6 on both axes
+DENSITY = 100  # cells per side of the output's heat map (the Playground's DENSITY)
+
+#: the Playground's input features in its order: name -> (label, function of x1, x2)
+FEATURES = {
+    "x1": ("X₁", lambda a, b: a),
+    "x2": ("X₂", lambda a, b: b),
+    "x1sq": ("X₁²", lambda a, b: a * a),
+    "x2sq": ("X₂²", lambda a, b: b * b),
+    "x1x2": ("X₁X₂", lambda a, b: a * b),
+    "sinx1": ("sin(X₁)", lambda a, b: np.sin(a)),
+    "sinx2": ("sin(X₂)", lambda a, b: np.sin(b)),
+}
+ACTIVATIONS = {"relu": kernel.RELU, "tanh": kernel.TANH, "sigmoid": kernel.SIGMOID,
+               "linear": kernel.LINEAR}  # fmt: skip
+REGULARIZATIONS = {"none": kernel.NO_REG, "L1": kernel.L1, "L2": kernel.L2}
+LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+MAX_LAYERS, MAX_NEURONS = 6, 8
+
+
+def features(points: np.ndarray, names) -> np.ndarray:
+    """The chosen features (in the Playground's order) of each (x1, x2) row: (n, k)."""
+    names = list(names)
+    bad = [n for n in names if n not in FEATURES]
+    if bad:
+        raise ValueError(f"unknown features {bad}; the features are {', '.join(FEATURES)}")
+    a, b = points[:, 0], points[:, 1]
+    cols = [FEATURES[n][1](a, b) for n in FEATURES if n in names]
+    return np.ascontiguousarray(np.stack(cols, axis=1) if cols else np.zeros((len(points), 0)))
+
+
+def check_hidden(hidden) -> tuple[int, ...]:
+    """0-6 hidden layers of 1-8 neurons."""
+    hidden = tuple(hidden)
+    if len(hidden) > MAX_LAYERS:
+        raise ValueError(f"at most {MAX_LAYERS} hidden layers, got {len(hidden)}")
+    for i, width in enumerate(hidden):
+        check_int(f"hidden layer {i + 1}'s neurons", width, 1, MAX_NEURONS)
+    return hidden
+
+
+class Network:
+    """The Playground's network: ``sizes`` = (inputs, *hidden, 1), every parameter in flat
+    float64 arrays (see ``core.cpu.playground``); ``weights(l)`` and ``biases(l)`` are views
+    of layer l's (nodes, inputs) matrix and its biases."""
+
+    def __init__(self, n_inputs: int, hidden=(4, 2), activation: str = "tanh",
+                 output: str = "tanh", seed: int = 0, init_zero: bool = False):  # fmt: skip
+        hidden = check_hidden(hidden)
+        if n_inputs < 1:
+            raise ValueError("the network needs at least one input feature: pick one")
+        acts = activation if isinstance(activation, (list, tuple)) else [activation] * len(hidden)
+        if len(acts) != len(hidden):
+            raise ValueError(f"{len(acts)} activations for {len(hidden)} hidden layers")
+        for a in [*acts, output]:
+            check_choice("activation", a, ACTIVATIONS)
+        self.sizes = np.array([n_inputs, *hidden, 1], np.int64)
+        self.activations = (*acts, output)
+        self.acts = np.array([ACTIVATIONS[a] for a in self.activations], np.int64)
+        fan = self.sizes[:-1] * self.sizes[1:]
+        self.w_off = np.r_[0, np.cumsum(fan)[:-1]].astype(np.int64)
+        self.b_off = np.r_[0, np.cumsum(self.sizes[1:])[:-1]].astype(np.int64)
+        self.n_off = np.r_[0, np.cumsum(self.sizes)[:-1]].astype(np.int64)
+        rng = np.random.default_rng(seed)
+        n_w, n_b = int(fan.sum()), int(self.sizes[1:].sum())
+        self.W = np.zeros(n_w) if init_zero else rng.uniform(-0.5, 0.5, n_w)
+        self.b = np.full(n_b, 0.0 if init_zero else 0.1)
+        self.dead = np.zeros(n_w, np.uint8)
+        self.accW, self.accB = np.zeros(n_w), np.zeros(n_b)
+        self.count = np.zeros(1, np.int64)
+
+    @property
+    def n_layers(self) -> int:
+        """Layers with weights (the hidden ones and the output)."""
+        return len(self.sizes) - 1
+
+    def weights(self, layer: int) -> np.ndarray:
+        n_in, n_out = self.sizes[layer], self.sizes[layer + 1]
+        return self.W[self.w_off[layer] : self.w_off[layer] + n_in * n_out].reshape(n_out, n_in)
+
+    def biases(self, layer: int) -> np.ndarray:
+        return self.b[self.b_off[layer] : self.b_off[layer] + self.sizes[layer + 1]]
+
+    def dead_links(self, layer: int) -> np.ndarray:
+        n_in, n_out = self.sizes[layer], self.sizes[layer + 1]
+        return self.dead[self.w_off[layer] : self.w_off[layer] + n_in * n_out].reshape(n_out, n_in)
+
+    def _layout(self):
+        return self.sizes, self.w_off, self.b_off, self.n_off, self.acts, self.W, self.b
+
+    def train(self, X, y, X_test, y_test, epochs: int, learning_rate: float,
+              regularization: str = "none", regularization_rate: float = 0.0,
+              batch_size: int = 10) -> np.ndarray:  # fmt: skip
+        """``epochs`` epochs of the Playground's rule over X (features) and y (targets) in
+        order, in one compiled call; returns each epoch's (training loss, test loss), fewer
+        rows if the loss overflowed."""
+        reg = REGULARIZATIONS[check_choice("regularization", regularization, REGULARIZATIONS)]
+        s, wo, bo, no, acts, W, b = self._layout()
+        losses = np.empty((epochs, 2))
+        XT, XT_test = np.ascontiguousarray(X.T), np.ascontiguousarray(X_test.T)
+        ran = kernel.train_epochs(X, y, XT, XT_test, y_test, s, wo, bo, no, acts, W, b, self.dead,
+                                  self.accW, self.accB, self.count, float(learning_rate), reg,
+                                  float(regularization_rate), int(batch_size), losses)  # fmt: skip
+        return losses[:ran]
+
+    def loss(self, X, y) -> float:
+        """Mean of 0.5 * (output - target)^2, the Playground's loss."""
+        return float(np.mean(0.5 * (self.predict(X) - y) ** 2)) if len(X) else 0.0
+
+    def outputs(self, X) -> np.ndarray:
+        """Every node's output (the inputs first) for each row of X: (nodes, rows)."""
+        XT = np.ascontiguousarray(np.asarray(X, np.float64).T)
+        values = np.empty((int(self.sizes.sum()), XT.shape[1]))
+        kernel.node_values(XT, *self._layout(), values)
+        return values
+
+    def predict(self, X) -> np.ndarray:
+        return self.outputs(X)[-1]
+
+    def set_weight(self, layer: int, node: int, source: int, value: float) -> None:
+        """A weight typed in by hand; a dead link typed into lives again."""
+        value = check_number("weight", value)
+        self.weights(layer)[node, source] = value
+        self.dead_links(layer)[node, source] = 0
+
+    def set_bias(self, layer: int, node: int, value: float) -> None:
+        self.biases(layer)[node] = check_number("bias", value)
+
+    def parameters(self) -> dict:
+        """Per layer its weights (nodes, inputs), biases and activation, as plain lists."""
+        return {
+            "sizes": self.sizes.tolist(),
+            "layers": [
+                {"weights": self.weights(l).tolist(), "biases": self.biases(l).tolist(),
+                 "activation": self.activations[l]}
+                for l in range(self.n_layers)
+            ],
+        }  # fmt: skip
+
+
+@dataclass
+class Experiment:
+    """One setup of the Playground: data, features, network and the run so far."""
+
+    problem: str = "classification"
+    dataset: str = "circle"
+    noise: int = 0  # the Playground's slider: 0..50 (percent)
+    train_percent: int = 50
+    seed: int = 0
+    features: tuple = ("x1", "x2")
+    hidden: tuple = (4, 2)
+    activation: str = "tanh"
+    init_zero: bool = False
+    epoch: int = 0
+    history: list = field(default_factory=list)  # (epoch, train loss, test loss)
+
+    def __post_init__(self):
+        check_choice("problem", self.problem, PROBLEMS)
+        allowed = CLASSIFY if self.problem == "classification" else REGRESS
+        check_choice(f"dataset for {self.problem}", self.dataset, allowed)
+        check_int("noise", self.noise, 0, 50)
+        check_int("train_percent", self.train_percent, 10, 90)
+        self.features = tuple(n for n in FEATURES if n in self.features)
+        if not self.features:
+            raise ValueError("pick at least one input feature (click an input on the left)")
+        points, labels = make_data(self.dataset, COUNTS[self.problem], self.noise / 100,
+                                   seed=self.seed)  # fmt: skip
+        targets = labels.astype(np.float64)
+        if self.problem == "classification":
+            targets = 2 * targets - 1  # the Playground's labels: -1 and +1
+        order = np.random.default_rng(self.seed + 1).permutation(len(points))
+        points, targets = points[order], targets[order]
+        cut = len(points) * self.train_percent // 100
+        self.train_points, self.test_points = points[:cut], points[cut:]
+        self.y_train, self.y_test = targets[:cut], targets[cut:]
+        self.X_train = features(self.train_points, self.features)
+        self.X_test = features(self.test_points, self.features)
+        output = "tanh" if self.problem == "classification" else "linear"
+        self.network = Network(len(self.features), self.hidden, self.activation, output,
+                               seed=self.seed, init_zero=self.init_zero)  # fmt: skip
+        axis = np.linspace(-DOMAIN, DOMAIN, DENSITY)
+        gx, gy = np.meshgrid(axis, axis[::-1])  # row 0 at the top, as the Playground draws
+        self.grid_axis = axis
+        self.grid = features(np.c_[gx.ravel(), gy.ravel()], self.features)
+        self.history = [(0, *self.losses())]
+
+    def losses(self) -> tuple[float, float]:
+        net = self.network
+        return net.loss(self.X_train, self.y_train), net.loss(self.X_test, self.y_test)
+
+    def run(self, epochs: int = 1, learning_rate=0.03, regularization="none",
+            regularization_rate=0.0, batch_size=10) -> np.ndarray:  # fmt: skip
+        """``epochs`` epochs (each the Playground's ``oneStep``); returns their (training
+        loss, test loss) rows, which also go on ``history``."""
+        check_choice("learning rate", learning_rate, LEARNING_RATES)
+        check_choice("regularization rate", regularization_rate, REGULARIZATION_RATES)
+        check_int("batch size", batch_size, 1, 30)
+        losses = self.network.train(self.X_train, self.y_train, self.X_test, self.y_test,
+                                    check_int("epochs", epochs, 1), learning_rate,
+                                    regularization, regularization_rate, batch_size)  # fmt: skip
+        for row in losses:
+            self.epoch += 1
+            self.history.append((self.epoch, float(row[0]), float(row[1])))
+        return losses
+
+    def maps(self) -> np.ndarray:
+        """Every node's output over the plane: (nodes, DENSITY, DENSITY), row 0 at the top
+        (x2 = +6), the inputs' features first."""
+        return self.network.outputs(self.grid).reshape(-1, DENSITY, DENSITY)
+
+    def accuracy(self) -> tuple[float, float] | None:
+        """The fraction of training and test points on the right side (classification)."""
+        if self.problem != "classification":
+            return None
+        sets = ((self.X_train, self.y_train), (self.X_test, self.y_test))
+        right = [float(np.mean(np.sign(self.network.predict(X)) == y)) for X, y in sets]
+        return right[0], right[1]
+
+
+def thumbnails(maps: np.ndarray, cells: int = 20) -> np.ndarray:
+    """Each map averaged down to ``cells`` x ``cells`` (the Playground's reduceMatrix)."""
+    k = maps.shape[-1] // cells
+    n = maps.shape[0]
+    return maps.reshape(n, cells, k, cells, k).mean(axis=(2, 4))
+
+
+def training(experiment: Experiment, settings: Callable[[], dict], epochs: int,
+             chunk: Callable[[], int] = lambda: 1) -> Iterator[Event]:  # fmt: skip
+    """``epochs`` epochs of ``experiment`` as events, computed ``chunk()`` epochs to a
+    compiled call (one while a student steps through them). ``settings()`` (the keyword
+    arguments of ``Experiment.run`` but ``epochs``) is read before each call, so a learning
+    rate changed while training applies from the next call on without a reset, as in the
+    Playground. A loss that overflows ends the run with a "diverged" event."""
+    done = 0
+    while done < epochs:
+        n = max(1, min(int(chunk()), epochs - done))
+        first = experiment.epoch
+        losses = experiment.run(n, **settings())
+        done += n
+        for i, (train_loss, test_loss) in enumerate(losses):
+            epoch, metrics = first + i + 1, {"val_loss": float(test_loss)}
+            if not np.isfinite(train_loss):
+                yield Event("diverged", epoch, 0, float(train_loss), metrics,
+                            message=f"The loss overflowed at epoch {epoch}: the learning "
+                            "rate is too high for this network. Reset and lower it.")  # fmt: skip
+                return
+            yield Event("epoch", epoch, 0, float(train_loss), metrics)
