@@ -4,38 +4,14 @@ import numpy as np
 import pytest
 
 from deepscope.data import (
-    DATASETS,
     glyph,
     glyphs,
     load_idx,
     load_mnist,
     minmax,
-    playground,
     train_test_split,
     zscore,
 )
-
-
-@pytest.mark.parametrize("name", DATASETS)
-def test_playground_sets(name):
-    X, y = playground(name, 100, noise=0.1, seed=1)
-    assert X.shape == (100, 2) and len(y) == 100 and np.isfinite(X).all()
-    X2, y2 = playground(name, 100, noise=0.1, seed=1)
-    assert np.array_equal(X, X2) and np.array_equal(y, y2)
-
-
-def test_playground_labels_follow_the_recipe():
-    X, y = playground("xor", 300, seed=0)
-    assert np.array_equal(y, (X[:, 0] * X[:, 1] >= 0).astype(int))
-    X, y = playground("circle", 300, seed=0)
-    assert np.array_equal(y, (np.hypot(*X.T) < 2.5).astype(int))
-
-
-def test_playground_bad_input():
-    with pytest.raises(ValueError, match="name must be one of"):
-        playground("moons")
-    with pytest.raises(ValueError, match="noise must be a number in"):
-        playground("xor", noise=2)
 
 
 def test_split_and_scaling():

@@ -2,7 +2,7 @@
 
 from .glyphs import glyph, glyphs
 from .mnist import ATTRIBUTION, load_idx, load_mnist
-from .playground import DATASETS, minmax, playground, train_test_split, zscore
+from .playground import DATASETS, PLAYGROUND_COUNTS, minmax, playground, train_test_split, zscore
 
 __all__ = [
     "glyph",
@@ -11,6 +11,7 @@ __all__ = [
     "load_idx",
     "load_mnist",
     "DATASETS",
+    "PLAYGROUND_COUNTS",
     "minmax",
     "playground",
     "train_test_split",
