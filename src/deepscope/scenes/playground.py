@@ -12,7 +12,7 @@ here: the output and every neuron over the plane, the links' weights, both losse
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -180,7 +180,6 @@ class Experiment:
     activation: str = "tanh"
     init_zero: bool = False
     epoch: int = 0
-    history: list = field(default_factory=list)  # (epoch, train loss, test loss)
 
     def __post_init__(self):
         check_choice("problem", self.problem, PROBLEMS)
@@ -210,7 +209,13 @@ class Experiment:
         gx, gy = np.meshgrid(axis, axis[::-1])  # row 0 at the top, as the Playground draws
         self.grid_axis = axis
         self.grid = features(np.c_[gx.ravel(), gy.ravel()], self.features)
-        self.history = [(0, *self.losses())]
+        self._history = np.empty((1024, 3))
+        self._history[0] = (0, *self.losses())
+
+    @property
+    def history(self) -> np.ndarray:
+        """(epoch, training loss, test loss) rows, epoch 0 (untrained) first."""
+        return self._history[: self.epoch + 1]
 
     def losses(self) -> tuple[float, float]:
         net = self.network
@@ -226,9 +231,15 @@ class Experiment:
         losses = self.network.train(self.X_train, self.y_train, self.X_test, self.y_test,
                                     check_int("epochs", epochs, 1), learning_rate,
                                     regularization, regularization_rate, batch_size)  # fmt: skip
-        for row in losses:
-            self.epoch += 1
-            self.history.append((self.epoch, float(row[0]), float(row[1])))
+        n = len(losses)
+        if self.epoch + n >= len(self._history):
+            grown = np.empty((2 * (self.epoch + n + 1), 3))
+            grown[: self.epoch + 1] = self.history
+            self._history = grown
+        rows = self._history[self.epoch + 1 : self.epoch + 1 + n]
+        rows[:, 0] = np.arange(self.epoch + 1, self.epoch + 1 + n)
+        rows[:, 1:] = losses
+        self.epoch += n
         return losses
 
     def maps(self) -> np.ndarray:

@@ -16,6 +16,7 @@ from .lesson import LessonPlayer
 from .neuron import NeuronPanel
 from .panel import Panel
 from .player import Player
+from .playground import PlaygroundPanel
 
 PANELS = {
     "neuron": NeuronPanel,
@@ -25,6 +26,7 @@ PANELS = {
     "autoencoder": AutoencoderPanel,
     "gradients": GradientsPanel,
     "adversarial": AdversarialPanel,
+    "playground": PlaygroundPanel,
 }
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "NeuronPanel",
     "Panel",
     "Player",
+    "PlaygroundPanel",
 ]
 
 

@@ -78,6 +78,12 @@ class Runner:
         self.stopped = True
         self._poke()
 
+    def set_pace(self, pace: float | None) -> None:
+        """A new pace (epochs a second; None: as fast as it goes) from now on."""
+        self.pace = pace
+        self._epochs = 0
+        self._started = time.perf_counter()
+
     def step(self) -> None:
         """Run one more epoch, then stay paused."""
         self.paused = True

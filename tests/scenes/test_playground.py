@@ -189,7 +189,10 @@ def test_default_network_learns_the_circle_and_losses_are_recorded():
     e = pg.Experiment()
     first = e.history[-1][1]
     losses = e.run(200, learning_rate=0.03)
-    assert losses.shape == (200, 2) and e.epoch == 200 and len(e.history) == 201
+    assert losses.shape == (200, 2) and e.epoch == 200 and e.history.shape == (201, 3)
+    np.testing.assert_array_equal(e.history[1:, 1:], losses)
+    e.run(2000)  # the history grows past its first allocation
+    assert e.history.shape == (2201, 3) and (np.diff(e.history[:, 0]) == 1).all()
     assert losses[-1, 0] < first / 5
     train_acc, test_acc = e.accuracy()
     assert train_acc > 0.95 and test_acc > 0.9

@@ -1,0 +1,834 @@
+"""PlaygroundPanel: TensorFlow Playground in a notebook, trained by deepscope's engine."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+import numpy as np
+import traitlets as T
+
+from ..scenes import playground as scene
+from . import theme
+from .controls import Check, Choice, Slider
+from .figure import Figure
+from .panel import Panel, Training
+
+# the Playground's colours: orange for -1, near-white for 0, blue for +1
+ORANGE, BLUE, PALE = "#f59322", "#0877bd", "#e8eaeb"
+NAN_GREY = "#9e9e9e"
+SCALE = [[0, ORANGE], [0.5, PALE], [1, BLUE]]
+# tiles: NaN is drawn as -1.2, below the colours' -1..1 (a grey band at the scale's foot)
+TILE_SCALE = [[0, NAN_GREY], [0.08, NAN_GREY], [0.0834, ORANGE], [0.5417, PALE], [1, BLUE]]
+CELLS = 10  # a neuron's thumbnail: 10 x 10 cells, the Playground's
+GAP_X, GAP_Y = 1.6, 0.45  # between layer columns / between tiles, in tile sizes
+WIDTHS = ((0.25, 1.0), (0.75, 2.0), (1.5, 3.5), (3.0, 5.5), (np.inf, 8.0))  # |w| below: px
+SPEEDS = {60: "60 epochs/s (the Playground's)", 600: "600/s", 6000: "6000/s", 0: "flat out"}
+DATASETS = {
+    "circle": "circle",
+    "xor": "exclusive or",
+    "gauss": "two Gaussians",
+    "spiral": "spiral",
+    "reg-plane": "plane (regression)",
+    "reg-gauss": "multi Gaussian (regression)",
+}
+
+
+def _pretty(rate) -> str:
+    return f"{rate:g}"
+
+
+class PlaygroundPanel(Panel):
+    """TensorFlow Playground's experiment with its controls where its users expect them:
+    its data sets, features (click an input to turn it on or off), 0-6 hidden layers of
+    1-8 neurons (+ / - buttons), learning rate, activation, regularisation, batch size;
+    trained by its own rule, live, with the output and every neuron's picture over the
+    plane, the links drawn by weight (click one to type a new weight), both losses."""
+
+    dashboard = "playground.ipynb"
+    title = "Network playground"
+    summary = (
+        "TensorFlow Playground's experiments, same data, features, rule and controls: "
+        "watch every neuron's picture form as the network trains, thousands of epochs a "
+        "second; click an input to toggle it, + / - for layers, click a link to set a weight."
+    )
+    train_label = ("Play", "train on from where the network is (Reset starts again)")
+    extra_controls = ("reset", "regenerate", "layers", "edit")
+
+    # the problem type follows from the data set (not part of the state: the data says it)
+    problem = T.Enum(scene.PROBLEMS, "classification").tag(control=Choice("problem type"))
+    dataset = T.Enum(tuple(DATASETS), "circle").tag(
+        state=True, control=Choice("data", labels=DATASETS), recompute=True
+    )
+    train_percent = T.Int(50, min=10, max=90).tag(
+        state=True, control=Slider("training data (%)", step=10), recompute=True
+    )
+    noise = T.Int(0, min=0, max=50).tag(
+        state=True, control=Slider("noise (%)", step=5), recompute=True
+    )
+    batch_size = T.Int(10, min=1, max=30).tag(
+        state=True, control=Slider("batch size"), recompute=True
+    )
+    seed = T.Int(0, min=0).tag(state=True, recompute=True)
+    features = T.List(T.Enum(tuple(scene.FEATURES)), ["x1", "x2"]).tag(state=True, recompute=True)
+    network_shape = T.List(T.Int(min=1, max=scene.MAX_NEURONS), [4, 2]).tag(
+        state=True, recompute=True
+    )
+    learning_rate = T.Enum(scene.LEARNING_RATES, 0.03).tag(
+        state=True,
+        control=Choice("learning rate", labels={r: _pretty(r) for r in scene.LEARNING_RATES}),
+    )
+    activation = T.Enum(tuple(scene.ACTIVATIONS), "tanh").tag(
+        state=True,
+        control=Choice(
+            labels={"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
+        ),
+        recompute=True,
+    )
+    regularization = T.Enum(tuple(scene.REGULARIZATIONS), "none").tag(
+        state=True, control=Choice(labels={"none": "None"}), recompute=True
+    )
+    regularization_rate = T.Enum(scene.REGULARIZATION_RATES, 0.0).tag(
+        state=True,
+        control=Choice(
+            "regularization rate", labels={r: _pretty(r) for r in scene.REGULARIZATION_RATES}
+        ),
+        recompute=True,
+    )
+    show_test = T.Bool(False).tag(state=True, control=Check("show test data"), render=True)
+    discretize = T.Bool(False).tag(state=True, control=Check("discretize output"), render=True)
+    speed = T.Enum(tuple(SPEEDS), 60).tag(state=True, control=Choice("speed", labels=SPEEDS))
+    epochs = T.Enum((100, 1000, 10000, 100000), 1000).tag(
+        state=True, control=Choice("epochs per Play")
+    )
+
+    # building -----------------------------------------------------------------------------
+    def build(self):
+        self.experiment: scene.Experiment | None = None
+        self._setup = None
+        self._shown = None  # (layer, node) in the big picture; None: the output
+        self._editing = None  # ("weight", layer, node, source) or ("bias", layer, node)
+        self.net_fig, self.out_fig = self._network_figure(), self._output_figure()
+        self.net_fig.layout = W.Layout(flex="1 1 520px", min_width="420px")
+        self.out_fig.layout = W.Layout(flex="1 1 360px", min_width="330px")
+        self.figures = [self.net_fig, self.out_fig]
+        self.net_fig.on_click(self._clicked, traces=["nodes", "link points"])
+
+        def auto():
+            return W.Layout(width="auto")
+
+        reset = W.Button(description="Reset", icon="undo", tooltip="a new network", layout=auto())
+        reset.on_click(lambda _: self.reset())
+        regenerate = W.Button(
+            description="Regenerate",
+            icon="refresh",
+            tooltip="new points from a new seed",
+            layout=auto(),
+        )
+        regenerate.on_click(lambda _: setattr(self, "seed", self.seed + 1))
+        self.controls["reset"], self.controls["regenerate"] = reset, regenerate
+        self.layer_box = W.HBox(layout=W.Layout(flex_flow="row wrap", align_items="center"))
+        self.controls["layers"] = self.layer_box
+        self.edit_label = W.HTML()
+        self.edit_value = W.FloatText(layout=W.Layout(width="110px"))
+        edit_set = W.Button(description="Set", tooltip="use this value", layout=auto())
+        edit_set.on_click(lambda _: self._set_value())
+        self.controls["edit"] = W.HBox(
+            [self.edit_label, self.edit_value, edit_set], layout=W.Layout(align_items="center")
+        )
+        self.readout = W.HTML()
+        c = self.controls
+        for name in (
+            "learning_rate",
+            "activation",
+            "regularization",
+            "regularization_rate",
+            "problem",
+        ):
+            c[name].layout = W.Layout(width="200px")
+            c[name].style = {"description_width": "initial"}
+        top = theme.row(
+            [
+                c["learning_rate"],
+                c["activation"],
+                c["regularization"],
+                c["regularization_rate"],
+                c["problem"],
+            ]
+        )
+        data = theme.row(
+            [c["dataset"], c["regenerate"], c["train_percent"], c["noise"], c["batch_size"]]
+        )
+        play = theme.row([c["reset"], c["train"], c["speed"], c["epochs"]])
+        look = theme.row([c["show_test"], c["discretize"]])
+        self.children = [
+            play,
+            top,
+            data,
+            self.message,
+            c["layers"],
+            theme.row([self.net_fig, self.out_fig]),
+            c["edit"],
+            self.readout,
+            look,
+            self.link,
+        ]
+        self._layer_buttons()
+        self.show_control("edit", False)
+        self.say(
+            "Press <b>Play</b>. Click an input (left) to turn that feature on or off, a "
+            "neuron to see its picture large, a link's dot to set its weight."
+        )
+
+    def _layer_buttons(self):
+        """- / + for the number of hidden layers, and for each layer's neurons."""
+
+        def button(text, tip, fn, disabled=False):
+            b = W.Button(
+                description=text,
+                tooltip=tip,
+                disabled=disabled,
+                layout=W.Layout(width="34px", padding="0"),
+            )
+            b.on_click(lambda _: fn())
+            return b
+
+        n = len(self.network_shape)
+        items = [
+            button("−", "remove the last hidden layer", self._remove_layer, n == 0),
+            button("+", "add a hidden layer", self._add_layer, n == scene.MAX_LAYERS),
+            W.HTML(
+                f"<b>{n} hidden layer{'s' if n != 1 else ''}</b>",
+                layout=W.Layout(margin="0 18px 0 6px"),
+            ),
+        ]
+        for i, width in enumerate(self.network_shape):
+            items += [
+                button(
+                    "−",
+                    f"one neuron less in layer {i + 1}",
+                    lambda i=i: self._neurons(i, -1),
+                    width == 1,
+                ),
+                button(
+                    "+",
+                    f"one neuron more in layer {i + 1}",
+                    lambda i=i: self._neurons(i, 1),
+                    width == scene.MAX_NEURONS,
+                ),
+                W.HTML(
+                    f"layer {i + 1}: {width} neuron{'s' if width != 1 else ''}",
+                    layout=W.Layout(margin="0 14px 0 4px"),
+                ),
+            ]
+        self.layer_box.children = items
+
+    @T.observe("network_shape")
+    def _hidden_changed(self, change):
+        if hasattr(self, "layer_box"):
+            self._layer_buttons()
+
+    def _add_layer(self):
+        if len(self.network_shape) < scene.MAX_LAYERS:
+            self.network_shape = [*self.network_shape, 2]
+
+    def _remove_layer(self):
+        if self.network_shape:
+            self.network_shape = self.network_shape[:-1]
+
+    def _neurons(self, layer: int, delta: int):
+        widths = list(self.network_shape)
+        widths[layer] = min(max(widths[layer] + delta, 1), scene.MAX_NEURONS)
+        self.network_shape = widths
+
+    @T.observe("problem")
+    def _problem_changed(self, change):
+        kind = scene.CLASSIFY if self.problem == "classification" else scene.REGRESS
+        if self.dataset not in kind:
+            self.dataset = kind[0]
+
+    @T.observe("dataset")
+    def _dataset_changed(self, change):
+        self.problem = "classification" if self.dataset in scene.CLASSIFY else "regression"
+
+    def reset(self):
+        """A new network from the same settings (the Playground's Reset)."""
+        self.stop()
+        self._setup = None
+        self.refresh()
+
+    # the experiment ---------------------------------------------------------------------
+    def _setup_now(self) -> tuple:
+        return (
+            self.problem,
+            self.dataset,
+            self.noise,
+            self.train_percent,
+            self.seed,
+            tuple(self.features),
+            tuple(self.network_shape),
+            self.activation,
+            self.regularization,
+            self.regularization_rate,
+            self.batch_size,
+        )
+
+    def recompute(self):
+        setup = self._setup_now()
+        if setup != self._setup or self.experiment is None:
+            self._resetting = True
+            self.stop()  # as in the Playground: a new setting is a new network
+            self._resetting = False
+            self.experiment = scene.Experiment(
+                problem=self.problem,
+                dataset=self.dataset,
+                noise=self.noise,
+                train_percent=self.train_percent,
+                seed=self.seed,
+                features=self.features,
+                hidden=tuple(self.network_shape),
+                activation=self.activation,
+            )
+            self._setup = setup
+            self._shown, self._editing = None, None
+            self.show_control("edit", False)
+            self._layout_network()
+
+    def render(self):
+        if self.experiment is not None:
+            self._draw()
+
+    def _settings(self) -> dict:
+        return dict(
+            learning_rate=self.learning_rate,
+            regularization=self.regularization,
+            regularization_rate=self.regularization_rate,
+            batch_size=self.batch_size,
+        )
+
+    @T.observe("speed")
+    def _speed_changed(self, change):
+        if self._runner is not None and self.running:
+            self._runner.set_pace(self.speed or None)
+
+    def start_training(self) -> Training:
+        if self.experiment is None:
+            self.refresh()
+        if self.experiment is None:  # the settings are wrong: the message says why
+            raise ValueError("fix the setting in the message above first")
+        self.live_pace = self.speed or None
+
+        def chunk():  # epochs per compiled call: one while stepping, fewer when paced
+            if self.paused:
+                return 1
+            return max(1, self.speed // 200) if self.speed else 50
+
+        events = scene.training(self.experiment, self._settings, self.epochs, chunk)
+        return Training(events, self.epochs)
+
+    def draw_training(self):
+        self._draw()
+
+    def training_finished(self, reason):
+        e = self.experiment
+        if getattr(self, "_resetting", False):
+            self.say("A new setting, a new network: press Play.")
+        elif reason in ("finished", "stopped") and e is not None:
+            kind = "ok" if reason == "finished" else "warn"
+            self.say(
+                f"{'Paused' if reason == 'stopped' else 'Done'} at epoch {e.epoch:,}: "
+                "Play trains on from here, Reset starts again.",
+                kind,
+            )
+
+    # clicks and edits ---------------------------------------------------------------------
+    def _clicked(self, trace, point):
+        index = point.get("index")
+        if index is None:
+            return
+        if trace == "nodes":
+            kind, layer, node = self._node_at[index]
+            if kind == "input":
+                name = list(scene.FEATURES)[node]
+                on = list(self.features)
+                self.features = [f for f in on if f != name] if name in on else [*on, name]
+                return
+            self._shown = None if self._shown == (layer, node) else (layer, node)
+            self._edit(("bias", layer, node))
+        else:
+            self._edit(("weight", *self._link_at[index]))
+        self.render()
+
+    def _edit(self, what):
+        net = self.experiment.network
+        self._editing = what
+        if what[0] == "bias":
+            _, layer, node = what
+            value = net.biases(layer)[node]
+            text = f"bias of {self._node_name(layer + 1, node)}"
+        else:
+            _, layer, node, source = what
+            value = net.weights(layer)[node, source]
+            text = f"weight {self._node_name(layer, source)} → {self._node_name(layer + 1, node)}"
+        self._edit_text = text
+        self.edit_label.value = f"<b>{html.escape(text)}</b> = "
+        self.edit_value.value = float(np.round(value, 6)) if np.isfinite(value) else 0.0
+        self.show_control("edit", True)
+
+    def _set_value(self):
+        if self._editing is None or self.experiment is None:
+            return
+        net, value = self.experiment.network, self.edit_value.value
+        try:
+            if self._editing[0] == "bias":
+                net.set_bias(*self._editing[1:], value)
+            else:
+                net.set_weight(*self._editing[1:], value)
+        except (TypeError, ValueError) as err:
+            self.show_error(err)
+            return
+        self.say(
+            f"{html.escape(self._edit_text)} set to {value:g}: press Play to see what the "
+            "network makes of it."
+        )
+        self.render()
+
+    def _node_name(self, column: int, node: int) -> str:
+        """A node by its column (0: the inputs) in words."""
+        if column == 0:
+            return scene.FEATURES[self.experiment.features[node]][0]
+        if column == self.experiment.network.n_layers:
+            return "the output"
+        return f"neuron {node + 1} of layer {column}"
+
+    # figures ------------------------------------------------------------------------------
+    def _network_figure(self) -> Figure:
+        key = (
+            f"links: <span style='color:{BLUE}'>blue weight &gt; 0</span>, "
+            f"<span style='color:{ORANGE}'>orange &lt; 0</span>, thicker: larger; "
+            "dotted grey: dead (L1) or not a number"
+        )
+        layout = theme.layout(
+            460,
+            title={"text": "The network: features, hidden layers, output"},
+            showlegend=False,
+            margin={"l": 10, "r": 10, "t": 50, "b": 40},
+            plot_bgcolor="white",
+            hovermode="closest",
+        )
+        bare = dict(visible=False, fixedrange=True, constrain="domain")
+        layout["xaxis"] = dict(bare)
+        layout["yaxis"] = dict(bare, scaleanchor="x")
+        layout["annotations"] = [
+            dict(
+                text=key,
+                x=0,
+                y=-0.02,
+                xref="paper",
+                yref="paper",
+                xanchor="left",
+                yanchor="top",
+                showarrow=False,
+                font=dict(size=13),
+            )
+        ]
+        traces = []
+        for sign, color in (("+", BLUE), ("-", ORANGE)):
+            for k, (_, width) in enumerate(WIDTHS):
+                traces.append(
+                    dict(
+                        type="scatter",
+                        name=f"links{sign}{k}",
+                        mode="lines",
+                        x=[],
+                        y=[],
+                        line=dict(color=color, width=width),
+                        opacity=0.75,
+                        hoverinfo="skip",
+                    )
+                )
+        traces.append(
+            dict(
+                type="scatter",
+                name="dead links",
+                mode="lines",
+                x=[],
+                y=[],
+                line=dict(color=NAN_GREY, width=1, dash="dot"),
+                hoverinfo="skip",
+            )
+        )
+        traces.append(
+            dict(
+                type="heatmap",
+                name="inputs",
+                z=np.zeros((2, 2)),
+                zmin=-1.2,
+                zmax=1,
+                colorscale=TILE_SCALE,
+                showscale=False,
+                hoverinfo="skip",
+            )
+        )
+        traces.append(
+            dict(
+                type="heatmap",
+                name="inputs off",
+                z=np.zeros((2, 2)),
+                zmin=-1.2,
+                zmax=1,
+                colorscale=TILE_SCALE,
+                showscale=False,
+                opacity=0.25,
+                hoverinfo="skip",
+            )
+        )
+        for l in range(scene.MAX_LAYERS + 1):
+            traces.append(
+                dict(
+                    type="heatmap",
+                    name=f"layer {l + 1}",
+                    z=np.zeros((2, 2)),
+                    zmin=-1.2,
+                    zmax=1,
+                    colorscale=TILE_SCALE,
+                    showscale=False,
+                    hoverinfo="skip",
+                    visible=False,
+                )
+            )
+        traces.append(
+            dict(
+                type="scatter",
+                name="shown",
+                mode="markers",
+                x=[],
+                y=[],
+                marker=dict(symbol="square-open", size=40, color="black", line=dict(width=3)),
+                hoverinfo="skip",
+            )
+        )
+        traces.append(
+            dict(
+                type="scatter",
+                name="link points",
+                mode="markers",
+                x=[],
+                y=[],
+                marker=dict(size=9, color="rgba(60,60,60,0.35)"),
+                hovertemplate="%{customdata}<extra></extra>",
+                customdata=[],
+            )
+        )
+        traces.append(
+            dict(
+                type="scatter",
+                name="nodes",
+                mode="markers",
+                x=[],
+                y=[],
+                marker=dict(size=30, color="rgba(0,0,0,0)"),
+                hovertemplate="%{customdata}<extra></extra>",
+                customdata=[],
+            )
+        )
+        return Figure(traces, layout)
+
+    def _output_figure(self) -> Figure:
+        layout = theme.layout(
+            560,
+            title={"text": "Output"},
+            showlegend=True,
+            legend=dict(
+                x=1, y=0.22, xanchor="right", yanchor="top", bgcolor="rgba(255,255,255,0.7)"
+            ),
+            margin={"l": 50, "r": 10, "t": 90, "b": 50},
+        )
+        d = scene.DOMAIN
+        layout["xaxis"] = theme.axis("", domain=[0, 1], range=[-d, d], constrain="domain")
+        layout["yaxis"] = theme.axis(
+            "", domain=[0.4, 1], range=[-d, d], scaleanchor="x", constrain="domain"
+        )
+        layout["xaxis2"] = theme.axis("epoch", anchor="y2", domain=[0, 1])
+        layout["yaxis2"] = theme.axis("loss", anchor="x2", domain=[0, 0.22], rangemode="tozero")
+        layout["shapes"] = [
+            dict(
+                type="rect",
+                xref="x",
+                yref="y",
+                x0=-d,
+                x1=d,
+                y0=-d,
+                y1=d,
+                fillcolor=NAN_GREY,
+                line=dict(width=0),
+                layer="below",
+            )
+        ]
+        axis = np.linspace(-d, d, scene.DENSITY)
+        point = dict(
+            size=7, line=dict(color="white", width=1), cmin=-1, cmax=1, colorscale=SCALE, color=[]
+        )
+        traces = [
+            dict(
+                type="heatmap",
+                name="map",
+                x=axis,
+                y=axis[::-1],
+                z=np.zeros((2, 2)),
+                zmin=-1,
+                zmax=1,
+                colorscale=SCALE,
+                showlegend=False,
+                colorbar=dict(len=0.6, y=1, yanchor="top", thickness=12, tickvals=[-1, 0, 1]),
+                hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}: %{z:.3f}<extra></extra>",
+            ),
+            dict(
+                type="scatter",
+                name="training points",
+                mode="markers",
+                x=[],
+                y=[],
+                marker=point,
+                showlegend=False,
+                hovertemplate="(%{x:.2f}, %{y:.2f}) label %{marker.color}<extra>training</extra>",
+            ),
+            dict(
+                type="scatter",
+                name="test points",
+                mode="markers",
+                x=[],
+                y=[],
+                visible=False,
+                showlegend=False,
+                marker=dict(point, line=dict(color="black", width=1.5), symbol="diamond"),
+                hovertemplate="(%{x:.2f}, %{y:.2f}) label %{marker.color}<extra>test</extra>",
+            ),
+            dict(
+                type="scatter",
+                name="training loss",
+                mode="lines",
+                x=[],
+                y=[],
+                xaxis="x2",
+                yaxis="y2",
+                line=dict(color="#333", width=2),
+            ),
+            dict(
+                type="scatter",
+                name="test loss",
+                mode="lines",
+                x=[],
+                y=[],
+                xaxis="x2",
+                yaxis="y2",
+                line=dict(color="#999", width=2),
+            ),
+        ]
+        return Figure(traces, layout)
+
+    def _layout_network(self):
+        """Where each tile, link and dot goes for this network's shape (drawn once per
+        shape; the values change every frame)."""
+        e = self.experiment
+        net = e.network
+        columns = [len(scene.FEATURES), *net.sizes[1:]]
+        xs = [c * (1 + GAP_X) for c in range(len(columns))]
+        tallest = max(columns)
+
+        def top(column, node):  # tiles centred on the tallest column
+            offset = (tallest - columns[column]) * (1 + GAP_Y) / 2
+            return -(offset + node * (1 + GAP_Y))
+
+        self._xs, self._top = xs, top
+        on = [list(scene.FEATURES).index(f) for f in e.features]
+        self._input_rows = on  # input column's tile of each network input
+        nodes_x, nodes_y, node_text, self._node_at = [], [], [], []
+        for i, name in enumerate(scene.FEATURES):
+            nodes_x.append(xs[0] + 0.5)
+            nodes_y.append(top(0, i) - 0.5)
+            state = "on: click to turn it off" if i in on else "off: click to turn it on"
+            node_text.append(f"{scene.FEATURES[name][0]} ({state})")
+            self._node_at.append(("input", 0, i))
+        for l in range(net.n_layers):
+            for j in range(net.sizes[l + 1]):
+                nodes_x.append(xs[l + 1] + 0.5)
+                nodes_y.append(top(l + 1, j) - 0.5)
+                node_text.append("")  # filled with the bias each frame
+                self._node_at.append(("node", l, j))
+        self._nodes_xy = (nodes_x, nodes_y, node_text)
+        self._link_at, self._link_xy = [], []
+        for l in range(net.n_layers):
+            for j in range(net.sizes[l + 1]):
+                for i in range(net.sizes[l]):
+                    row = on[i] if l == 0 else i
+                    a = (xs[l] + 1, top(l, row) - 0.5)
+                    b = (xs[l + 1], top(l + 1, j) - 0.5)
+                    self._link_at.append((l, j, i))
+                    self._link_xy.append((a, b))
+        width = xs[-1] + 1
+        height = tallest * (1 + GAP_Y) - GAP_Y
+        self.net_fig.relayout(
+            xaxis={"range": [-0.2, width + 0.2]}, yaxis={"range": [-height - 0.2, 0.3]}
+        )
+        for l in range(scene.MAX_LAYERS + 1):
+            self.net_fig.update(f"layer {l + 1}", visible=l < net.n_layers)
+        self.net_fig.replot()
+        self._draw_inputs()
+
+    def _tiles(self, column: int, rows: list[int], maps: np.ndarray, count: int):
+        """A column's tiles as one heatmap: ``maps`` (k, CELLS, CELLS) at tile positions
+        ``rows`` of ``count``; NaN (never computed or overflowed) drawn grey, gaps empty."""
+        gap = int(round(GAP_Y * CELLS))
+        height = count * CELLS + (count - 1) * gap
+        z = np.full((height, CELLS), np.nan)
+        for m, r in zip(maps, rows):
+            start = r * (CELLS + gap)
+            z[start : start + CELLS] = np.where(np.isfinite(m), np.clip(m, -1, 1), -1.2)
+        y_top = self._top(column, 0)
+        return dict(
+            z=z[::-1],
+            x0=self._xs[column] + 0.5 / CELLS,
+            dx=1 / CELLS,
+            y0=y_top - (height - 0.5) / CELLS,
+            dy=1 / CELLS,
+        )
+
+    def _draw_inputs(self):
+        axis = np.linspace(-scene.DOMAIN, scene.DOMAIN, CELLS)
+        gx, gy = np.meshgrid(axis, axis[::-1])
+        every = scene.features(np.c_[gx.ravel(), gy.ravel()], list(scene.FEATURES))
+        maps = every.T.reshape(-1, CELLS, CELLS)
+        maps = maps / np.abs(maps).max(axis=(1, 2), keepdims=True)  # each scaled to +-1
+        on = self._input_rows
+        off = [i for i in range(len(scene.FEATURES)) if i not in on]
+        count = len(scene.FEATURES)
+        self.net_fig.update("inputs", **self._tiles(0, on, maps[on], count))
+        if off:
+            self.net_fig.update("inputs off", **self._tiles(0, off, maps[off], count))
+        self.net_fig.update("inputs off", visible=bool(off))
+
+    def _draw(self):
+        e = self.experiment
+        net = e.network
+        maps = e.maps()
+        n_in = net.sizes[0]
+        thumbs = scene.thumbnails(maps[n_in:], CELLS)
+        with self.net_fig.batch():
+            start = 0
+            for l in range(net.n_layers):
+                k = net.sizes[l + 1]
+                tiles = self._tiles(l + 1, list(range(k)), thumbs[start : start + k], k)
+                self.net_fig.update(f"layer {l + 1}", **tiles)
+                start += k
+            self._draw_links()
+            self._draw_nodes()
+        self._draw_output(maps)
+        self._draw_readout()
+
+    def _draw_links(self):
+        net = self.experiment.network
+        weights = np.concatenate([net.weights(l).ravel() for l in range(net.n_layers)])
+        dead = np.concatenate([net.dead_links(l).ravel() for l in range(net.n_layers)])
+        bounds = [0.0] + [b for b, _ in WIDTHS]
+        for sign in "+-":
+            for k in range(len(WIDTHS)):
+                xs, ys = [], []
+                for (a, b), w, d in zip(self._link_xy, weights, dead):
+                    if d or not np.isfinite(w) or (w >= 0) != (sign == "+"):
+                        continue
+                    if bounds[k] <= abs(w) < bounds[k + 1]:
+                        xs += [a[0], b[0], None]
+                        ys += [a[1], b[1], None]
+                self.net_fig.update(f"links{sign}{k}", x=xs, y=ys)
+        xs, ys = [], []
+        for (a, b), w, d in zip(self._link_xy, weights, dead):
+            if d or not np.isfinite(w):
+                xs += [a[0], b[0], None]
+                ys += [a[1], b[1], None]
+        self.net_fig.update("dead links", x=xs, y=ys)
+        mid_x = [(a[0] + b[0]) / 2 for a, b in self._link_xy]
+        mid_y = [(a[1] + b[1]) / 2 for a, b in self._link_xy]
+        text = []
+        for (l, j, i), w, d in zip(self._link_at, weights, dead):
+            what = "dead (L1 set it to 0)" if d else f"{w:.3f}"
+            text.append(
+                f"weight {self._node_name(l, i)} → {self._node_name(l + 1, j)}: "
+                f"{what}<br>click to type a new value"
+            )
+        self.net_fig.update("link points", x=mid_x, y=mid_y, customdata=text)
+
+    def _draw_nodes(self):
+        net = self.experiment.network
+        xs, ys, text = self._nodes_xy
+        text = list(text)
+        k = len(scene.FEATURES)
+        for index in range(k, len(text)):
+            _, l, j = self._node_at[index]
+            text[index] = (
+                f"{self._node_name(l + 1, j)}: bias {net.biases(l)[j]:.3f}<br>"
+                "click: its picture large, and edit its bias"
+            )
+        self.net_fig.update("nodes", x=xs, y=ys, customdata=text)
+        if self._shown is None:
+            sx, sy = [xs[-1]], [ys[-1]]
+        else:
+            index = self._node_at.index(("node", *self._shown))
+            sx, sy = [xs[index]], [ys[index]]
+        self.net_fig.update("shown", x=sx, y=sy)
+
+    def _draw_output(self, maps):
+        e = self.experiment
+        net = e.network
+        if self._shown is None:
+            z, what = maps[-1], "Output"
+        else:
+            l, j = self._shown
+            z = maps[int(net.n_off[l + 1]) + j]
+            what = self._node_name(l + 1, j).capitalize()
+        if self.discretize:
+            z = np.where(np.isfinite(z), np.sign(z), np.nan)
+        h = e.history
+        train_loss, test_loss = h[-1, 1], h[-1, 2]
+        fig = self.out_fig
+        with fig.batch():
+            fig.update("map", z=z.astype(np.float32))
+            fig.update(
+                "training points",
+                x=e.train_points[:, 0],
+                y=e.train_points[:, 1],
+                marker={"color": e.y_train},
+            )
+            fig.update(
+                "test points",
+                x=e.test_points[:, 0],
+                y=e.test_points[:, 1],
+                marker={"color": e.y_test},
+                visible=self.show_test,
+            )
+            step = max(1, len(h) // 1000)
+            shown = h[::step] if (len(h) - 1) % step == 0 else np.vstack([h[::step], h[-1:]])
+            fig.update("training loss", x=shown[:, 0], y=shown[:, 1])
+            fig.update("test loss", x=shown[:, 0], y=shown[:, 2])
+            fig.relayout(
+                title={
+                    "text": f"{what} · epoch {e.epoch:,}<br>test loss "
+                    f"{test_loss:.3f} · training loss {train_loss:.3f}"
+                },
+                xaxis2={"range": [0, max(10, e.epoch)]},
+            )
+
+    def _draw_readout(self):
+        e = self.experiment
+        acc = e.accuracy()
+        parts = [
+            f"<b>epoch {e.epoch:,}</b>",
+            f"training loss {e.history[-1, 1]:.4f}",
+            f"test loss {e.history[-1, 2]:.4f}",
+        ]
+        if acc is not None:
+            parts.append(
+                f"right: {acc[0]:.1%} of {len(e.y_train)} training points, "
+                f"{acc[1]:.1%} of {len(e.y_test)} test points"
+            )
+        self.readout.value = " · ".join(parts)
