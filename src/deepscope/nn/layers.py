@@ -14,7 +14,13 @@ import re
 import numpy as np
 
 from ..core import Backend, get_backend
-from ..core.checks import as_float_array, check_dropout, check_int, is_device_array
+from ..core.checks import (
+    as_float_array,
+    check_dropout,
+    check_int,
+    check_number,
+    is_device_array,
+)
 
 INIT_NAMES = ('"xavier"', '"he"', '"normal(std)"', '"uniform(a)"', '"zeros"')
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -146,7 +152,11 @@ class Layer:
 
 
 class Dense(Layer):
-    """out = x @ W + b, with W (in_features, out_features) and b (out_features,)."""
+    """out = x @ W + b, with W (in_features, out_features) and b (out_features,).
+
+    W is drawn by ``init`` (see INIT_NAMES; "uniform(0.5)" is TensorFlow Playground's,
+    uniform in [-0.5, 0.5)); every bias starts at ``bias_init`` (the Playground's is 0.1).
+    """
 
     def __init__(
         self,
@@ -156,18 +166,20 @@ class Dense(Layer):
         dtype="float32",
         backend="auto",
         seed=None,
+        bias_init: float = 0.0,
     ):
         super().__init__(dtype, backend)
         self.in_features = check_int("in_features", in_features, 1)
         self.out_features = check_int("out_features", out_features, 1)
         self.init = init
+        self.bias_init = check_number("bias_init", bias_init)
         self.reset_parameters(np.random.default_rng(seed))
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def reset_parameters(self, rng) -> None:
         shape = (self.in_features, self.out_features)
         self.params["W"] = init_weights(self.init, shape, shape[0], shape[1], rng, self.dtype)
-        self.params["b"] = np.zeros(self.out_features, dtype=self.dtype)
+        self.params["b"] = np.full(self.out_features, self.bias_init, dtype=self.dtype)
 
     def output_shape(self, input_shape):
         if input_shape[-1] != self.in_features:
@@ -271,7 +283,8 @@ class WeightNorm(Layer):
 
 
 class Conv2D(Layer):
-    """2-D convolution, NCHW. W is (out_channels, in_channels, K, K), b is (out_channels,)."""
+    """2-D convolution, NCHW. W is (out_channels, in_channels, K, K), b is (out_channels,),
+    W drawn by ``init``, every bias starting at ``bias_init``."""
 
     def __init__(
         self,
@@ -284,6 +297,7 @@ class Conv2D(Layer):
         dtype="float32",
         backend="auto",
         seed=None,
+        bias_init: float = 0.0,
     ):
         super().__init__(dtype, backend)
         self.in_channels = check_int("in_channels", in_channels, 1)
@@ -292,6 +306,7 @@ class Conv2D(Layer):
         self.stride = check_int("stride", stride, 1)
         self.padding = check_int("padding", padding, 0)
         self.init = init
+        self.bias_init = check_number("bias_init", bias_init)
         self.reset_parameters(np.random.default_rng(seed))
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
@@ -300,7 +315,7 @@ class Conv2D(Layer):
         self.params["W"] = init_weights(
             self.init, (o, c, k, k), c * k * k, o * k * k, rng, self.dtype
         )
-        self.params["b"] = np.zeros(o, dtype=self.dtype)
+        self.params["b"] = np.full(o, self.bias_init, dtype=self.dtype)
 
     def output_shape(self, input_shape):
         if len(input_shape) != 3 or input_shape[0] != self.in_channels:

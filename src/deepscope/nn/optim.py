@@ -24,16 +24,20 @@ def _positive(name, value, allow_zero=False, below_one=False):
     return float(value)
 
 
-def update_preview(kind, hyper, theta, grad, s1, s2, lr, t) -> np.ndarray:
+def update_preview(kind, hyper, theta, grad, s1, s2, lr, t, mask=None) -> np.ndarray:
     """theta' - theta for one update of rule ``kind`` at step t (1-based), on copies: theta,
-    s1 and s2 are left as they are."""
+    s1, s2 and ``mask`` (which entries are penalised; None: all of them) are left as they
+    are."""
     p = np.array(theta, copy=True).reshape(-1)
+    if mask is None:
+        mask = np.full(p.size, kernels.PENALIZED, dtype=np.uint8)
     kernels.apply_update(
         kind,
         p,
         np.ascontiguousarray(grad, dtype=p.dtype).reshape(-1),
         np.array(s1, copy=True).reshape(-1),
         np.array(s2, copy=True).reshape(-1),
+        np.array(mask, dtype=np.uint8, copy=True).reshape(-1),
         hyper,
         lr,
         t,
@@ -94,15 +98,57 @@ class InverseTimeLR:
         return f"InverseTimeLR(decay={self.decay})"
 
 
+PENALIZE = ("weights", "all")
+
+
+def penalty_mask(model, penalize: str) -> np.ndarray:
+    """The ``mask`` of ``core.cpu.optim.apply_update`` for ``model.theta``: PENALIZED over
+    each layer's weight (its ``weight_key`` parameter: a Dense or Conv2D W, a WeightNorm's
+    v, a BatchNorm1d's scale W) with ``penalize="weights"``, over every parameter with
+    "all"; FREE elsewhere (the biases b, a WeightNorm's g)."""
+    if penalize == "all":
+        return np.full(model.theta.size, kernels.PENALIZED, dtype=np.uint8)
+    mask = np.full(model.theta.size, kernels.FREE, dtype=np.uint8)
+    for layer in model.all_layers():
+        key = layer.weight_key
+        if key is not None:
+            off = model.offsets[(id(layer), key)]
+            mask[off : off + layer.params[key].size] = kernels.PENALIZED
+    return mask
+
+
 class Optimizer:
+    """Base of the optimizers. The penalties: ``weight_decay`` adds weight_decay * p to the
+    gradient (L2), ``l1`` adds l1 * sign(p) (L1), both derivatives taken at p before the
+    step (PyTorch's coupled weight decay). For plain SGD that is TensorFlow Playground's
+    rule, p - lr * g - lr * rate * der(p) with der(p) = p (L2) or sign(p) (L1); for its L1
+    exactly, zero crossings included, see ``SGD(l1_prune=True)``.
+
+    ``penalize`` says what the penalties apply to: "weights" (the default: each layer's
+    weight, the W of ``Event.norms``, never a bias, as the Playground and most textbooks
+    do; see ``penalty_mask``) or "all" (every parameter, as PyTorch's weight_decay). An
+    optimizer on plain arrays penalises every entry either way. ``masks`` holds, per
+    parameter array, which entries are penalised (``core.cpu.optim`` codes)."""
+
     kind = -1
 
     def __init__(
-        self, params, lr: float, weight_decay: float = 0.0, l1: float = 0.0, schedule=None
+        self,
+        params,
+        lr: float,
+        weight_decay: float = 0.0,
+        l1: float = 0.0,
+        schedule=None,
+        penalize: str = "weights",
     ):
         self.lr = _positive("lr", lr)
         self.weight_decay = _positive("weight_decay", weight_decay, allow_zero=True)
         self.l1 = _positive("l1", l1, allow_zero=True)
+        if not isinstance(penalize, str) or penalize not in PENALIZE:
+            raise ValueError(
+                f"penalize must be one of {', '.join(map(repr, PENALIZE))}; got {penalize!r}"
+            )
+        self.penalize = penalize
         if schedule is not None and not callable(schedule):
             raise TypeError(
                 f"schedule must be a schedule such as StepLR(100, 0.5), got {schedule!r}"
@@ -116,6 +162,18 @@ class Optimizer:
             self.params = self._check_arrays(params)
         self.t = 0
         self.state = [(np.zeros_like(p), np.zeros_like(p)) for p in self.params]
+        # per parameter array, which entries the penalties touch (core.cpu.optim codes)
+        if self.model is not None:
+            self.masks = [penalty_mask(self.model, penalize)]
+        else:
+            self.masks = [np.full(p.size, kernels.PENALIZED, dtype=np.uint8) for p in self.params]
+
+    @property
+    def pruned(self) -> list[np.ndarray]:
+        """Per parameter array (one, over ``theta``, for a model), a boolean array of the
+        entries an L1 step pruned (``SGD(l1_prune=True)``): zero, and never updated again by
+        this optimizer (a new one starts with none pruned)."""
+        return [(m == kernels.PRUNED).reshape(p.shape) for m, p in zip(self.masks, self.params)]
 
     @staticmethod
     def _check_arrays(params) -> list[np.ndarray]:
@@ -156,7 +214,7 @@ class Optimizer:
         lr = self.current_lr()
         self.t += 1
         hyper = self.hyper()
-        for i, (p, g, (s1, s2)) in enumerate(zip(self.params, grads, self.state)):
+        for i, (p, g, (s1, s2), mask) in enumerate(zip(self.params, grads, self.state, self.masks)):
             g = np.ascontiguousarray(g, dtype=p.dtype)
             if g.shape != p.shape:
                 raise ValueError(f"grads[{i}] has shape {g.shape}, its parameter {p.shape}")
@@ -166,6 +224,7 @@ class Optimizer:
                 g.reshape(-1),
                 s1.reshape(-1),
                 s2.reshape(-1),
+                mask,
                 hyper,
                 lr,
                 self.t,
@@ -185,9 +244,9 @@ class Optimizer:
             raise ValueError(f"grads must hold {len(self.params)} arrays, got {len(grads)}")
         hyper, lr, t = self.hyper(), self.current_lr(), self.t + 1
         out = []
-        for p, g, (s1, s2) in zip(self.params, grads, self.state):
+        for p, g, (s1, s2), mask in zip(self.params, grads, self.state, self.masks):
             g = np.ascontiguousarray(g, dtype=p.dtype).reshape(-1)
-            out.append(update_preview(self.kind, hyper, p.reshape(-1), g, s1, s2, lr, t))
+            out.append(update_preview(self.kind, hyper, p.reshape(-1), g, s1, s2, lr, t, mask))
             out[-1] = out[-1].reshape(p.shape)
         return out
 
@@ -200,21 +259,52 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """p -= lr * g; with momentum buf = momentum * buf + g, and Nesterov g + momentum * buf."""
+    """p -= lr * g; with momentum buf = momentum * buf + g, and Nesterov g + momentum * buf.
+
+    l1_prune=True (needs l1 > 0 and no momentum) takes the L1 term as TensorFlow Playground
+    does: a step of its own after the gradient step, and a weight it would carry across zero
+    is set to zero and pruned, never updated again (the Playground's dead link; see
+    ``pruned``). Without it L1 is the subgradient l1 * sign(p) added to the gradient."""
 
     kind = kernels.SGD
 
     def __init__(
-        self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, l1=0.0, schedule=None
+        self,
+        params,
+        lr=0.01,
+        momentum=0.0,
+        nesterov=False,
+        weight_decay=0.0,
+        l1=0.0,
+        schedule=None,
+        penalize="weights",
+        l1_prune=False,
     ):
-        super().__init__(params, lr, weight_decay, l1, schedule)
+        super().__init__(params, lr, weight_decay, l1, schedule, penalize)
         self.momentum = _positive("momentum", momentum, allow_zero=True, below_one=True)
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
+        if not isinstance(l1_prune, bool):
+            raise TypeError(f"l1_prune must be True or False, got {l1_prune!r}")
+        if l1_prune and (self.l1 == 0 or self.momentum != 0):
+            raise ValueError(
+                "l1_prune=True needs l1 > 0 and momentum=0 (the Playground's plain SGD); "
+                f"got l1={self.l1}, momentum={self.momentum}"
+            )
+        self.l1_prune = l1_prune
 
     def hyper(self):
-        return np.array([self.momentum, float(self.nesterov), 0.0, self.weight_decay, self.l1])
+        return np.array(
+            [
+                self.momentum,
+                float(self.nesterov),
+                0.0,
+                self.weight_decay,
+                self.l1,
+                float(self.l1_prune),
+            ]
+        )
 
 
 class RMSprop(Optimizer):
@@ -223,14 +313,22 @@ class RMSprop(Optimizer):
     kind = kernels.RMSPROP
 
     def __init__(
-        self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, l1=0.0, schedule=None
+        self,
+        params,
+        lr=0.01,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0.0,
+        l1=0.0,
+        schedule=None,
+        penalize="weights",
     ):
-        super().__init__(params, lr, weight_decay, l1, schedule)
+        super().__init__(params, lr, weight_decay, l1, schedule, penalize)
         self.alpha = _positive("alpha", alpha, allow_zero=True, below_one=True)
         self.eps = _positive("eps", eps)
 
     def hyper(self):
-        return np.array([self.alpha, 0.0, self.eps, self.weight_decay, self.l1])
+        return np.array([self.alpha, 0.0, self.eps, self.weight_decay, self.l1, 0.0])
 
 
 class Adam(Optimizer):
@@ -247,8 +345,9 @@ class Adam(Optimizer):
         weight_decay=0.0,
         l1=0.0,
         schedule=None,
+        penalize="weights",
     ):
-        super().__init__(params, lr, weight_decay, l1, schedule)
+        super().__init__(params, lr, weight_decay, l1, schedule, penalize)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = tuple(
@@ -258,7 +357,7 @@ class Adam(Optimizer):
         self.eps = _positive("eps", eps)
 
     def hyper(self):
-        return np.array([self.betas[0], self.betas[1], self.eps, self.weight_decay, self.l1])
+        return np.array([self.betas[0], self.betas[1], self.eps, self.weight_decay, self.l1, 0.0])
 
 
 class Adagrad(Optimizer):
@@ -266,9 +365,18 @@ class Adagrad(Optimizer):
 
     kind = kernels.ADAGRAD
 
-    def __init__(self, params, lr=0.01, eps=1e-10, weight_decay=0.0, l1=0.0, schedule=None):
-        super().__init__(params, lr, weight_decay, l1, schedule)
+    def __init__(
+        self,
+        params,
+        lr=0.01,
+        eps=1e-10,
+        weight_decay=0.0,
+        l1=0.0,
+        schedule=None,
+        penalize="weights",
+    ):
+        super().__init__(params, lr, weight_decay, l1, schedule, penalize)
         self.eps = _positive("eps", eps)
 
     def hyper(self):
-        return np.array([0.0, 0.0, self.eps, self.weight_decay, self.l1])
+        return np.array([0.0, 0.0, self.eps, self.weight_decay, self.l1, 0.0])

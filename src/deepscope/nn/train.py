@@ -1,4 +1,5 @@
-"""Training: mini-batches in a seeded shuffle, progress reported as events.
+"""Training: mini-batches in a seeded shuffle (or in the data's order), progress reported
+as events.
 
 ``fit`` is the one-call form; ``Trainer`` runs one epoch at a time so a live panel can train
 in chunks between redraws. Small dense networks on the cpu backend take a compiled path that
@@ -297,7 +298,7 @@ def compiled_plan(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray):
         return None
     codes = plan[0][:, 4]
     if isinstance(loss, MSELoss):
-        kind = mlp.MSE
+        kind = mlp.HALF_MSE if loss.half else mlp.MSE
     elif isinstance(loss, BCELoss) and codes[-1] == ACTIVATION_CODES["sigmoid"]:
         kind = mlp.BCE
     elif isinstance(loss, CrossEntropyLoss) and codes[-1] == ACTIVATION_CODES["identity"]:
@@ -309,7 +310,11 @@ def compiled_plan(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray):
 
 
 class Trainer:
-    """Runs epochs of mini-batch training; ``epoch()`` returns that epoch's Event."""
+    """Runs epochs of mini-batch training; ``epoch()`` returns that epoch's Event.
+
+    Each epoch visits the samples in a fresh permutation drawn from (seed, epoch), or with
+    ``shuffle=False`` in their given order every epoch (as TensorFlow Playground does; the
+    batches are then rows 0..batch_size-1, batch_size..2*batch_size-1, ...)."""
 
     def __init__(
         self,
@@ -325,6 +330,7 @@ class Trainer:
         clip_norm: float | None = None,
         clip_value: float | None = None,
         diagnostics: bool = False,
+        shuffle: bool = True,
     ):
         if not isinstance(model, Sequential):
             raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
@@ -350,6 +356,11 @@ class Trainer:
         if not isinstance(diagnostics, bool):
             raise TypeError(f"diagnostics must be True or False, got {diagnostics!r}")
         self.diagnostics = diagnostics
+        if not isinstance(shuffle, bool):
+            raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+        self.shuffle = shuffle
+        # accuracy each epoch: classification losses, MSE against one column of -1/+1 labels
+        self._accuracy = loss.has_accuracy(self.y)
         self._last_diagnostics = None
         self.epoch_index = 0
         self.step_index = 0
@@ -373,6 +384,8 @@ class Trainer:
 
     # one epoch ---------------------------------------------------------------------------
     def _order(self) -> np.ndarray:
+        if not self.shuffle:
+            return np.arange(len(self.X))
         return np.random.default_rng([self.seed, self.epoch_index]).permutation(len(self.X))
 
     def _lrs(self, n_steps: int) -> np.ndarray:
@@ -395,13 +408,13 @@ class Trainer:
                 check_class_labels(self.y, int(layout[-1, 3]))
             batch = min(self.batch_size, len(order))
             self._device = DeviceTrainer(
-                model.theta, layout, alphas, self.X, y, batch, kind, s1, s2
+                model.theta, layout, alphas, self.X, y, batch, kind, s1, s2, opt.masks[0]
             )
         n_steps = -(-len(order) // self.batch_size)
         losses, last_norms, done = self._device.epoch(
             order, self._lrs(n_steps), opt.t, opt.kind, opt.hyper()
         )
-        self._device.download(model.theta, s1, s2)
+        self._device.download(model.theta, s1, s2, opt.masks[0])
         opt.t += min(done, n_steps)
         ok = done == n_steps
         return losses[: done + (0 if ok else 1)], last_norms[None], ok
@@ -430,6 +443,7 @@ class Trainer:
             opt.hyper(),
             s1,
             s2,
+            opt.masks[0],
             self._lrs(n_steps),
             opt.t,
             losses,
@@ -482,6 +496,7 @@ class Trainer:
                 "grad": gpu.to_device(model.grad),
                 "s1": gpu.to_device(s1),
                 "s2": gpu.to_device(s2),
+                "mask": gpu.to_device(opt.masks[0], dtype=np.uint8),
                 "rows": gpu.to_device(np.array(rows, dtype=np.int64).reshape(-1, 5), np.int64),
             }
         g = self._gpu_steps
@@ -515,6 +530,7 @@ class Trainer:
                         delta = update_preview(
                             opt.kind, opt.hyper(), theta_h, grad_h, g["s1"].copy_to_host(),
                             g["s2"].copy_to_host(), lrs[step], opt.t + 1,
+                            g["mask"].copy_to_host(),
                         )  # fmt: skip
                         diag = layer_diagnostics(model, theta=theta_h, grad=grad_h, delta=delta)
                         self._last_diagnostics = diag
@@ -527,10 +543,11 @@ class Trainer:
                     )
                     opt.t += 1
                     gpu.update(
-                        opt.kind, g["theta"], g["grad"], g["s1"], g["s2"], hyper, lrs[step], opt.t
-                    )
+                        opt.kind, g["theta"], g["grad"], g["s1"], g["s2"], g["mask"], hyper,
+                        lrs[step], opt.t,
+                    )  # fmt: skip
         finally:
-            for dev, host in zip((g["s1"], g["s2"]), opt.state[0]):
+            for dev, host in zip((g["s1"], g["s2"], g["mask"]), (*opt.state[0], opt.masks[0])):
                 host[...] = dev.copy_to_host()
         return np.array(losses), last_norms, ok
 
@@ -577,7 +594,8 @@ class Trainer:
         )
 
     def evaluate(self, X, y) -> dict:
-        """Loss (and accuracy for classification) of the current model on (X, y)."""
+        """Loss (and accuracy where the loss has one for these targets: classification, or
+        MSE against -1/+1 labels) of the current model on (X, y)."""
         X, y = prepare_data(self.model, self.loss, "X", "y", X, y)
         pred = self.predict(X)
         out = {"loss": float(self.loss.forward(pred, y))}
@@ -649,7 +667,7 @@ class Trainer:
         # np.average(losses, weights=sizes), without its argument handling (one-step epochs)
         mean = np.multiply(losses, sizes, dtype=np.float64).sum() / sizes.sum(dtype=np.float64)
         metrics = {"loss": float(mean)}
-        if self.loss.classification:
+        if self._accuracy:
             metrics["accuracy"] = self.evaluate(self.X, self.y)["accuracy"]
         if self.validation is not None:
             metrics.update({f"val_{k}": v for k, v in self.evaluate(*self.validation).items()})
@@ -679,6 +697,7 @@ def fit(
     clip_norm: float | None = None,
     clip_value: float | None = None,
     diagnostics: bool = False,
+    shuffle: bool = True,
 ) -> History:
     """Train ``model`` and return its History. Same seed, same numbers, bit for bit.
 
@@ -687,6 +706,8 @@ def fit(
     diagnostics: every step's event carries ``Event.diagnostics`` (``layer_diagnostics``:
     |dW|, |W|, the update ratio and the mean |f'(z)| per layer with weights), the epoch
     events their last step's, kept in ``history.diagnostics``; training runs step by step.
+    shuffle: each epoch in a fresh seeded permutation (the default), or with False in the
+    samples' given order every epoch (TensorFlow Playground's way).
 
     callbacks: Callback objects (``on_step``, ``on_epoch``, ``on_end``; ``EarlyStopping``) or
     plain functions that receive every Event. A loss that turns NaN or inf ends training with
@@ -709,6 +730,7 @@ def fit(
         clip_norm=clip_norm,
         clip_value=clip_value,
         diagnostics=diagnostics,
+        shuffle=shuffle,
     )
     step_cbs = [cb for cb in cbs if cb.wants_steps]
 

@@ -19,7 +19,7 @@ from .losses import EPS, LOG_FLOOR, ce_value_grad
 from .optim import apply_update
 from .scalar import activate_array, multiply_slope
 
-MSE, BCE, CROSS_ENTROPY = 0, 1, 2
+MSE, BCE, CROSS_ENTROPY, HALF_MSE = 0, 1, 2, 3  # HALF_MSE: 0.5 * MSE
 BLAS_MIN_WORK = 32768  # m * k * n from which np.dot beats hand loops
 
 
@@ -109,11 +109,16 @@ def _loss_and_grad(kind, out, yb, dout):
             if kind == MSE:
                 total += (p - t) * (p - t)
                 dout[r, j] = 2.0 * (p - t) / size
+            elif kind == HALF_MSE:
+                total += (p - t) * (p - t)
+                dout[r, j] = (p - t) / size
             else:
                 lp = max(math.log(p), LOG_FLOOR) if p > 0 else LOG_FLOOR
                 lq = max(math.log1p(-p), LOG_FLOOR) if p < 1 else LOG_FLOOR
                 total -= t * lp + (1.0 - t) * lq
                 dout[r, j] = (p - t) / max(p * (1.0 - p), EPS) / size
+    if kind == HALF_MSE:
+        return 0.5 * (total / size)
     return total / size
 
 
@@ -138,13 +143,15 @@ def loss_value(kind, out, yb):
     for r in range(n):
         for j in range(k):
             p, t = out[r, j], yb[r, j]
-            if kind == MSE:
+            if kind == MSE or kind == HALF_MSE:
                 total += (p - t) * (p - t)
                 continue
             if t != 0.0:
                 total -= t * (max(math.log(p), LOG_FLOOR) if p > 0 else LOG_FLOOR)
             if t != 1.0:
                 total -= (1.0 - t) * (max(math.log1p(-p), LOG_FLOOR) if p < 1 else LOG_FLOOR)
+    if kind == HALF_MSE:
+        return 0.5 * (total / (n * k))
     return total / (n * k)
 
 
@@ -164,6 +171,7 @@ def train_steps(
     hyper,
     s1,
     s2,
+    mask,
     lrs,
     t0,
     losses,
@@ -173,6 +181,8 @@ def train_steps(
 ):
     """Run len(lrs) mini-batch steps over the rows ``order`` of (x_all, y_all).
 
+    The update is ``optim.apply_update`` with the optimizer's state s1, s2 and penalty
+    ``mask`` (updated in place, like theta).
     losses[s] receives step s's batch loss; norms[s, l] = (|dW_l|, |W_l|). Returns the
     number of steps completed: fewer than asked when a loss turns NaN or inf (divergence).
     clip_norm > 0 scales the whole gradient by clip_norm / (|g| + 1e-6) when that is below
@@ -246,5 +256,5 @@ def train_steps(
                 ws += theta[i] * theta[i]
             norms[step, layer, 0] = math.sqrt(gs)
             norms[step, layer, 1] = math.sqrt(ws)
-        apply_update(opt_kind, theta, grad, s1, s2, hyper, lrs[step], t0 + step + 1)
+        apply_update(opt_kind, theta, grad, s1, s2, mask, hyper, lrs[step], t0 + step + 1)
     return lrs.shape[0]

@@ -70,10 +70,18 @@ def gather(src, order, start: int, out):
     return out
 
 
-def update(kind, theta, grad, s1, s2, hyper, lr: float, t: int) -> None:
-    """One optimizer step on device vectors (the rules of core/cpu/optim.py)."""
+def update(kind, theta, grad, s1, s2, mask, hyper, lr: float, t: int) -> None:
+    """One optimizer step on device vectors (the rules of core/cpu/optim.py); ``mask`` is
+    the penalty mask (uint8 on the device, updated in place when L1 prunes)."""
     blocks, threads = grid_1d(theta.size)
-    K.optimizer_update[blocks, threads](kind, theta, grad, s1, s2, hyper, lr, t)
+    K.optimizer_update[blocks, threads](kind, theta, grad, s1, s2, mask, hyper, lr, t)
+
+
+def scale(x, factor: float):
+    """x *= factor, in place, on a device array; returns x."""
+    blocks, threads = grid_1d(x.size)
+    K.scale_array[blocks, threads](_flat(x), np.float32(factor))
+    return x
 
 
 def weight_norms(theta, grad, rows, out=None):

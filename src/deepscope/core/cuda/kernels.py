@@ -18,8 +18,9 @@ LOG_FLOOR = float32(-100.0)  # as core/reference/losses.py
 EPS = float32(1e-12)
 MAX_WIDTH = 64  # widest layer the per-thread landscape forward holds in registers
 IDENTITY, RELU, LEAKY_RELU, SIGMOID, TANH = 0, 1, 2, 3, 4
-MSE, BCE, CROSS_ENTROPY = 0, 1, 2
+MSE, BCE, CROSS_ENTROPY, HALF_MSE = 0, 1, 2, 3  # as core/cpu/mlp.py
 SGD, RMSPROP, ADAM, ADAGRAD = 0, 1, 2, 3
+FREE, PENALIZED, PRUNED = 0, 1, 2  # penalty mask codes, as core/cpu/optim.py
 
 
 # ---- dense ---------------------------------------------------------------------------------
@@ -262,24 +263,40 @@ def _bce_term(p, t):
 
 @cuda.jit
 def loss_terms(kind, pred, target, terms):
-    """terms[i] = the loss of element i (MSE or BCE), one thread per element; a tree sum of
-    ``terms`` (``block_sums``) then gives the mean."""
+    """terms[i] = the loss of element i (MSE, half MSE or BCE), one thread per element; a
+    tree sum of ``terms`` (``block_sums``) then gives the mean."""
     i = cuda.grid(1)
     if i < pred.size:
         p, t = pred[i], target[i]
-        terms[i] = (p - t) * (p - t) if kind == MSE else _bce_term(p, t)
+        if kind == BCE:
+            terms[i] = _bce_term(p, t)
+        elif kind == HALF_MSE:
+            terms[i] = float32(0.5) * (p - t) * (p - t)
+        else:
+            terms[i] = (p - t) * (p - t)
 
 
 @cuda.jit
 def loss_grad(kind, pred, target, scale, out):
-    """out[i] = d loss / d pred[i] for MSE or BCE (scale = 1 / size): one thread each."""
+    """out[i] = d loss / d pred[i] for MSE, half MSE or BCE (scale = 1 / size): one thread
+    each."""
     i = cuda.grid(1)
     if i < pred.size:
         p, t = pred[i], target[i]
         if kind == MSE:
             out[i] = float32(2.0) * (p - t) * scale
+        elif kind == HALF_MSE:
+            out[i] = (p - t) * scale
         else:
             out[i] = (p - t) / max(p * (float32(1.0) - p), EPS) * scale
+
+
+@cuda.jit
+def scale_array(x, factor):
+    """x[i] *= factor, in place: one thread per element."""
+    i = cuda.grid(1)
+    if i < x.size:
+        x[i] *= factor
 
 
 @cuda.jit
@@ -481,22 +498,41 @@ def gather_rows(src, order, start, out):
 
 
 @cuda.jit
-def optimizer_update(kind, p, g, s1, s2, hyper, lr, t):
-    """One update of every parameter, the rules of core/cpu/optim.py: thread i owns p[i]."""
+def optimizer_update(kind, p, g, s1, s2, mask, hyper, lr, t):
+    """One update of every parameter, the rules of core/cpu/optim.py (penalties where
+    ``mask`` says, L1 pruning): thread i owns p[i] and mask[i]."""
     i = cuda.grid(1)
     if i >= p.size:
         return
+    m = mask[i]
+    if m == PRUNED:
+        return
     wd, l1, eps = hyper[3], hyper[4], hyper[2]
-    gi = g[i] + wd * p[i]
-    if l1 != 0.0:
-        gi += l1 * (1.0 if p[i] > 0 else (-1.0 if p[i] < 0 else 0.0))
+    prune = hyper[5] != 0.0 and l1 != 0.0 and kind == SGD and hyper[0] == 0.0
+    gi = g[i]
+    sign = 0.0
+    if m == PENALIZED:
+        gi += wd * p[i]
+        if l1 != 0.0:
+            sign = 1.0 if p[i] > 0 else (-1.0 if p[i] < 0 else 0.0)
+            if not prune:
+                gi += l1 * sign
     if kind == SGD:
         mu = hyper[0]
         if mu != 0.0:
             buf = gi if t == 1 else mu * s1[i] + gi
             s1[i] = buf
             gi = gi + mu * buf if hyper[1] != 0.0 else buf
-        p[i] -= lr * gi
+        if prune and m == PENALIZED:
+            w = p[i] - lr * gi
+            moved = w - (lr * l1) * sign
+            if w * moved < 0.0:
+                p[i] = 0.0
+                mask[i] = PRUNED
+            else:
+                p[i] = moved
+        else:
+            p[i] -= lr * gi
     elif kind == RMSPROP:
         a = hyper[0]
         s1[i] = a * s1[i] + (1.0 - a) * gi * gi
@@ -560,12 +596,13 @@ def grid_losses(theta, d1, d2, coords, layout, alphas, x, y, loss_kind, out):
         else:
             for j in range(width):
                 p, target = a_buf[j], y[s, j]
-                total += (p - target) * (p - target) if loss_kind == MSE else _bce_term(p, target)
+                total += _bce_term(p, target) if loss_kind == BCE else (p - target) * (p - target)
     buf[t] = total
     _block_tree_sum(buf, t)
     if t == 0:
         denom = x.shape[0] if loss_kind == CROSS_ENTROPY else x.shape[0] * y.shape[1]
-        out[point] = buf[0] / denom
+        half = float32(0.5) if loss_kind == HALF_MSE else float32(1.0)
+        out[point] = half * (buf[0] / denom)
 
 
 # ---- batch normalisation -------------------------------------------------------------------

@@ -18,13 +18,14 @@ from . import kernels as K
 
 
 class DeviceTrainer:
-    def __init__(self, theta, layout, alphas, X, Y, batch_size, loss_kind, s1, s2):
+    def __init__(self, theta, layout, alphas, X, Y, batch_size, loss_kind, s1, s2, mask):
         self.layout = np.asarray(layout, dtype=np.int64)
         self.alphas = [np.float32(a) for a in alphas]
         self.loss_kind = int(loss_kind)
         self.theta = to_device(theta)
         self.grad = cuda.device_array(self.theta.shape, np.float32)
         self.s1, self.s2 = to_device(s1), to_device(s2)
+        self.mask = to_device(mask, dtype=np.uint8)  # which entries are penalised / pruned
         self.X = to_device(X)
         if self.loss_kind == K.CROSS_ENTROPY:
             self.Y = to_device(np.asarray(Y).reshape(len(X), 1), dtype=np.int64)
@@ -112,16 +113,25 @@ class DeviceTrainer:
             if step == n_steps - 1:  # the norms a view shows: before the last update
                 weight_norms(self.theta, self.grad, self.layout_d, norms)
             update(
-                opt_kind, self.theta, self.grad, self.s1, self.s2, hyper_d, lrs[step], t0 + step + 1
+                opt_kind,
+                self.theta,
+                self.grad,
+                self.s1,
+                self.s2,
+                self.mask,
+                hyper_d,
+                lrs[step],
+                t0 + step + 1,
             )
         host_losses = losses.copy_to_host().astype(np.float64)
         bad = np.flatnonzero(~np.isfinite(host_losses))
         done = int(bad[0]) if bad.size else n_steps
         return host_losses, np.sqrt(norms.copy_to_host().astype(np.float64)), done
 
-    def download(self, theta, s1, s2) -> None:
-        """Copy the parameters and the optimizer state into the host arrays."""
-        for dev, host in ((self.theta, theta), (self.s1, s1), (self.s2, s2)):
+    def download(self, theta, s1, s2, mask) -> None:
+        """Copy the parameters and the optimizer state (its penalty mask too: L1 may have
+        pruned) into the host arrays."""
+        for dev, host in ((self.theta, theta), (self.s1, s1), (self.s2, s2), (self.mask, mask)):
             host[...] = dev.copy_to_host()
 
 
