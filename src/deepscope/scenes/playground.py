@@ -23,6 +23,7 @@ from ..nn import Event
 
 CLASSIFY = ("circle", "xor", "gauss", "spiral")
 REGRESS = ("reg-plane", "reg-gauss")
+OWN = "own"  # a student's own points (``Experiment(data=...)``), either problem
 PROBLEMS = ("classification", "regression")
 COUNTS = {"classification": 500, "regression": 1200}  # the Playground's NUM_SAMPLES_*
 DOMAIN = 6.0  # the plane is -6..6 on both axes
@@ -179,25 +180,32 @@ class Experiment:
     hidden: tuple = (4, 2)
     activation: str = "tanh"
     init_zero: bool = False
+    data: tuple | None = None  # dataset "own": (points (n, 2), labels 0/1 or targets)
     epoch: int = 0
 
     def __post_init__(self):
         check_choice("problem", self.problem, PROBLEMS)
-        allowed = CLASSIFY if self.problem == "classification" else REGRESS
+        allowed = (CLASSIFY if self.problem == "classification" else REGRESS) + (OWN,)
         check_choice(f"dataset for {self.problem}", self.dataset, allowed)
         check_int("noise", self.noise, 0, 50)
         check_int("train_percent", self.train_percent, 10, 90)
         self.features = tuple(n for n in FEATURES if n in self.features)
         if not self.features:
             raise ValueError("pick at least one input feature (click an input on the left)")
-        points, labels = make_data(self.dataset, COUNTS[self.problem], self.noise / 100,
-                                   seed=self.seed)  # fmt: skip
+        if self.dataset == OWN:
+            points, labels = self._own_data()
+        else:
+            points, labels = make_data(self.dataset, COUNTS[self.problem], self.noise / 100,
+                                       seed=self.seed)  # fmt: skip
         targets = labels.astype(np.float64)
         if self.problem == "classification":
             targets = 2 * targets - 1  # the Playground's labels: -1 and +1
         order = np.random.default_rng(self.seed + 1).permutation(len(points))
         points, targets = points[order], targets[order]
         cut = len(points) * self.train_percent // 100
+        if cut == 0 or cut == len(points):
+            raise ValueError(f"{self.train_percent}% of {len(points)} points leaves no "
+                             "training or no test points: load more points")  # fmt: skip
         self.train_points, self.test_points = points[:cut], points[cut:]
         self.y_train, self.y_test = targets[:cut], targets[cut:]
         self.X_train = features(self.train_points, self.features)
@@ -216,6 +224,35 @@ class Experiment:
     def history(self) -> np.ndarray:
         """(epoch, training loss, test loss) rows, epoch 0 (untrained) first."""
         return self._history[: self.epoch + 1]
+
+    def _own_data(self):
+        if self.data is None:
+            raise ValueError("the data set 'own' needs points: load a CSV file first")
+        points, labels = (np.asarray(a) for a in self.data)
+        if points.ndim != 2 or points.shape[1] != 2 or len(labels) != len(points):
+            raise ValueError(f"own data must be points (n, 2) and n labels, got points "
+                             f"{points.shape} and {len(labels)} labels")  # fmt: skip
+        if self.problem == "classification" and not np.isin(labels, (0, 1)).all():
+            raise ValueError("the Playground's network has one output, for two classes "
+                             "(labels 0 and 1); this data has other labels")  # fmt: skip
+        return points.astype(np.float64), labels
+
+    def adopt(self, network: Network) -> None:
+        """Carry on with ``network`` (its weights imported from a file) from epoch 0; its
+        inputs must be this experiment's features."""
+        if network.sizes[0] != len(self.features):
+            raise ValueError(f"the network has {network.sizes[0]} inputs, this setup "
+                             f"{len(self.features)} features")  # fmt: skip
+        self.network = network
+        self.epoch = 0
+        self._history[0] = (0, *self.losses())
+
+    def restore_history(self, history: np.ndarray) -> None:
+        """Back to a saved ``history`` (a snapshot's); the epoch is its last."""
+        self._history = np.array(history, np.float64)
+        self.epoch = int(self._history[-1, 0])
+        if self.epoch + 1 != len(self._history):
+            raise ValueError(f"a history of {len(history)} rows ends at epoch {self.epoch}")
 
     def losses(self) -> tuple[float, float]:
         net = self.network

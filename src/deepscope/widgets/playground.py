@@ -13,11 +13,11 @@ from . import theme
 from .controls import Check, Choice, Slider
 from .figure import Figure
 from .panel import Panel, Training
+from .playground_tabs import SCALE, CompareTab, FilesTab, thin
 
 # the Playground's colours: orange for -1, near-white for 0, blue for +1
 ORANGE, BLUE, PALE = "#f59322", "#0877bd", "#e8eaeb"
 NAN_GREY = "#9e9e9e"
-SCALE = [[0, ORANGE], [0.5, PALE], [1, BLUE]]
 # tiles: NaN is drawn as -1.2, below the colours' -1..1 (a grey band at the scale's foot)
 TILE_SCALE = [[0, NAN_GREY], [0.08, NAN_GREY], [0.0834, ORANGE], [0.5417, PALE], [1, BLUE]]
 CELLS = 10  # a neuron's thumbnail: 10 x 10 cells, the Playground's
@@ -31,6 +31,7 @@ DATASETS = {
     "spiral": "spiral",
     "reg-plane": "plane (regression)",
     "reg-gauss": "multi Gaussian (regression)",
+    scene.OWN: "your data (load it in the Files tab)",
 }
 
 
@@ -54,6 +55,7 @@ class PlaygroundPanel(Panel):
     )
     train_label = ("Play", "train on from where the network is (Reset starts again)")
     extra_controls = ("reset", "regenerate", "layers", "edit")
+    tab_titles = ("Network", "Your data and files", "Compare runs")
 
     # the problem type follows from the data set (not part of the state: the data says it)
     problem = T.Enum(scene.PROBLEMS, "classification").tag(control=Choice("problem type"))
@@ -105,6 +107,7 @@ class PlaygroundPanel(Panel):
     # building -----------------------------------------------------------------------------
     def build(self):
         self.experiment: scene.Experiment | None = None
+        self.own_data = None  # (points, labels or targets, problem) from a CSV
         self._setup = None
         self._shown = None  # (layer, node) in the big picture; None: the output
         self._editing = None  # ("weight", layer, node, source) or ("bias", layer, node)
@@ -161,18 +164,13 @@ class PlaygroundPanel(Panel):
         )
         play = theme.row([c["reset"], c["train"], c["speed"], c["epochs"]])
         look = theme.row([c["show_test"], c["discretize"]])
-        self.children = [
-            play,
-            top,
-            data,
-            self.message,
-            c["layers"],
-            theme.row([self.net_fig, self.out_fig]),
-            c["edit"],
-            self.readout,
-            look,
-            self.link,
-        ]
+        network = W.VBox(
+            [c["layers"], theme.row([self.net_fig, self.out_fig]), c["edit"], self.readout, look]
+        )
+        self.files, self.compare = FilesTab(self), CompareTab(self)
+        self.tabs = W.Tab(children=[network, self.files, self.compare], titles=self.tab_titles)
+        self.tabs.observe(lambda _: self._tab_opened(), names="selected_index")
+        self.children = [play, top, data, self.message, self.tabs, self.link]
         self._layer_buttons()
         self.show_control("edit", False)
         self.say(
@@ -244,12 +242,21 @@ class PlaygroundPanel(Panel):
     @T.observe("problem")
     def _problem_changed(self, change):
         kind = scene.CLASSIFY if self.problem == "classification" else scene.REGRESS
-        if self.dataset not in kind:
+        own = self.dataset == scene.OWN and self.own_data and self.own_data[2] == self.problem
+        if self.dataset not in kind and not own:
             self.dataset = kind[0]
 
     @T.observe("dataset")
     def _dataset_changed(self, change):
+        if self.dataset == scene.OWN:
+            if self.own_data:
+                self.problem = self.own_data[2]
+            return
         self.problem = "classification" if self.dataset in scene.CLASSIFY else "regression"
+
+    def _tab_opened(self):
+        if self.tabs.selected_index == 2:
+            self.compare.draw()
 
     def reset(self):
         """A new network from the same settings (the Playground's Reset)."""
@@ -271,11 +278,13 @@ class PlaygroundPanel(Panel):
             self.regularization,
             self.regularization_rate,
             self.batch_size,
+            id(self.own_data),
         )
 
     def recompute(self):
         setup = self._setup_now()
         if setup != self._setup or self.experiment is None:
+            trained = self.experiment is not None and self.experiment.epoch > 0
             self._resetting = True
             self.stop()  # as in the Playground: a new setting is a new network
             self._resetting = False
@@ -288,8 +297,11 @@ class PlaygroundPanel(Panel):
                 features=self.features,
                 hidden=tuple(self.network_shape),
                 activation=self.activation,
+                data=self.own_data[:2] if self.own_data else None,
             )
             self._setup = setup
+            if trained:
+                self.say("A new setting, a new network: press <b>Play</b>.")
             self._shown, self._editing = None, None
             self.show_control("edit", False)
             self._layout_network()
@@ -332,8 +344,8 @@ class PlaygroundPanel(Panel):
     def training_finished(self, reason):
         e = self.experiment
         if getattr(self, "_resetting", False):
-            self.say("A new setting, a new network: press Play.")
-        elif reason in ("finished", "stopped") and e is not None:
+            return  # the new network's message follows
+        if reason in ("finished", "stopped") and e is not None:
             kind = "ok" if reason == "finished" else "warn"
             self.say(
                 f"{'Paused' if reason == 'stopped' else 'Done'} at epoch {e.epoch:,}: "
@@ -806,8 +818,7 @@ class PlaygroundPanel(Panel):
                 marker={"color": e.y_test},
                 visible=self.show_test,
             )
-            step = max(1, len(h) // 1000)
-            shown = h[::step] if (len(h) - 1) % step == 0 else np.vstack([h[::step], h[-1:]])
+            shown = thin(h)
             fig.update("training loss", x=shown[:, 0], y=shown[:, 1])
             fig.update("test loss", x=shown[:, 0], y=shown[:, 2])
             fig.relayout(
