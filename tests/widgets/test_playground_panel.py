@@ -101,7 +101,9 @@ def test_typing_a_weight_into_a_link():
     p._set_value()
     assert p.experiment.network.weights(layer)[node, source] == 3.0
     assert "3.000" in p.net_fig.trace("link points")["customdata"][1]
-    assert len(p.net_fig.trace("links+4")["x"]) == 3  # the thickest bucket holds it
+    line = p.net_fig.plot_layout["shapes"][1]["line"]
+    assert line["width"] == pytest.approx(1 + 9 * 3 / 5)  # the Playground's width scale
+    assert line["color"] == "rgb(8,119,189)"  # +3 is past +1: the scale's blue end
 
 
 def test_layer_buttons():
@@ -139,7 +141,8 @@ def test_a_network_that_blows_up_says_so():
                         epochs=1000, speed=0)  # fmt: skip
     p.train()
     assert "overflowed" in p.message.value and "learning rate" in p.message.value
-    assert len(p.net_fig.trace("dead links")["x"]) > 0  # non-numbers are drawn grey
+    dotted = [s for s in p.net_fig.plot_layout["shapes"] if s["line"].get("dash") == "dot"]
+    assert dotted  # links whose weight is not a number are drawn grey and dotted
 
 
 def test_your_own_csv():

@@ -173,7 +173,9 @@ class Runner:
                     self._wake.clear()
                     await self._wake.wait()
                     continue
-                more = self._advance(self.chunk_s)
+                # work until the next frame is due, so frames come at the asked rate
+                due = self._last_draw + self.interval - time.perf_counter()
+                more = self._advance(min(self.chunk_s, max(due, 0.005)))
                 if not more:
                     break  # the last frame is drawn by finish
                 self._maybe_draw(force=self.paused)  # a pause shows where it stopped

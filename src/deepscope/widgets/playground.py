@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import time
 
 import ipywidgets as W
 import numpy as np
 import traitlets as T
 
 from ..scenes import playground as scene
-from . import theme
+from . import raster, theme
 from .controls import Check, Choice, Slider
 from .figure import Figure
 from .panel import Panel, Training
@@ -19,10 +20,9 @@ from .playground_tabs import SCALE, CompareTab, FilesTab, thin
 ORANGE, BLUE, PALE = "#f59322", "#0877bd", "#e8eaeb"
 NAN_GREY = "#9e9e9e"
 # tiles: NaN is drawn as -1.2, below the colours' -1..1 (a grey band at the scale's foot)
-TILE_SCALE = [[0, NAN_GREY], [0.08, NAN_GREY], [0.0834, ORANGE], [0.5417, PALE], [1, BLUE]]
+SLOW_EVERY_S = 0.2  # while training, hover cards and the loss chart: 5 times a second
 CELLS = 10  # a neuron's thumbnail: 10 x 10 cells, the Playground's
-GAP_X, GAP_Y = 1.6, 0.45  # between layer columns / between tiles, in tile sizes
-WIDTHS = ((0.25, 1.0), (0.75, 2.0), (1.5, 3.5), (3.0, 5.5), (np.inf, 8.0))  # |w| below: px
+GAP_X, GAP_Y = 1.6, 0.4  # between layer columns / between tiles, in tile sizes
 SPEEDS = {60: "60 epochs/s (the Playground's)", 600: "600/s", 6000: "6000/s", 0: "flat out"}
 DATASETS = {
     "circle": "circle",
@@ -111,10 +111,11 @@ class PlaygroundPanel(Panel):
         self._setup = None
         self._shown = None  # (layer, node) in the big picture; None: the output
         self._editing = None  # ("weight", layer, node, source) or ("bias", layer, node)
+        self._slow_drawn = 0.0
         self.net_fig, self.out_fig = self._network_figure(), self._output_figure()
+        self.loss_fig = self._loss_figure()
         self.net_fig.layout = W.Layout(flex="1 1 520px", min_width="420px")
-        self.out_fig.layout = W.Layout(flex="1 1 360px", min_width="330px")
-        self.figures = [self.net_fig, self.out_fig]
+        self.figures = [self.net_fig, self.out_fig, self.loss_fig]
         self.net_fig.on_click(self._clicked, traces=["nodes", "link points"])
 
         def auto():
@@ -164,8 +165,16 @@ class PlaygroundPanel(Panel):
         )
         play = theme.row([c["reset"], c["train"], c["speed"], c["epochs"]])
         look = theme.row([c["show_test"], c["discretize"]])
+        right = W.VBox([self.out_fig, self.loss_fig],
+                       layout=W.Layout(flex="1 1 360px", min_width="330px"))  # fmt: skip
         network = W.VBox(
-            [c["layers"], theme.row([self.net_fig, self.out_fig]), c["edit"], self.readout, look]
+            [
+                c["layers"],
+                theme.row([self.net_fig, right]),
+                c["edit"],
+                self.readout,
+                look,
+            ]
         )
         self.files, self.compare = FilesTab(self), CompareTab(self)
         self.tabs = W.Tab(children=[network, self.files, self.compare], titles=self.tab_titles)
@@ -308,6 +317,7 @@ class PlaygroundPanel(Panel):
 
     def render(self):
         if self.experiment is not None:
+            self._draw_points()
             self._draw()
 
     def _settings(self) -> dict:
@@ -339,12 +349,13 @@ class PlaygroundPanel(Panel):
         return Training(events, self.epochs)
 
     def draw_training(self):
-        self._draw()
+        self._draw(live=self.running and not self.paused)
 
     def training_finished(self, reason):
         e = self.experiment
         if getattr(self, "_resetting", False):
             return  # the new network's message follows
+        self.render()  # the map's hover values too
         if reason in ("finished", "stopped") and e is not None:
             kind = "ok" if reason == "finished" else "warn"
             self.say(
@@ -431,6 +442,10 @@ class PlaygroundPanel(Panel):
         bare = dict(visible=False, fixedrange=True, constrain="domain")
         layout["xaxis"] = dict(bare)
         layout["yaxis"] = dict(bare, scaleanchor="x")
+        layout["images"] = [
+            dict(source="", xref="x", yref="y", x=0, y=0, sizex=1, sizey=1, xanchor="left",
+                 yanchor="top", sizing="stretch", layer="below")
+        ]  # fmt: skip
         layout["annotations"] = [
             dict(
                 text=key,
@@ -445,70 +460,6 @@ class PlaygroundPanel(Panel):
             )
         ]
         traces = []
-        for sign, color in (("+", BLUE), ("-", ORANGE)):
-            for k, (_, width) in enumerate(WIDTHS):
-                traces.append(
-                    dict(
-                        type="scatter",
-                        name=f"links{sign}{k}",
-                        mode="lines",
-                        x=[],
-                        y=[],
-                        line=dict(color=color, width=width),
-                        opacity=0.75,
-                        hoverinfo="skip",
-                    )
-                )
-        traces.append(
-            dict(
-                type="scatter",
-                name="dead links",
-                mode="lines",
-                x=[],
-                y=[],
-                line=dict(color=NAN_GREY, width=1, dash="dot"),
-                hoverinfo="skip",
-            )
-        )
-        traces.append(
-            dict(
-                type="heatmap",
-                name="inputs",
-                z=np.zeros((2, 2)),
-                zmin=-1.2,
-                zmax=1,
-                colorscale=TILE_SCALE,
-                showscale=False,
-                hoverinfo="skip",
-            )
-        )
-        traces.append(
-            dict(
-                type="heatmap",
-                name="inputs off",
-                z=np.zeros((2, 2)),
-                zmin=-1.2,
-                zmax=1,
-                colorscale=TILE_SCALE,
-                showscale=False,
-                opacity=0.25,
-                hoverinfo="skip",
-            )
-        )
-        for l in range(scene.MAX_LAYERS + 1):
-            traces.append(
-                dict(
-                    type="heatmap",
-                    name=f"layer {l + 1}",
-                    z=np.zeros((2, 2)),
-                    zmin=-1.2,
-                    zmax=1,
-                    colorscale=TILE_SCALE,
-                    showscale=False,
-                    hoverinfo="skip",
-                    visible=False,
-                )
-            )
         traces.append(
             dict(
                 type="scatter",
@@ -547,96 +498,46 @@ class PlaygroundPanel(Panel):
         return Figure(traces, layout)
 
     def _output_figure(self) -> Figure:
-        layout = theme.layout(
-            560,
-            title={"text": "Output"},
-            showlegend=True,
-            legend=dict(
-                x=1, y=0.22, xanchor="right", yanchor="top", bgcolor="rgba(255,255,255,0.7)"
-            ),
-            margin={"l": 50, "r": 10, "t": 90, "b": 50},
-        )
+        layout = theme.layout(480, title={"text": "Output"}, showlegend=False,
+                              margin={"l": 50, "r": 10, "t": 90, "b": 30})  # fmt: skip
         d = scene.DOMAIN
-        layout["xaxis"] = theme.axis("", domain=[0, 1], range=[-d, d], constrain="domain")
-        layout["yaxis"] = theme.axis(
-            "", domain=[0.4, 1], range=[-d, d], scaleanchor="x", constrain="domain"
-        )
-        layout["xaxis2"] = theme.axis("epoch", anchor="y2", domain=[0, 1])
-        layout["yaxis2"] = theme.axis("loss", anchor="x2", domain=[0, 0.22], rangemode="tozero")
-        layout["shapes"] = [
-            dict(
-                type="rect",
-                xref="x",
-                yref="y",
-                x0=-d,
-                x1=d,
-                y0=-d,
-                y1=d,
-                fillcolor=NAN_GREY,
-                line=dict(width=0),
-                layer="below",
-            )
-        ]
+        layout["xaxis"] = theme.axis("", range=[-d, d], constrain="domain")
+        layout["yaxis"] = theme.axis("", range=[-d, d], scaleanchor="x", constrain="domain")
+        # the map is a picture (redrawn alone, 20 times a second); the invisible heat map
+        # under it gives the colour bar and the values on hover (5 times a second)
+        layout["images"] = [
+            dict(source="", xref="x", yref="y", x=-d, y=d, sizex=2 * d, sizey=2 * d,
+                 xanchor="left", yanchor="top", sizing="stretch", layer="below")
+        ]  # fmt: skip
         axis = np.linspace(-d, d, scene.DENSITY)
-        point = dict(
-            size=7, line=dict(color="white", width=1), cmin=-1, cmax=1, colorscale=SCALE, color=[]
-        )
+        point = dict(size=7, line=dict(color="white", width=1), cmin=-1, cmax=1,
+                     colorscale=SCALE, color=[])  # fmt: skip
         traces = [
-            dict(
-                type="heatmap",
-                name="map",
-                x=axis,
-                y=axis[::-1],
-                z=np.zeros((2, 2)),
-                zmin=-1,
-                zmax=1,
-                colorscale=SCALE,
-                showlegend=False,
-                colorbar=dict(len=0.6, y=1, yanchor="top", thickness=12, tickvals=[-1, 0, 1]),
-                hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}: %{z:.3f}<extra></extra>",
-            ),
-            dict(
-                type="scatter",
-                name="training points",
-                mode="markers",
-                x=[],
-                y=[],
-                marker=point,
-                showlegend=False,
-                hovertemplate="(%{x:.2f}, %{y:.2f}) label %{marker.color}<extra>training</extra>",
-            ),
-            dict(
-                type="scatter",
-                name="test points",
-                mode="markers",
-                x=[],
-                y=[],
-                visible=False,
-                showlegend=False,
-                marker=dict(point, line=dict(color="black", width=1.5), symbol="diamond"),
-                hovertemplate="(%{x:.2f}, %{y:.2f}) label %{marker.color}<extra>test</extra>",
-            ),
-            dict(
-                type="scatter",
-                name="training loss",
-                mode="lines",
-                x=[],
-                y=[],
-                xaxis="x2",
-                yaxis="y2",
-                line=dict(color="#333", width=2),
-            ),
-            dict(
-                type="scatter",
-                name="test loss",
-                mode="lines",
-                x=[],
-                y=[],
-                xaxis="x2",
-                yaxis="y2",
-                line=dict(color="#999", width=2),
-            ),
-        ]
+            dict(type="heatmap", name="map", x=axis, y=axis[::-1], z=np.zeros((2, 2)), zmin=-1,
+                 zmax=1, colorscale=SCALE, opacity=0,
+                 colorbar=dict(len=0.8, thickness=12, tickvals=[-1, 0, 1]),
+                 hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}: %{z:.3f}<extra></extra>"),
+            dict(type="scatter", name="training points", mode="markers", x=[], y=[],
+                 marker=point,
+                 hovertemplate="(%{x:.2f}, %{y:.2f}) label %{marker.color}<extra>training</extra>"),
+            dict(type="scatter", name="test points", mode="markers", x=[], y=[], visible=False,
+                 marker=dict(point, line=dict(color="black", width=1.5), symbol="diamond"),
+                 hovertemplate="(%{x:.2f}, %{y:.2f}) label %{marker.color}<extra>test</extra>"),
+        ]  # fmt: skip
+        return Figure(traces, layout)
+
+    def _loss_figure(self) -> Figure:
+        layout = theme.layout(200, margin={"l": 60, "r": 10, "t": 10, "b": 45},
+                              legend=dict(x=1, y=1, xanchor="right",
+                                          bgcolor="rgba(255,255,255,0.7)"))  # fmt: skip
+        layout["xaxis"] = theme.axis("epoch")
+        layout["yaxis"] = theme.axis("loss", rangemode="tozero")
+        traces = [
+            dict(type="scatter", name="training loss", mode="lines", x=[], y=[],
+                 line=dict(color="#333", width=2)),
+            dict(type="scatter", name="test loss", mode="lines", x=[], y=[],
+                 line=dict(color="#999", width=2)),
+        ]  # fmt: skip
         return Figure(traces, layout)
 
     def _layout_network(self):
@@ -683,82 +584,79 @@ class PlaygroundPanel(Panel):
         self.net_fig.relayout(
             xaxis={"range": [-0.2, width + 0.2]}, yaxis={"range": [-height - 0.2, 0.3]}
         )
-        for l in range(scene.MAX_LAYERS + 1):
-            self.net_fig.update(f"layer {l + 1}", visible=l < net.n_layers)
         self.net_fig.replot()
-        self._draw_inputs()
-
-    def _tiles(self, column: int, rows: list[int], maps: np.ndarray, count: int):
-        """A column's tiles as one heatmap: ``maps`` (k, CELLS, CELLS) at tile positions
-        ``rows`` of ``count``; NaN (never computed or overflowed) drawn grey, gaps empty."""
-        gap = int(round(GAP_Y * CELLS))
-        height = count * CELLS + (count - 1) * gap
-        z = np.full((height, CELLS), np.nan)
-        for m, r in zip(maps, rows):
-            start = r * (CELLS + gap)
-            z[start : start + CELLS] = np.where(np.isfinite(m), np.clip(m, -1, 1), -1.2)
-        y_top = self._top(column, 0)
-        return dict(
-            z=z[::-1],
-            x0=self._xs[column] + 0.5 / CELLS,
-            dx=1 / CELLS,
-            y0=y_top - (height - 0.5) / CELLS,
-            dy=1 / CELLS,
-        )
-
-    def _draw_inputs(self):
         axis = np.linspace(-scene.DOMAIN, scene.DOMAIN, CELLS)
         gx, gy = np.meshgrid(axis, axis[::-1])
         every = scene.features(np.c_[gx.ravel(), gy.ravel()], list(scene.FEATURES))
         maps = every.T.reshape(-1, CELLS, CELLS)
-        maps = maps / np.abs(maps).max(axis=(1, 2), keepdims=True)  # each scaled to +-1
-        on = self._input_rows
-        off = [i for i in range(len(scene.FEATURES)) if i not in on]
-        count = len(scene.FEATURES)
-        self.net_fig.update("inputs", **self._tiles(0, on, maps[on], count))
-        if off:
-            self.net_fig.update("inputs off", **self._tiles(0, off, maps[off], count))
-        self.net_fig.update("inputs off", visible=bool(off))
+        self._input_maps = maps / np.abs(maps).max(axis=(1, 2), keepdims=True)  # +-1 each
 
-    def _draw(self):
+    def _tiles_picture(self, maps: np.ndarray) -> str:
+        """Every tile of the network as one PNG: the inputs' features (faded when off) and
+        each neuron's thumbnail at its place, transparent between them, NaN grey."""
+        net = self.experiment.network
+        columns = [len(scene.FEATURES), *net.sizes[1:]]
+        tallest, pitch_x = max(columns), int(round((1 + GAP_X) * CELLS))
+        pitch_y = int(round((1 + GAP_Y) * CELLS))
+        width, height = (len(columns) - 1) * pitch_x + CELLS, (tallest - 1) * pitch_y + CELLS
+        picture = np.zeros((height, width, 4), np.uint8)
+        on = self._input_rows
+        tiles = [(0, i, self._input_maps[i], 1.0 if i in on else 0.25)
+                 for i in range(len(scene.FEATURES))]  # fmt: skip
+        start = 0
+        for l in range(net.n_layers):
+            k = net.sizes[l + 1]
+            tiles += [(l + 1, j, maps[start + j], 1.0) for j in range(k)]
+            start += k
+        for column, row, z, alpha in tiles:
+            y0 = int(round((tallest - columns[column]) * pitch_y / 2)) + row * pitch_y
+            x0 = column * pitch_x
+            picture[y0 : y0 + CELLS, x0 : x0 + CELLS] = raster.colorize(z, SCALE, -1, 1,
+                                                                        alpha=alpha)  # fmt: skip
+        picture = picture.repeat(3, axis=0).repeat(3, axis=1)  # crisp tile edges when scaled
+        self.net_fig.relayout(images=[dict(self.net_fig.plot_layout["images"][0],
+                                           sizex=width / CELLS, sizey=height / CELLS,
+                                           source=raster.png(picture))])  # fmt: skip
+
+    def _draw(self, live: bool = False):
+        """The whole picture; ``live`` (a frame of a training) leaves the hover values of
+        the map as they were (the map's picture changes, its invisible heat map does not)."""
         e = self.experiment
         net = e.network
         maps = e.maps()
-        n_in = net.sizes[0]
-        thumbs = scene.thumbnails(maps[n_in:], CELLS)
+        thumbs = scene.thumbnails(maps[net.sizes[0] :], CELLS)
+        now = time.perf_counter()
+        slow = not live or now - self._slow_drawn >= SLOW_EVERY_S
+        if slow:
+            self._slow_drawn = now
         with self.net_fig.batch():
-            start = 0
-            for l in range(net.n_layers):
-                k = net.sizes[l + 1]
-                tiles = self._tiles(l + 1, list(range(k)), thumbs[start : start + k], k)
-                self.net_fig.update(f"layer {l + 1}", **tiles)
-                start += k
-            self._draw_links()
-            self._draw_nodes()
-        self._draw_output(maps)
+            self._tiles_picture(thumbs)
+            self._draw_links(hover=slow)
+            if slow:
+                self._draw_nodes()
+        self._draw_output(maps, slow)
         self._draw_readout()
 
-    def _draw_links(self):
+    def _draw_links(self, hover: bool):
+        """The links as lines (layout shapes, redrawn without the traces): colour by weight
+        on the Playground's scale, width 1-10 px for |weight| 0-5; dead or not a number:
+        grey, dotted. With ``hover`` also the dots' hover cards (a few times a second while
+        training: each costs the browser a redraw of the traces)."""
         net = self.experiment.network
         weights = np.concatenate([net.weights(l).ravel() for l in range(net.n_layers)])
         dead = np.concatenate([net.dead_links(l).ravel() for l in range(net.n_layers)])
-        bounds = [0.0] + [b for b, _ in WIDTHS]
-        for sign in "+-":
-            for k in range(len(WIDTHS)):
-                xs, ys = [], []
-                for (a, b), w, d in zip(self._link_xy, weights, dead):
-                    if d or not np.isfinite(w) or (w >= 0) != (sign == "+"):
-                        continue
-                    if bounds[k] <= abs(w) < bounds[k + 1]:
-                        xs += [a[0], b[0], None]
-                        ys += [a[1], b[1], None]
-                self.net_fig.update(f"links{sign}{k}", x=xs, y=ys)
-        xs, ys = [], []
-        for (a, b), w, d in zip(self._link_xy, weights, dead):
-            if d or not np.isfinite(w):
-                xs += [a[0], b[0], None]
-                ys += [a[1], b[1], None]
-        self.net_fig.update("dead links", x=xs, y=ys)
+        rgb = raster.colorize(np.clip(weights, -1, 1)[None], SCALE, -1, 1)[0]
+        shapes = []
+        for (a, b), w, d, c in zip(self._link_xy, weights, dead, rgb):
+            line = {"color": NAN_GREY, "width": 1, "dash": "dot"}
+            if not d and np.isfinite(w):
+                width = 1 + 9 * min(abs(w), 5) / 5  # the Playground's linkWidthScale
+                line = {"color": f"rgb({c[0]},{c[1]},{c[2]})", "width": round(width, 2)}
+            shapes.append(dict(type="line", xref="x", yref="y", x0=a[0], y0=a[1], x1=b[0],
+                               y1=b[1], line=line, layer="below"))  # fmt: skip
+        self.net_fig.relayout(shapes=shapes)
+        if not hover:
+            return
         mid_x = [(a[0] + b[0]) / 2 for a, b in self._link_xy]
         mid_y = [(a[1] + b[1]) / 2 for a, b in self._link_xy]
         text = []
@@ -771,6 +669,7 @@ class PlaygroundPanel(Panel):
         self.net_fig.update("link points", x=mid_x, y=mid_y, customdata=text)
 
     def _draw_nodes(self):
+        """The nodes' hover cards and the frame around the one in the big picture."""
         net = self.experiment.network
         xs, ys, text = self._nodes_xy
         text = list(text)
@@ -789,7 +688,26 @@ class PlaygroundPanel(Panel):
             sx, sy = [xs[index]], [ys[index]]
         self.net_fig.update("shown", x=sx, y=sy)
 
-    def _draw_output(self, maps):
+    def _draw_points(self):
+        """The data on the map (drawn when it changes, not every frame: 500 points)."""
+        e = self.experiment
+        with self.out_fig.batch():
+            self.out_fig.update(
+                "training points",
+                x=e.train_points[:, 0],
+                y=e.train_points[:, 1],
+                marker={"color": e.y_train},
+            )
+            self.out_fig.update(
+                "test points",
+                x=e.test_points[:, 0],
+                y=e.test_points[:, 1],
+                marker={"color": e.y_test},
+                visible=self.show_test,
+            )
+
+    def _draw_output(self, maps, slow: bool):
+        """The big picture every frame; its hover values and the loss chart when ``slow``."""
         e = self.experiment
         net = e.network
         if self._shown is None:
@@ -802,32 +720,23 @@ class PlaygroundPanel(Panel):
             z = np.where(np.isfinite(z), np.sign(z), np.nan)
         h = e.history
         train_loss, test_loss = h[-1, 1], h[-1, 2]
-        fig = self.out_fig
-        with fig.batch():
-            fig.update("map", z=z.astype(np.float32))
-            fig.update(
-                "training points",
-                x=e.train_points[:, 0],
-                y=e.train_points[:, 1],
-                marker={"color": e.y_train},
-            )
-            fig.update(
-                "test points",
-                x=e.test_points[:, 0],
-                y=e.test_points[:, 1],
-                marker={"color": e.y_test},
-                visible=self.show_test,
-            )
-            shown = thin(h)
-            fig.update("training loss", x=shown[:, 0], y=shown[:, 1])
-            fig.update("test loss", x=shown[:, 0], y=shown[:, 2])
-            fig.relayout(
-                title={
-                    "text": f"{what} · epoch {e.epoch:,}<br>test loss "
-                    f"{test_loss:.3f} · training loss {train_loss:.3f}"
-                },
-                xaxis2={"range": [0, max(10, e.epoch)]},
-            )
+        image = dict(self.out_fig.plot_layout["images"][0],
+                     source=raster.png(raster.colorize(z, SCALE, -1, 1)))  # fmt: skip
+        with self.out_fig.batch():
+            if slow:
+                self.out_fig.update("map", z=z.astype(np.float32))
+            self.out_fig.relayout(
+                images=[image],
+                title={"text": f"{what} · epoch {e.epoch:,}<br>test loss {test_loss:.3f} · "
+                       f"training loss {train_loss:.3f}"},
+            )  # fmt: skip
+        if not slow:
+            return
+        shown = thin(h)
+        with self.loss_fig.batch():
+            self.loss_fig.update("training loss", x=shown[:, 0], y=shown[:, 1])
+            self.loss_fig.update("test loss", x=shown[:, 0], y=shown[:, 2])
+            self.loss_fig.relayout(xaxis={"range": [0, max(10, e.epoch)]})
 
     def _draw_readout(self):
         e = self.experiment
