@@ -213,3 +213,27 @@ def test_paced_runs_take_their_time(speed):
     t = p.start_training()
     first = next(t.events)
     assert first.kind == "epoch" and p.experiment.epoch == max(1, speed // 200)
+
+
+def test_the_search_tab_grid_then_random_points_on_the_same_map():
+    p = PlaygroundPanel(dataset="xor")
+    tab = p.search
+    tab.folds.value, tab.epochs.value = 3, 50
+    tab.start()  # no event loop: runs to the end
+    grid = tab.fig.trace("grid")
+    assert np.asarray(grid["z"]).shape == (8, 8)  # neurons x learning rates
+    assert "finished: 192 of 192 fits" in tab.status.value
+    best = tab.search.result.best_point
+    bx, by = tab.fig.trace("best")["x"][0], tab.fig.trace("best")["y"][0]
+    assert (tab.grid.axes["learning_rate"][bx], tab.grid.axes["neurons"][by]) == (
+        best["learning_rate"],
+        best["neurons"],
+    )
+    assert best["learning_rate"] >= 0.03  # 0.001 is far too slow for 50 epochs
+    tab.method.value, tab.n.value = "random", 10
+    tab.start()
+    xs = np.asarray(tab.fig.trace("searched")["x"])
+    assert len(xs) == 10 and ((0 <= xs) & (xs <= 7)).all()  # between the grid's ticks
+    tab.y.value = "learning_rate"
+    tab.start()
+    assert "two different settings" in p.message.value

@@ -14,7 +14,7 @@ from . import raster, theme
 from .controls import Check, Choice, Slider
 from .figure import Figure
 from .panel import Panel, Training
-from .playground_tabs import SCALE, CompareTab, FilesTab, thin
+from .playground_tabs import SCALE, CompareTab, FilesTab, SearchTab, thin
 
 # the Playground's colours: orange for -1, near-white for 0, blue for +1
 ORANGE, BLUE, PALE = "#f59322", "#0877bd", "#e8eaeb"
@@ -55,7 +55,7 @@ class PlaygroundPanel(Panel):
     )
     train_label = ("Play", "train on from where the network is (Reset starts again)")
     extra_controls = ("reset", "regenerate", "layers", "edit")
-    tab_titles = ("Network", "Your data and files", "Compare runs")
+    tab_titles = ("Network", "Your data and files", "Compare runs", "Search")
 
     # the problem type follows from the data set (not part of the state: the data says it)
     problem = T.Enum(scene.PROBLEMS, "classification").tag(control=Choice("problem type"))
@@ -176,8 +176,10 @@ class PlaygroundPanel(Panel):
                 look,
             ]
         )
-        self.files, self.compare = FilesTab(self), CompareTab(self)
-        self.tabs = W.Tab(children=[network, self.files, self.compare], titles=self.tab_titles)
+        self.files, self.compare, self.search = FilesTab(self), CompareTab(self), SearchTab(self)
+        self.tabs = W.Tab(
+            children=[network, self.files, self.compare, self.search], titles=self.tab_titles
+        )
         self.tabs.observe(lambda _: self._tab_opened(), names="selected_index")
         self.children = [play, top, data, self.message, self.tabs, self.link]
         self._layer_buttons()
@@ -501,8 +503,11 @@ class PlaygroundPanel(Panel):
         layout = theme.layout(480, title={"text": "Output"}, showlegend=False,
                               margin={"l": 50, "r": 10, "t": 90, "b": 30})  # fmt: skip
         d = scene.DOMAIN
-        layout["xaxis"] = theme.axis("", range=[-d, d], constrain="domain")
-        layout["yaxis"] = theme.axis("", range=[-d, d], scaleanchor="x", constrain="domain")
+        flat = dict(showgrid=False, zeroline=False)
+        layout["xaxis"] = theme.axis("", range=[-d, d], constrain="domain", **flat)
+        layout["yaxis"] = theme.axis("", range=[-d, d], scaleanchor="x", constrain="domain",
+                                     **flat)  # fmt: skip
+        layout["title"]["yanchor"] = "top"
         # the map is a picture (redrawn alone, 20 times a second); the invisible heat map
         # under it gives the colour bar and the values on hover (5 times a second)
         layout["images"] = [

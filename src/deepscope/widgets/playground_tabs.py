@@ -74,20 +74,35 @@ class FilesTab(W.VBox):
         head = "<b style='font-size:15px'>{}</b><br><span style='color:{}'>{}</span>"
         super().__init__(
             [
-                W.HTML(head.format("Your data", theme.MUTED,
-                       "two columns of numbers (x₁, x₂) and a label (two classes, words or "
-                       "numbers) or a number to fit; a header row is optional")),
+                W.HTML(
+                    head.format(
+                        "Your data",
+                        theme.MUTED,
+                        "two columns of numbers (x₁, x₂) and a label (two classes, words or "
+                        "numbers) or a number to fit; a header row is optional",
+                    )
+                ),
                 theme.row([self.csv_file, self.csv_text, use]),
-                W.HTML(head.format("Export the trained network", theme.MUTED,
-                       "its weights as a file, or as code that builds the same network")),
+                W.HTML(
+                    head.format(
+                        "Export the trained network",
+                        theme.MUTED,
+                        "its weights as a file, or as code that builds the same network",
+                    )
+                ),
                 theme.row(self.export_buttons),
                 self.export_link,
                 self.export_text,
-                W.HTML(head.format("Import weights", theme.MUTED,
-                       "a .json or .npz exported here: the network and its features come back")),
+                W.HTML(
+                    head.format(
+                        "Import weights",
+                        theme.MUTED,
+                        "a .json or .npz exported here: the network and its features come back",
+                    )
+                ),
                 self.import_file,
             ]
-        )  # fmt: skip
+        )
 
     # your data ----------------------------------------------------------------------------
     def _csv_uploaded(self):
@@ -167,8 +182,9 @@ class FilesTab(W.VBox):
                 net, features, problem, _ = files.from_json(data)
             hidden = set(net.activations[:-1])
             if len(hidden) > 1:
-                raise ValueError("its hidden layers have different activations; this panel "
-                                 "uses one for all")  # fmt: skip
+                raise ValueError(
+                    "its hidden layers have different activations; this panel uses one for all"
+                )
         except (ValueError, OSError) as err:
             p.show_error(f"{name}: {err}")
             return
@@ -193,15 +209,20 @@ class CompareTab(W.VBox):
     def __init__(self, panel):
         self.panel = panel
         self.snapshots: list[dict] = []
-        take = W.Button(description="Snapshot this run", icon="camera",
-                        layout=W.Layout(width="auto"))  # fmt: skip
+        take = W.Button(
+            description="Snapshot this run", icon="camera", layout=W.Layout(width="auto")
+        )
         take.on_click(lambda _: self.snapshot())
-        self.pick = W.Dropdown(description="compare with", options=[],
-                               style=theme.WIDE, layout=W.Layout(width="360px"))  # fmt: skip
+        self.pick = W.Dropdown(
+            description="compare with", options=[], style=theme.WIDE, layout=W.Layout(width="360px")
+        )
         self.pick.observe(lambda _: self.draw(), names="value")
-        rewind = W.Button(description="Rewind to it", icon="undo",
-                          tooltip="its settings and weights back: train on from there",
-                          layout=W.Layout(width="auto"))  # fmt: skip
+        rewind = W.Button(
+            description="Rewind to it",
+            icon="undo",
+            tooltip="its settings and weights back: train on from there",
+            layout=W.Layout(width="auto"),
+        )
         rewind.on_click(lambda _: self.rewind())
         self.fig = self._figure()
         panel.figures.append(self.fig)
@@ -212,33 +233,62 @@ class CompareTab(W.VBox):
         super().__init__([theme.row([take, self.pick, rewind]), self.note, self.fig])
 
     def _figure(self) -> Figure:
-        layout = theme.layout(420, title={"text": "Runs compared"},
-                              legend=dict(x=0.40, xanchor="right", y=1))  # fmt: skip
+        layout = theme.layout(
+            420, title={"text": "Runs compared"}, legend=dict(x=0.40, xanchor="right", y=1)
+        )
         layout["xaxis"] = theme.axis("epoch", domain=[0, 0.40])
         layout["yaxis"] = theme.axis("test loss", rangemode="tozero")
         d = scene.DOMAIN
         axis = np.linspace(-d, d, scene.DENSITY)
         for i, x in ((2, [0.5, 0.74]), (3, [0.76, 1.0])):
-            layout[f"xaxis{i}"] = dict(domain=x, range=[-d, d], showticklabels=False,
-                                       constrain="domain")  # fmt: skip
-            layout[f"yaxis{i}"] = dict(anchor=f"x{i}", range=[-d, d], scaleanchor=f"x{i}",
-                                       showticklabels=False, domain=[0.1, 0.9])  # fmt: skip
+            layout[f"xaxis{i}"] = dict(
+                domain=x, range=[-d, d], showticklabels=False, constrain="domain"
+            )
+            layout[f"yaxis{i}"] = dict(
+                anchor=f"x{i}",
+                range=[-d, d],
+                scaleanchor=f"x{i}",
+                showticklabels=False,
+                domain=[0.1, 0.9],
+            )
         traces = [
-            dict(type="scatter", name="this run", mode="lines", x=[], y=[],
-                 line=dict(color="black", width=2)),
-            dict(type="scatter", name="snapshot", mode="lines", x=[], y=[],
-                 line=dict(color=theme.PALETTE[3], width=2, dash="dash")),
+            dict(
+                type="scatter",
+                name="this run",
+                mode="lines",
+                x=[],
+                y=[],
+                line=dict(color="black", width=2),
+            ),
+            dict(
+                type="scatter",
+                name="snapshot",
+                mode="lines",
+                x=[],
+                y=[],
+                line=dict(color=theme.PALETTE[3], width=2, dash="dash"),
+            ),
         ] + [
-            dict(type="heatmap", name=name, x=axis, y=axis[::-1], z=np.zeros((2, 2)), zmin=-1,
-                 zmax=1, colorscale=SCALE, showscale=False, xaxis=f"x{i}", yaxis=f"y{i}",
-                 hovertemplate="%{z:.3f}<extra>" + name + "</extra>")
+            dict(
+                type="heatmap",
+                name=name,
+                x=axis,
+                y=axis[::-1],
+                z=np.zeros((2, 2)),
+                zmin=-1,
+                zmax=1,
+                colorscale=SCALE,
+                showscale=False,
+                xaxis=f"x{i}",
+                yaxis=f"y{i}",
+                hovertemplate="%{z:.3f}<extra>" + name + "</extra>",
+            )
             for i, name in ((2, "snapshot map"), (3, "this run's map"))
-        ]  # fmt: skip
+        ]
         layout["annotations"] = [
-            dict(text=t, x=x, y=0.92, xref="paper", yref="paper", showarrow=False,
-                 yanchor="bottom")
+            dict(text=t, x=x, y=0.92, xref="paper", yref="paper", showarrow=False, yanchor="bottom")
             for t, x in (("the snapshot", 0.62), ("this run", 0.88))
-        ]  # fmt: skip
+        ]
         return Figure(traces, layout)
 
     def snapshot(self):
@@ -248,11 +298,19 @@ class CompareTab(W.VBox):
             return
         net = e.network
         shot = dict(
-            state=p.state, epoch=e.epoch, history=e.history.copy(),
-            params=(net.W.copy(), net.b.copy(), net.dead.copy(), net.accW.copy(),
-                    net.accB.copy(), net.count.copy()),
+            state=p.state,
+            epoch=e.epoch,
+            history=e.history.copy(),
+            params=(
+                net.W.copy(),
+                net.b.copy(),
+                net.dead.copy(),
+                net.accW.copy(),
+                net.accB.copy(),
+                net.count.copy(),
+            ),
             map=e.maps()[-1].copy(),
-        )  # fmt: skip
+        )
         self.snapshots.append(shot)
         k = len(self.snapshots)
         diff = [
@@ -265,8 +323,11 @@ class CompareTab(W.VBox):
         self.pick.options = [(s["label"][:80], i) for i, s in enumerate(self.snapshots)]
         self.pick.value = k - 1
         self.draw()
-        p.say(f"Snapshot {k} taken at epoch {e.epoch:,}. Change a setting and Play to "
-              "compare, or Rewind to come back to it.", "ok")  # fmt: skip
+        p.say(
+            f"Snapshot {k} taken at epoch {e.epoch:,}. Change a setting and Play to "
+            "compare, or Rewind to come back to it.",
+            "ok",
+        )
 
     def rewind(self):
         p = self.panel
@@ -280,14 +341,17 @@ class CompareTab(W.VBox):
         if e is None:
             return
         net = e.network
-        for target, saved in zip((net.W, net.b, net.dead, net.accW, net.accB, net.count),
-                                 shot["params"]):  # fmt: skip
+        for target, saved in zip(
+            (net.W, net.b, net.dead, net.accW, net.accB, net.count), shot["params"]
+        ):
             target[:] = saved
         e.restore_history(shot["history"])
         p.render()
         self.draw()
-        p.say(f"Back at snapshot {self.pick.value + 1}, epoch {e.epoch:,}: Play branches "
-              "from here.", "ok")  # fmt: skip
+        p.say(
+            f"Back at snapshot {self.pick.value + 1}, epoch {e.epoch:,}: Play branches from here.",
+            "ok",
+        )
 
     def draw(self):
         p = self.panel
@@ -304,3 +368,278 @@ class CompareTab(W.VBox):
                 sh = thin(sh)
                 self.fig.update("snapshot", x=sh[:, 0], y=sh[:, 2])
                 self.fig.update("snapshot map", z=shot["map"].astype(np.float32))
+
+
+#: what the search tab can sweep, with the values a grid takes
+SWEEPS = {
+    "learning_rate": [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0],
+    "neurons": [1, 2, 3, 4, 5, 6, 7, 8],
+    "layers": [1, 2, 3, 4, 5, 6],
+    "batch_size": [1, 2, 5, 10, 20, 30],
+    "regularization_rate": [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0],
+}
+METHODS = {"grid": "grid", "random": "random", "bayesian": "Bayesian (Optuna's TPE)"}
+
+
+def _position(values, grid) -> np.ndarray:
+    """Where values fall between a grid's ticks, in tick indices (log-spaced for rates, 0
+    placed one step below the smallest positive tick)."""
+    grid = np.asarray(grid, np.float64)
+    values = np.asarray(values, np.float64)
+    if grid.min() >= 0 and grid.max() / max(grid[grid > 0].min(), 1e-12) > 20:  # a rate
+        low = grid[grid > 0].min() / 3
+        grid, values = np.log(np.maximum(grid, low)), np.log(np.maximum(values, low))
+    return np.interp(values, grid, np.arange(len(grid)))
+
+
+class SearchTab(W.VBox):
+    """Hyperparameter search on the panel's experiment: two settings swept, each point
+    scored by k-fold cross-validation on the training points; the validation loss as a heat
+    map, the best point starred, random and Bayesian points on the same map."""
+
+    def __init__(self, panel):
+        from ..scenes import search
+
+        self.panel, self.search_module = panel, search
+        pick = dict(style=theme.WIDE, layout=W.Layout(width="230px"))
+        names = list(SWEEPS)
+        self.method = W.Dropdown(
+            description="search", options=[(v, k) for k, v in METHODS.items()], **pick
+        )
+        self.x = W.Dropdown(description="across", options=names, value="learning_rate", **pick)
+        self.y = W.Dropdown(description="and", options=names, value="neurons", **pick)
+        self.folds = W.Dropdown(description="folds", options=[3, 5], value=5, **pick)
+        self.epochs = W.Dropdown(
+            description="epochs each", options=[50, 100, 200], value=100, **pick
+        )
+        self.n = W.Dropdown(
+            description="points (random, Bayesian)",
+            options=[10, 20, 40],
+            value=20,
+            style=theme.WIDE,
+            layout=W.Layout(width="280px"),
+        )
+        self.go = W.Button(
+            description="Run the search",
+            icon="play",
+            button_style="primary",
+            layout=W.Layout(width="auto"),
+        )
+        self.go.on_click(lambda _: self.start())
+        self.halt = W.Button(
+            description="Stop", icon="stop", disabled=True, layout=W.Layout(width="auto")
+        )
+        self.halt.on_click(lambda _: self.stop())
+        self.progress = W.FloatProgress(min=0, max=1, layout=W.Layout(width="200px"))
+        self.status = W.HTML(f"<span style='color:{theme.MUTED}'>not run yet</span>")
+        self.fig = self._figure()
+        panel.figures.append(self.fig)
+        self.runner = None
+        self.grid = None  # the last grid's result: random and Bayesian points go on it
+        self.task = None
+        super().__init__(
+            [
+                theme.row([self.method, self.x, self.y]),
+                theme.row([self.folds, self.epochs, self.n]),
+                W.HBox(
+                    [self.go, self.halt, self.progress, self.status],
+                    layout=W.Layout(align_items="center"),
+                ),
+                self.fig,
+            ]
+        )
+
+    def _figure(self) -> Figure:
+        layout = theme.layout(460, title={"text": "Validation loss (mean over the folds)"})
+        layout["xaxis"] = theme.axis("learning_rate")
+        layout["yaxis"] = theme.axis("neurons")
+        traces = [
+            dict(
+                type="heatmap",
+                name="grid",
+                x=[],
+                y=[],
+                z=np.zeros((1, 1)),
+                colorscale="Viridis",
+                reversescale=True,
+                colorbar=dict(title=dict(text="val. loss")),
+                customdata=[],
+                hovertemplate="%{customdata}<extra></extra>",
+            ),
+            dict(
+                type="scatter",
+                name="searched",
+                mode="markers",
+                x=[],
+                y=[],
+                customdata=[],
+                marker=dict(
+                    size=11,
+                    color=[],
+                    colorscale="Viridis",
+                    reversescale=True,
+                    line=dict(color="white", width=1.5),
+                    showscale=False,
+                ),
+                hovertemplate="%{customdata}<extra></extra>",
+            ),
+            dict(
+                type="scatter",
+                name="best",
+                mode="markers",
+                x=[],
+                y=[],
+                marker=dict(
+                    symbol="star", size=20, color="red", line=dict(color="white", width=1.5)
+                ),
+                hoverinfo="skip",
+            ),
+        ]
+        layout["showlegend"] = False
+        return Figure(traces, layout)
+
+    def _axes(self) -> dict:
+        if self.x.value == self.y.value:
+            raise ValueError("sweep two different settings")
+        return {self.x.value: SWEEPS[self.x.value], self.y.value: SWEEPS[self.y.value]}
+
+    def start(self):
+        from .live import Runner, running_loop
+
+        p = self.panel
+        if self.runner is not None or p.experiment is None:
+            return
+        S = self.search_module
+        try:
+            axes = self._axes()
+            base = {k: v for k, v in p._settings().items() if k not in axes}
+            if "regularization_rate" in axes and base["regularization"] == "none":
+                base["regularization"] = "L2"  # a rate of no regularization moves nothing
+            kind = self.method.value
+            common = dict(base=base, folds=self.folds.value, epochs=self.epochs.value, seed=p.seed)
+            if kind == "grid":
+                self.search = S.Search.grid(axes, p.experiment, **common)
+            elif kind == "random":
+                self.search = S.Search.random(axes, self.n.value, p.experiment, **common)
+            else:
+                self.search = S.Search.bayesian(axes, self.n.value, p.experiment, **common)
+        except (ValueError, TypeError, ImportError) as err:
+            p.show_error(err)
+            return
+        self.done, self.total = 0, self.search.n * self.folds.value
+        self.runner = Runner(self.search.events(), self._event, self.draw, self._finished, fps=4)
+        self.go.disabled, self.halt.disabled = True, False
+        loop = running_loop()
+        if loop is None:
+            self.runner.run_to_end()
+        else:
+            self.task = loop.create_task(self.runner.run())
+
+    def stop(self):
+        if self.runner is not None:
+            self.runner.stop()
+
+    def _event(self, event):
+        if event.kind == "progress":
+            self.done, self.total = event.metrics["done"], event.metrics["total"]
+
+    def _finished(self, reason):
+        self.runner = None
+        self.go.disabled, self.halt.disabled = False, True
+        r = self.search.result
+        if r.kind == "grid":
+            self.grid = r
+        best = r.best_point
+        text = f"{reason}: {self.done} of {self.total} fits"
+        if best is not None:
+            shown = ", ".join(f"{k} {self.search_module.label(v)}" for k, v in best.items())
+            text += f" · best: {shown}, validation loss {r.best_loss:.4f}"
+        self.status.value = html.escape(text)
+
+    def draw(self):
+        r = self.search.result
+        self.progress.value = self.done / max(self.total, 1)
+        self.status.value = f"{self.done} of {self.total} fits"
+        names = list(r.axes)
+        grid = r if r.kind == "grid" else self.grid
+        if grid is not None and list(grid.axes) != names:
+            grid = None  # the last grid swept other settings
+        label = self.search_module.label
+        with self.fig.batch():
+            self.fig.relayout(
+                xaxis={"title": {"text": names[0]}}, yaxis={"title": {"text": names[1]}}
+            )
+            if grid is not None:  # tick i of each axis at i: points fall between them
+                ticks = [[label(v) for v in grid.axes[n]] for n in names]
+                z = grid.grid
+                text = [
+                    [
+                        f"{names[0]} {a}, {names[1]} {b}: validation loss {z[j, i]:.4f}"
+                        for i, a in enumerate(ticks[0])
+                    ]
+                    for j, b in enumerate(ticks[1])
+                ]
+                self.fig.update(
+                    "grid",
+                    x=list(range(len(ticks[0]))),
+                    y=list(range(len(ticks[1]))),
+                    z=z,
+                    customdata=text,
+                    visible=True,
+                )
+                self.fig.relayout(
+                    xaxis={
+                        "type": "linear",
+                        "tickvals": list(range(len(ticks[0]))),
+                        "ticktext": ticks[0],
+                    },
+                    yaxis={
+                        "type": "linear",
+                        "tickvals": list(range(len(ticks[1]))),
+                        "ticktext": ticks[1],
+                    },
+                )
+                if r.best is not None and r.kind == "grid":
+                    b = r.best_point
+                    self.fig.update(
+                        "best",
+                        x=[grid.axes[names[0]].index(b[names[0]])],
+                        y=[grid.axes[names[1]].index(b[names[1]])],
+                    )
+                if r.kind == "grid":
+                    self.fig.update("searched", x=[], y=[], customdata=[])
+            else:
+                self.fig.update("grid", visible=False)
+            if r.kind != "grid":
+                self._draw_points(r, names, grid)
+
+    def _draw_points(self, r, names, grid):
+        """Random or Bayesian points on the grid's map (between its ticks), or on their own
+        axes when no grid of these settings was run."""
+        done = r.done & np.isfinite(r.mean)
+        xs, ys = (np.asarray(r.values(n), np.float64)[done] for n in names)
+        mean = r.mean[done]
+        if grid is not None:
+            xs = _position(xs, grid.axes[names[0]])
+            ys = _position(ys, grid.axes[names[1]])
+        else:
+            kind = ["log" if n == "learning_rate" else "linear" for n in names]
+            self.fig.relayout(
+                xaxis={"type": kind[0], "tickvals": None, "ticktext": None},
+                yaxis={"type": kind[1], "tickvals": None, "ticktext": None},
+            )
+        text = [
+            f"{names[0]} {self.search_module.label(float(a))}, "
+            f"{names[1]} {self.search_module.label(float(b))}: validation loss {m:.4f}"
+            for a, b, m in zip(
+                np.asarray(r.values(names[0]))[done], np.asarray(r.values(names[1]))[done], mean
+            )
+        ]
+        self.fig.update("searched", x=xs, y=ys, customdata=text, marker={"color": mean})
+        if r.best is not None:
+            b = r.best_point
+            bx, by = float(b[names[0]]), float(b[names[1]])
+            if grid is not None:
+                bx = float(_position([bx], grid.axes[names[0]])[0])
+                by = float(_position([by], grid.axes[names[1]])[0])
+            self.fig.update("best", x=[bx], y=[by])
