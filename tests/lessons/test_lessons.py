@@ -1,6 +1,7 @@
 """Lessons: every shipped one loads and every step applies to its panel; each kind of mistake
 in a lesson file names the file, the step and the key."""
 
+import numpy as np
 import pytest
 
 from deepscope.lessons import LESSONS, Lesson
@@ -190,3 +191,13 @@ def test_a_step_opens_its_tab():
         assert tabs == [1, 2, 0]  # the 2-D view, transfer, then back to the attack
     finally:
         stage.close()
+
+
+def test_reset_trains_a_playground_step_from_scratch():
+    """The playground keeps its network when only the learning rate changes; a step that
+    opens again still starts from a new one, so its narration's numbers hold."""
+    player = LessonPlayer("playground", step=1)
+    first = player.panel.experiment.history.copy()
+    assert player.panel.experiment.epoch == first[-1, 0] > 0
+    player.reset.click()
+    np.testing.assert_array_equal(player.panel.experiment.history, first)

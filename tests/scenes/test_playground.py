@@ -194,6 +194,9 @@ def test_default_network_learns_the_circle_and_losses_are_recorded():
     e.run(2000)  # the history grows past its first allocation
     assert e.history.shape == (2201, 3) and (np.diff(e.history[:, 0]) == 1).all()
     assert losses[-1, 0] < first / 5
+    # the losses of each epoch (a float32-accurate tanh) against the exact ones
+    exact = e.network.loss(e.X_train, e.y_train), e.network.loss(e.X_test, e.y_test)
+    assert e.history[-1, 1:] == pytest.approx(exact, rel=1e-6)
     train_acc, test_acc = e.accuracy()
     assert train_acc > 0.95 and test_acc > 0.9
     maps = e.maps()

@@ -110,6 +110,7 @@ class StepPanels:
         with panel.batch():  # back to a fresh panel's setup, then the step's: one recompute
             panel.state = self.pristine[step.panel]
             panel.state = {**step.state, "hidden": list(step.hidden)}
+            panel.restart()
         if panel.tab_titles:
             panel.tabs.selected_index = step.tab - 1
         if step.action:

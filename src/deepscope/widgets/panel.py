@@ -385,6 +385,11 @@ class Panel(W.VBox):
         with self.batch(recompute=True):
             pass
 
+    def restart(self) -> None:
+        """Begin this setup afresh (what a lesson step does as it opens): recompute. A panel
+        that keeps what it trained when a setting changes (the playground) forgets it here."""
+        self.refresh()
+
     # messages -----------------------------------------------------------------------------
     def say(self, text: str, kind: str = "info") -> None:
         """The panel's one message line (``text`` is HTML; escape what a user typed). What

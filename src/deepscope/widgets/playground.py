@@ -55,6 +55,9 @@ class PlaygroundPanel(Panel):
     )
     train_label = ("Play", "train on from where the network is (Reset starts again)")
     extra_controls = ("reset", "regenerate", "layers", "edit")
+    #: frames the kernel draws a second while training; the page shows a few less (two
+    #: frames that reach it within one of its own frames are drawn once)
+    live_fps = 25.0
     tab_titles = ("Network", "Your data and files", "Compare runs", "Search")
 
     # the problem type follows from the data set (not part of the state: the data says it)
@@ -269,6 +272,9 @@ class PlaygroundPanel(Panel):
         if self.tabs.selected_index == 2:
             self.compare.draw()
 
+    def restart(self):
+        self.reset()
+
     def reset(self):
         """A new network from the same settings (the Playground's Reset)."""
         self.stop()
@@ -345,7 +351,7 @@ class PlaygroundPanel(Panel):
         def chunk():  # epochs per compiled call: one while stepping, fewer when paced
             if self.paused:
                 return 1
-            return max(1, self.speed // 200) if self.speed else 50
+            return max(1, self.speed // 200) if self.speed else 20  # ~2 ms a call
 
         events = scene.training(self.experiment, self._settings, self.epochs, chunk)
         return Training(events, self.epochs)
