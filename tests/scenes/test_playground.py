@@ -214,3 +214,31 @@ def test_a_learning_rate_change_keeps_the_network_and_a_blow_up_is_reported():
     assert [ev.kind for ev in events[:3]] == ["epoch"] * 3
     assert events[-1].kind == "diverged" and "learning rate" in events[-1].message
     assert events[-1].epoch == e.epoch < 200
+
+
+def test_normalised_inputs_use_the_training_points_statistics():
+    z = pg.Experiment(normalize="z-score", features=("x1", "x2", "x1sq"))
+    np.testing.assert_allclose(z.X_train.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(z.X_train.std(axis=0), 1)
+    assert abs(z.X_test.mean(axis=0)).max() > 1e-6  # the test set is scaled, not refitted
+    m = pg.Experiment(normalize="min-max", features=("x1", "x2", "x1sq"))
+    assert m.X_train.min() == pytest.approx(-1) and m.X_train.max() == pytest.approx(1)
+    assert m.grid.shape == (pg.DENSITY**2, 3)  # the maps see the same scaling
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        pg.Experiment(normalize="l2")
+
+
+def test_early_stopping_watches_held_out_training_points():
+    e = pg.Experiment(dataset="xor", noise=20, train_percent=10, hidden=(8, 8, 8),
+                      validation_percent=20)  # fmt: skip
+    assert (len(e.train_points), len(e.val_points)) == (40, 10)
+    events = list(pg.training(e, lambda: {"learning_rate": 0.03}, 3000, lambda: 25, 100))
+    last = events[-1]
+    assert last.kind == "stopped" and "Early stopping" in last.message
+    best = last.metrics["best_epoch"]
+    assert last.epoch == e.epoch == best + 100 < 3000
+    v = e.validation
+    assert np.nanargmin(v) == best and v[best] == pytest.approx(last.metrics["best_validation"])
+    assert v[-1] == pytest.approx(e.network.loss(e.X_val, e.y_val), rel=1e-6)
+    with pytest.raises(ValueError, match="validation set"):
+        list(pg.training(pg.Experiment(), lambda: {}, 10, patience=5))

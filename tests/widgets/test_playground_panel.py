@@ -237,3 +237,26 @@ def test_the_search_tab_grid_then_random_points_on_the_same_map():
     tab.y.value = "learning_rate"
     tab.start()
     assert "two different settings" in p.message.value
+
+
+def test_presets_early_stopping_normalising_and_a_layers_own_activation():
+    p = PlaygroundPanel(speed=0, epochs=10000)
+    p.apply_preset("overfitting, cured by early stopping")
+    assert (p.dataset, p.train_percent, p.network_shape) == ("xor", 10, [8, 8, 8])
+    assert p.speed == 0 and p.epochs == 10000  # the teacher's pace stays
+    p.train()
+    e = p.experiment
+    assert 0 < e.epoch < 10000 and "Early stopping at epoch" in p.message.value
+    assert len(e.val_points) == 10 and "10 points held out" in p.readout.value
+    best = int(np.nanargmin(e.validation))
+    assert p.loss_fig.plot_layout["shapes"][0]["x0"] == best
+    assert len(p.out_fig.trace("validation points")["x"]) == 10
+    p.layer_box.children[6].value = "relu"  # layer 1's own activation
+    assert p.layer_activations == ["relu", "", ""]
+    assert p.experiment.network.activations == ("relu", "tanh", "tanh", "tanh")
+    p.normalize = "z-score"
+    np.testing.assert_allclose(p.experiment.X_train.std(axis=0), 1)
+    p.layer_activations = ["bogus"]
+    assert "not activations" in p.message.value
+    with pytest.raises(ValueError, match="preset must be one of"):
+        p.apply_preset("nope")

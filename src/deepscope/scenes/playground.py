@@ -45,6 +45,7 @@ REGULARIZATIONS = {"none": kernel.NO_REG, "L1": kernel.L1, "L2": kernel.L2}
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 MAX_LAYERS, MAX_NEURONS = 6, 8
+NORMALIZE = ("none", "z-score", "min-max")
 
 
 def features(points: np.ndarray, names) -> np.ndarray:
@@ -119,18 +120,23 @@ class Network:
 
     def train(self, X, y, X_test, y_test, epochs: int, learning_rate: float,
               regularization: str = "none", regularization_rate: float = 0.0,
-              batch_size: int = 10) -> np.ndarray:  # fmt: skip
+              batch_size: int = 10, X_val=None, y_val=None) -> np.ndarray:  # fmt: skip
         """``epochs`` epochs of the Playground's rule over X (features) and y (targets) in
-        order, in one compiled call; returns each epoch's (training loss, test loss), fewer
-        rows if the loss overflowed."""
+        order, in one compiled call; returns each epoch's (training loss, test loss), and its
+        validation loss as a third column when X_val and y_val are given; fewer rows if the
+        loss overflowed."""
         reg = REGULARIZATIONS[check_choice("regularization", regularization, REGULARIZATIONS)]
         s, wo, bo, no, acts, W, b = self._layout()
-        losses = np.empty((epochs, 2))
+        losses = np.empty((epochs, 3))
         XT, XT_test = np.ascontiguousarray(X.T), np.ascontiguousarray(X_test.T)
-        ran = kernel.train_epochs(X, y, XT, XT_test, y_test, s, wo, bo, no, acts, W, b, self.dead,
-                                  self.accW, self.accB, self.count, float(learning_rate), reg,
-                                  float(regularization_rate), int(batch_size), losses)  # fmt: skip
-        return losses[:ran]
+        validate = X_val is not None and len(X_val) > 0
+        XT_val = np.ascontiguousarray(X_val.T) if validate else np.zeros((X.shape[1], 0))
+        y_val = np.asarray(y_val, np.float64) if validate else np.zeros(0)
+        ran = kernel.train_epochs(X, y, XT, XT_test, y_test, XT_val, y_val, s, wo, bo, no,
+                                  acts, W, b, self.dead, self.accW, self.accB, self.count,
+                                  float(learning_rate), reg, float(regularization_rate),
+                                  int(batch_size), losses)  # fmt: skip
+        return losses[:ran] if validate else losses[:ran, :2]
 
     def loss(self, X, y) -> float:
         """Mean of 0.5 * (output - target)^2, the Playground's loss."""
@@ -181,6 +187,8 @@ class Experiment:
     activation: str = "tanh"
     init_zero: bool = False
     data: tuple | None = None  # dataset "own": (points (n, 2), labels 0/1 or targets)
+    normalize: str = "none"  # the features scaled by the training points' "z-score" or "min-max"
+    validation_percent: int = 0  # of the training points, held out to watch (early stopping)
     epoch: int = 0
 
     def __post_init__(self):
@@ -189,6 +197,8 @@ class Experiment:
         check_choice(f"dataset for {self.problem}", self.dataset, allowed)
         check_int("noise", self.noise, 0, 50)
         check_int("train_percent", self.train_percent, 10, 90)
+        check_choice("normalize", self.normalize, NORMALIZE)
+        check_int("validation_percent", self.validation_percent, 0, 50)
         self.features = tuple(n for n in FEATURES if n in self.features)
         if not self.features:
             raise ValueError("pick at least one input feature (click an input on the left)")
@@ -208,17 +218,55 @@ class Experiment:
                              "training or no test points: load more points")  # fmt: skip
         self.train_points, self.test_points = points[:cut], points[cut:]
         self.y_train, self.y_test = targets[:cut], targets[cut:]
-        self.X_train = features(self.train_points, self.features)
-        self.X_test = features(self.test_points, self.features)
+        held = cut * self.validation_percent // 100  # the last of the training points
+        if self.validation_percent and (held == 0 or held == cut):
+            raise ValueError(f"{self.validation_percent}% of {cut} training points leaves no "
+                             "validation or no training points")  # fmt: skip
+        self.val_points, self.y_val = self.train_points[cut - held :], self.y_train[cut - held :]
+        self.train_points, self.y_train = (
+            self.train_points[: cut - held],
+            self.y_train[: cut - held],
+        )
+        self._scale = self._scaler(features(self.train_points, self.features))
+        self.X_train = self.inputs(self.train_points)
+        self.X_test = self.inputs(self.test_points)
+        self.X_val = self.inputs(self.val_points)
         output = "tanh" if self.problem == "classification" else "linear"
         self.network = Network(len(self.features), self.hidden, self.activation, output,
                                seed=self.seed, init_zero=self.init_zero)  # fmt: skip
         axis = np.linspace(-DOMAIN, DOMAIN, DENSITY)
         gx, gy = np.meshgrid(axis, axis[::-1])  # row 0 at the top, as the Playground draws
         self.grid_axis = axis
-        self.grid = features(np.c_[gx.ravel(), gy.ravel()], self.features)
+        self.grid = self.inputs(np.c_[gx.ravel(), gy.ravel()])
         self._history = np.empty((1024, 3))
+        self._validation = np.full(1024, np.nan)
         self._history[0] = (0, *self.losses())
+        self._validation[0] = self.validation_loss()
+
+    def _scaler(self, X):
+        """The normalisation, from the training points' features: (shift, scale) per column."""
+        if self.normalize == "z-score":
+            std = X.std(axis=0)
+            return X.mean(axis=0), np.where(std > 0, std, 1.0)
+        if self.normalize == "min-max":  # onto [-1, 1]
+            lo, hi = X.min(axis=0), X.max(axis=0)
+            return (lo + hi) / 2, np.where(hi > lo, (hi - lo) / 2, 1.0)
+        return np.zeros(X.shape[1]), np.ones(X.shape[1])
+
+    def inputs(self, points: np.ndarray) -> np.ndarray:
+        """The network's inputs for (x1, x2) points: the features, normalised as chosen."""
+        shift, scale = self._scale
+        return np.ascontiguousarray((features(points, self.features) - shift) / scale)
+
+    @property
+    def validation(self) -> np.ndarray:
+        """The validation loss of each epoch in ``history`` (NaN without a validation set)."""
+        return self._validation[: self.epoch + 1]
+
+    def validation_loss(self) -> float:
+        if not len(self.X_val):
+            return float("nan")
+        return self.network.loss(self.X_val, self.y_val)
 
     @property
     def history(self) -> np.ndarray:
@@ -246,10 +294,14 @@ class Experiment:
         self.network = network
         self.epoch = 0
         self._history[0] = (0, *self.losses())
+        self._validation[0] = self.validation_loss()
 
-    def restore_history(self, history: np.ndarray) -> None:
-        """Back to a saved ``history`` (a snapshot's); the epoch is its last."""
+    def restore_history(self, history: np.ndarray, validation=None) -> None:
+        """Back to a saved ``history`` (a snapshot's) and its validation losses; the epoch is
+        its last."""
         self._history = np.array(history, np.float64)
+        self._validation = (np.full(len(history), np.nan) if validation is None
+                            else np.array(validation, np.float64))  # fmt: skip
         self.epoch = int(self._history[-1, 0])
         if self.epoch + 1 != len(self._history):
             raise ValueError(f"a history of {len(history)} rows ends at epoch {self.epoch}")
@@ -267,17 +319,21 @@ class Experiment:
         check_int("batch size", batch_size, 1, 30)
         losses = self.network.train(self.X_train, self.y_train, self.X_test, self.y_test,
                                     check_int("epochs", epochs, 1), learning_rate,
-                                    regularization, regularization_rate, batch_size)  # fmt: skip
+                                    regularization, regularization_rate, batch_size,
+                                    self.X_val, self.y_val)  # fmt: skip
         n = len(losses)
         if self.epoch + n >= len(self._history):
-            grown = np.empty((2 * (self.epoch + n + 1), 3))
-            grown[: self.epoch + 1] = self.history
-            self._history = grown
+            size = 2 * (self.epoch + n + 1)
+            grown, val = np.empty((size, 3)), np.full(size, np.nan)
+            grown[: self.epoch + 1], val[: self.epoch + 1] = self.history, self.validation
+            self._history, self._validation = grown, val
         rows = self._history[self.epoch + 1 : self.epoch + 1 + n]
         rows[:, 0] = np.arange(self.epoch + 1, self.epoch + 1 + n)
-        rows[:, 1:] = losses
+        rows[:, 1:] = losses[:, :2]
+        if losses.shape[1] == 3:
+            self._validation[self.epoch + 1 : self.epoch + 1 + n] = losses[:, 2]
         self.epoch += n
-        return losses
+        return losses[:, :2]
 
     def maps(self) -> np.ndarray:
         """Every node's output over the plane: (nodes, DENSITY, DENSITY), row 0 at the top
@@ -300,24 +356,50 @@ def thumbnails(maps: np.ndarray, cells: int = 20) -> np.ndarray:
     return maps.reshape(n, cells, k, cells, k).mean(axis=(2, 4))
 
 
-def training(experiment: Experiment, settings: Callable[[], dict], epochs: int,
-             chunk: Callable[[], int] = lambda: 1) -> Iterator[Event]:  # fmt: skip
+def training(
+    experiment: Experiment,
+    settings: Callable[[], dict],
+    epochs: int,
+    chunk: Callable[[], int] = lambda: 1,
+    patience: int = 0,
+) -> Iterator[Event]:
     """``epochs`` epochs of ``experiment`` as events, computed ``chunk()`` epochs to a
     compiled call (one while a student steps through them). ``settings()`` (the keyword
     arguments of ``Experiment.run`` but ``epochs``) is read before each call, so a learning
     rate changed while training applies from the next call on without a reset, as in the
-    Playground. A loss that overflows ends the run with a "diverged" event."""
+    Playground. A loss that overflows ends the run with a "diverged" event. With
+    ``patience`` and a validation set: early stopping, a "stopped" event once the validation
+    loss has not improved for ``patience`` epochs (the network stays where it stopped; the
+    event's metrics say which epoch was best)."""
+    if patience and not len(experiment.X_val):
+        raise ValueError("early stopping watches a validation set: hold some training "
+                         "points out for it (validation_percent)")  # fmt: skip
+    val = experiment.validation
+    best_epoch, best = experiment.epoch, val[-1] if len(val) else np.inf
     done = 0
     while done < epochs:
-        n = max(1, min(int(chunk()), epochs - done))
+        # early stopping takes an epoch a call: the network must stop where the loss says
+        n = 1 if patience else max(1, min(int(chunk()), epochs - done))
         first = experiment.epoch
         losses = experiment.run(n, **settings())
+        val = experiment.validation
         done += n
         for i, (train_loss, test_loss) in enumerate(losses):
-            epoch, metrics = first + i + 1, {"val_loss": float(test_loss)}
+            epoch = first + i + 1
+            metrics = {"val_loss": float(test_loss), "validation": float(val[epoch])}
             if not np.isfinite(train_loss):
                 yield Event("diverged", epoch, 0, float(train_loss), metrics,
                             message=f"The loss overflowed at epoch {epoch}: the learning "
                             "rate is too high for this network. Reset and lower it.")  # fmt: skip
                 return
             yield Event("epoch", epoch, 0, float(train_loss), metrics)
+            if patience:
+                if val[epoch] < best:
+                    best, best_epoch = val[epoch], epoch
+                elif epoch - best_epoch >= patience:
+                    metrics.update(best_epoch=best_epoch, best_validation=float(best))
+                    yield Event("stopped", epoch, 0, float(train_loss), metrics,
+                                message=f"Early stopping at epoch {epoch:,}: the validation "
+                                f"loss has not improved for {patience} epochs since epoch "
+                                f"{best_epoch:,} ({best:.4f}).")  # fmt: skip
+                    return

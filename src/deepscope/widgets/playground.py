@@ -35,6 +35,23 @@ DATASETS = {
 }
 
 
+ACTIVATION_LABELS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
+#: setups a teacher picks from the preset menu (the lesson's and the notebook's experiments)
+OVERFIT = dict(dataset="xor", noise=20, train_percent=10, network_shape=[8, 8, 8], show_test=True)
+PRESETS = {
+    "the Playground's defaults": {},
+    "XOR: one neuron cannot": dict(dataset="xor", network_shape=[]),
+    "XOR with the X₁X₂ feature": dict(dataset="xor", features=["x1", "x2", "x1x2"],
+                                       network_shape=[]),
+    "the spiral needs depth": dict(dataset="spiral", network_shape=[8, 8]),
+    "overfitting: 152 weights, 50 noisy points": OVERFIT,
+    "overfitting, cured by L2": dict(OVERFIT, regularization="L2", regularization_rate=0.03),
+    "overfitting, cured by early stopping": dict(OVERFIT, early_stopping=True),
+    "overfitting, cured by more data": dict(OVERFIT, train_percent=50),
+    "overfitting, cured by a smaller network": dict(OVERFIT, network_shape=[8]),
+}  # fmt: skip
+
+
 def _pretty(rate) -> str:
     return f"{rate:g}"
 
@@ -54,7 +71,7 @@ class PlaygroundPanel(Panel):
         "second; click an input to toggle it, + / - for layers, click a link to set a weight."
     )
     train_label = ("Play", "train on from where the network is (Reset starts again)")
-    extra_controls = ("reset", "regenerate", "layers", "edit")
+    extra_controls = ("reset", "regenerate", "layers", "edit", "preset")
     #: frames the kernel draws a second while training; the page shows a few less (two
     #: frames that reach it within one of its own frames are drawn once)
     live_fps = 25.0
@@ -85,9 +102,7 @@ class PlaygroundPanel(Panel):
     )
     activation = T.Enum(tuple(scene.ACTIVATIONS), "tanh").tag(
         state=True,
-        control=Choice(
-            labels={"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
-        ),
+        control=Choice(labels=ACTIVATION_LABELS),
         recompute=True,
     )
     regularization = T.Enum(tuple(scene.REGULARIZATIONS), "none").tag(
@@ -106,6 +121,17 @@ class PlaygroundPanel(Panel):
     epochs = T.Enum((100, 1000, 10000, 100000), 1000).tag(
         state=True, control=Choice("epochs per Play")
     )
+    # beyond the Playground
+    layer_activations = T.List(T.Unicode()).tag(state=True, recompute=True)  # "" = activation
+    normalize = T.Enum(scene.NORMALIZE, "none").tag(
+        state=True, control=Choice("normalise inputs"), recompute=True
+    )
+    early_stopping = T.Bool(False).tag(
+        state=True,
+        control=Check("early stopping (watch 20% of the training points)"),
+        recompute=True,
+    )
+    patience = T.Enum((25, 50, 100, 200), 50).tag(state=True, control=Choice("patience (epochs)"))
 
     # building -----------------------------------------------------------------------------
     def build(self):
@@ -166,7 +192,22 @@ class PlaygroundPanel(Panel):
         data = theme.row(
             [c["dataset"], c["regenerate"], c["train_percent"], c["noise"], c["batch_size"]]
         )
+        preset = W.Dropdown(
+            description="preset",
+            options=[("choose an experiment…", ""), *[(k, k) for k in PRESETS]],
+            style=theme.WIDE,
+            layout=W.Layout(width="380px"),
+        )
+
+        def chose(change):
+            if change["new"]:
+                self.apply_preset(change["new"])
+                preset.value = ""
+
+        preset.observe(chose, names="value")
+        c["preset"] = preset
         play = theme.row([c["reset"], c["train"], c["speed"], c["epochs"]])
+        beyond = theme.row([c["preset"], c["normalize"], c["early_stopping"], c["patience"]])
         look = theme.row([c["show_test"], c["discretize"]])
         right = W.VBox([self.out_fig, self.loss_fig],
                        layout=W.Layout(flex="1 1 360px", min_width="330px"))  # fmt: skip
@@ -184,7 +225,7 @@ class PlaygroundPanel(Panel):
             children=[network, self.files, self.compare, self.search], titles=self.tab_titles
         )
         self.tabs.observe(lambda _: self._tab_opened(), names="selected_index")
-        self.children = [play, top, data, self.message, self.tabs, self.link]
+        self.children = [play, top, data, beyond, self.message, self.tabs, self.link]
         self._layer_buttons()
         self.show_control("edit", False)
         self.say(
@@ -230,10 +271,31 @@ class PlaygroundPanel(Panel):
                 ),
                 W.HTML(
                     f"layer {i + 1}: {width} neuron{'s' if width != 1 else ''}",
-                    layout=W.Layout(margin="0 14px 0 4px"),
+                    layout=W.Layout(margin="0 4px 0 4px"),
                 ),
+                self._layer_activation(i),
             ]
         self.layer_box.children = items
+
+    def _layer_activation(self, layer: int) -> W.Dropdown:
+        """Layer ``layer``'s own activation ("as set" follows the activation menu)."""
+        chosen = list(self.layer_activations) + [""] * len(self.network_shape)
+        pick = W.Dropdown(
+            options=[("as set", ""), *[(ACTIVATION_LABELS[a], a) for a in scene.ACTIVATIONS]],
+            value=chosen[layer] if chosen[layer] in ("", *scene.ACTIVATIONS) else "",
+            tooltip=f"layer {layer + 1}'s activation",
+            layout=W.Layout(width="90px", margin="0 14px 0 0"),
+        )
+
+        def changed(change):
+            acts = (list(self.layer_activations) + [""] * len(self.network_shape))[
+                : len(self.network_shape)
+            ]
+            acts[layer] = change["new"]
+            self.layer_activations = acts if any(acts) else []
+
+        pick.observe(changed, names="value")
+        return pick
 
     @T.observe("network_shape")
     def _hidden_changed(self, change):
@@ -296,6 +358,9 @@ class PlaygroundPanel(Panel):
             self.regularization_rate,
             self.batch_size,
             id(self.own_data),
+            tuple(self.layer_activations),
+            self.normalize,
+            self.early_stopping,
         )
 
     def recompute(self):
@@ -313,8 +378,10 @@ class PlaygroundPanel(Panel):
                 seed=self.seed,
                 features=self.features,
                 hidden=tuple(self.network_shape),
-                activation=self.activation,
+                activation=self._activations(),
                 data=self.own_data[:2] if self.own_data else None,
+                normalize=self.normalize,
+                validation_percent=20 if self.early_stopping else 0,
             )
             self._setup = setup
             if trained:
@@ -322,6 +389,30 @@ class PlaygroundPanel(Panel):
             self._shown, self._editing = None, None
             self.show_control("edit", False)
             self._layout_network()
+
+    def _activations(self) -> list[str]:
+        """Each hidden layer's activation: its own where one is set, else the menu's."""
+        own = list(self.layer_activations)
+        if len(own) > len(self.network_shape):
+            own = own[: len(self.network_shape)]
+        bad = [a for a in own if a and a not in scene.ACTIVATIONS]
+        if bad:
+            allowed = ", ".join(scene.ACTIVATIONS)
+            raise ValueError(
+                f"layer_activations: {bad} are not activations; allowed: {allowed} or '' "
+                "(the menu's)"
+            )
+        own += [""] * (len(self.network_shape) - len(own))
+        return [a or self.activation for a in own]
+
+    def apply_preset(self, name: str) -> None:
+        """One of ``PRESETS``: the Playground's defaults, then the preset's settings."""
+        if name not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {name!r}")
+        keep = ("hidden", "speed", "epochs")  # the teacher's classroom and pace stay
+        defaults = {k: self.trait_defaults(k) for k in self.state_keys() if k not in keep}
+        self.state = {**defaults, **PRESETS[name]}
+        self.say(f"Preset: {html.escape(name)}. Press <b>Play</b>.")
 
     def render(self):
         if self.experiment is not None:
@@ -353,8 +444,14 @@ class PlaygroundPanel(Panel):
                 return 1
             return max(1, self.speed // 200) if self.speed else 20  # ~2 ms a call
 
-        events = scene.training(self.experiment, self._settings, self.epochs, chunk)
+        self._early = None
+        patience = self.patience if self.early_stopping else 0
+        events = scene.training(self.experiment, self._settings, self.epochs, chunk, patience)
         return Training(events, self.epochs)
+
+    def on_event(self, event):
+        if event.kind == "stopped":
+            self._early = event
 
     def draw_training(self):
         self._draw(live=self.running and not self.paused)
@@ -364,6 +461,9 @@ class PlaygroundPanel(Panel):
         if getattr(self, "_resetting", False):
             return  # the new network's message follows
         self.render()  # the map's hover values too
+        if reason == "stopped" and self._early is not None:
+            self.say(html.escape(self._early.message) + " Play trains on from here.", "ok")
+            return
         if reason in ("finished", "stopped") and e is not None:
             kind = "ok" if reason == "finished" else "warn"
             self.say(
@@ -534,6 +634,10 @@ class PlaygroundPanel(Panel):
             dict(type="scatter", name="test points", mode="markers", x=[], y=[], visible=False,
                  marker=dict(point, line=dict(color="black", width=1.5), symbol="diamond"),
                  hovertemplate="(%{x:.2f}, %{y:.2f}) label %{marker.color}<extra>test</extra>"),
+            dict(type="scatter", name="validation points", mode="markers", x=[], y=[],
+                 marker=dict(point, line=dict(color="black", width=1.5), symbol="square"),
+                 hovertemplate="(%{x:.2f}, %{y:.2f}) label %{marker.color}"
+                 "<extra>validation (not trained on)</extra>"),
         ]  # fmt: skip
         return Figure(traces, layout)
 
@@ -548,6 +652,8 @@ class PlaygroundPanel(Panel):
                  line=dict(color="#333", width=2)),
             dict(type="scatter", name="test loss", mode="lines", x=[], y=[],
                  line=dict(color="#999", width=2)),
+            dict(type="scatter", name="validation loss", mode="lines", x=[], y=[],
+                 line=dict(color=theme.PALETTE[3], width=2, dash="dash")),
         ]  # fmt: skip
         return Figure(traces, layout)
 
@@ -716,6 +822,12 @@ class PlaygroundPanel(Panel):
                 marker={"color": e.y_test},
                 visible=self.show_test,
             )
+            self.out_fig.update(
+                "validation points",
+                x=e.val_points[:, 0],
+                y=e.val_points[:, 1],
+                marker={"color": e.y_val},
+            )
 
     def _draw_output(self, maps, slow: bool):
         """The big picture every frame; its hover values and the loss chart when ``slow``."""
@@ -747,6 +859,21 @@ class PlaygroundPanel(Panel):
         with self.loss_fig.batch():
             self.loss_fig.update("training loss", x=shown[:, 0], y=shown[:, 1])
             self.loss_fig.update("test loss", x=shown[:, 0], y=shown[:, 2])
+            val = e.validation
+            if np.isfinite(val).any():
+                every = shown[:, 0].astype(int)
+                self.loss_fig.update("validation loss", x=every, y=val[every])
+            else:
+                self.loss_fig.update("validation loss", x=[], y=[])
+            best = np.nanargmin(val) if np.isfinite(val).any() and self.early_stopping else None
+            self.loss_fig.relayout(shapes=[] if best is None else [
+                dict(type="line", xref="x", yref="paper", x0=best, x1=best, y0=0, y1=1,
+                     line=dict(color=theme.PALETTE[3], width=1.5, dash="dot"))
+            ], annotations=[] if best is None else [
+                dict(x=best, y=1, xref="x", yref="paper", text=f"best validation: epoch {best}",
+                     showarrow=False, xanchor="left", yanchor="top",
+                     font=dict(color=theme.PALETTE[3]))
+            ])  # fmt: skip
             self.loss_fig.relayout(xaxis={"range": [0, max(10, e.epoch)]})
 
     def _draw_readout(self):
@@ -756,6 +883,11 @@ class PlaygroundPanel(Panel):
             f"<b>epoch {e.epoch:,}</b>",
             f"training loss {e.history[-1, 1]:.4f}",
             f"test loss {e.history[-1, 2]:.4f}",
+            *(
+                [f"validation loss {e.validation[-1]:.4f} ({len(e.y_val)} points held out)"]
+                if len(e.y_val)
+                else []
+            ),
         ]
         if acc is not None:
             parts.append(

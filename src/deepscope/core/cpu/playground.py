@@ -180,16 +180,18 @@ def mean_half_squared_error(XT, y, sizes, w_off, b_off, n_off, acts, W, b, value
 
 
 @njit(cache=True)
-def train_epochs(X, y, XT, XT_test, y_test, sizes, w_off, b_off, n_off, acts, W, b, dead,
-                 accW, accB, count, lr, reg, reg_rate, batch, losses):  # fmt: skip
-    """``len(losses)`` epochs over the rows of X, each followed by the training and test
-    losses (the Playground's ``oneStep``; XT and XT_test are the training and test features
-    as columns) into a row of ``losses``; stops after an epoch whose loss is not finite.
-    Returns the epochs run. The training is exact; the losses take the float32-accurate
-    tanh (relative error below 1e-6, far under the 3 decimals a chart shows)."""
+def train_epochs(X, y, XT, XT_test, y_test, XT_val, y_val, sizes, w_off, b_off, n_off, acts, W,
+                 b, dead, accW, accB, count, lr, reg, reg_rate, batch, losses):  # fmt: skip
+    """``len(losses)`` epochs over the rows of X, each followed by the training, test and
+    validation losses (the Playground's ``oneStep``; XT, XT_test and XT_val are the features
+    as columns; a validation set of no columns scores 0) into a row of ``losses``; stops
+    after an epoch whose loss is not finite. Returns the epochs run. The training is exact;
+    the losses take the float32-accurate tanh (relative error below 1e-6, far under the 3
+    decimals a chart shows)."""
     n_nodes = n_off[-1] + sizes[-1]
     scratch = np.empty((n_nodes, X.shape[0]))
     scratch_test = np.empty((n_nodes, XT_test.shape[1]))
+    scratch_val = np.empty((n_nodes, XT_val.shape[1]))
     for e in range(losses.shape[0]):
         train_epoch(X, y, sizes, w_off, b_off, n_off, acts, W, b, dead, accW, accB, count,
                     lr, reg, reg_rate, batch)  # fmt: skip
@@ -197,6 +199,8 @@ def train_epochs(X, y, XT, XT_test, y_test, sizes, w_off, b_off, n_off, acts, W,
                                                scratch, False)  # fmt: skip
         losses[e, 1] = mean_half_squared_error(XT_test, y_test, sizes, w_off, b_off, n_off,
                                                acts, W, b, scratch_test, False)  # fmt: skip
+        losses[e, 2] = mean_half_squared_error(XT_val, y_val, sizes, w_off, b_off, n_off,
+                                               acts, W, b, scratch_val, False)  # fmt: skip
         if not math.isfinite(losses[e, 0]):
             return e + 1
     return losses.shape[0]
