@@ -260,3 +260,20 @@ def test_presets_early_stopping_normalising_and_a_layers_own_activation():
     assert "not activations" in p.message.value
     with pytest.raises(ValueError, match="preset must be one of"):
         p.apply_preset("nope")
+
+
+def test_universal_approximation_shows_each_units_part():
+    p = PlaygroundPanel(speed=0, epochs=1000)
+    p.apply_preset("universal approximation: a sine from 6 tanh units")
+    assert p.problem == "regression" and p.out_fig.layout.display == "none"
+    p.train()
+    fig = p.curve_fig
+    parts = [np.asarray(fig.trace(f"unit {j}")["y"]) for j in range(1, 7)]
+    assert fig.trace("unit 7")["visible"] is False
+    bias = p.experiment.network.biases(1)[0]
+    np.testing.assert_allclose(sum(parts) + bias, fig.trace("network")["y"], atol=1e-9)
+    target, out = np.asarray(fig.trace("target")["y"]), np.asarray(fig.trace("network")["y"])
+    assert np.abs(target - out).mean() < 0.2  # 6 units make a sine
+    assert "the 6 units' parts" in fig.plot_layout["xaxis"]["title"]["text"]
+    p.dataset = "circle"
+    assert p.out_fig.layout.display is None and p.curve_fig.layout.display == "none"

@@ -24,6 +24,9 @@ from ..nn import Event
 CLASSIFY = ("circle", "xor", "gauss", "spiral")
 REGRESS = ("reg-plane", "reg-gauss")
 OWN = "own"  # a student's own points (``Experiment(data=...)``), either problem
+#: one-dimensional regression (universal approximation): y = f(x1) on the x1 axis (x2 = 0)
+CURVES = {"sin": lambda x: np.sin(x), "step": lambda x: np.where(x < 0, -0.8, 0.8)}
+CURVE_POINTS = 200
 PROBLEMS = ("classification", "regression")
 COUNTS = {"classification": 500, "regression": 1200}  # the Playground's NUM_SAMPLES_*
 DOMAIN = 6.0  # the plane is -6..6 on both axes
@@ -193,7 +196,8 @@ class Experiment:
 
     def __post_init__(self):
         check_choice("problem", self.problem, PROBLEMS)
-        allowed = (CLASSIFY if self.problem == "classification" else REGRESS) + (OWN,)
+        allowed = (CLASSIFY if self.problem == "classification" else (*REGRESS, *CURVES))
+        allowed += (OWN,)
         check_choice(f"dataset for {self.problem}", self.dataset, allowed)
         check_int("noise", self.noise, 0, 50)
         check_int("train_percent", self.train_percent, 10, 90)
@@ -204,6 +208,8 @@ class Experiment:
             raise ValueError("pick at least one input feature (click an input on the left)")
         if self.dataset == OWN:
             points, labels = self._own_data()
+        elif self.dataset in CURVES:
+            points, labels = self._curve()
         else:
             points, labels = make_data(self.dataset, COUNTS[self.problem], self.noise / 100,
                                        seed=self.seed)  # fmt: skip
@@ -272,6 +278,29 @@ class Experiment:
     def history(self) -> np.ndarray:
         """(epoch, training loss, test loss) rows, epoch 0 (untrained) first."""
         return self._history[: self.epoch + 1]
+
+    def _curve(self):
+        """Points on the x1 axis and the curve's values there, the noise added to them."""
+        rng = np.random.default_rng(self.seed)
+        x = rng.uniform(-DOMAIN, DOMAIN, CURVE_POINTS)
+        y = CURVES[self.dataset](x) + rng.normal(0, 1, CURVE_POINTS) * self.noise / 100
+        return np.c_[x, np.zeros_like(x)], y
+
+    def curve(self, x: np.ndarray) -> dict:
+        """For a one-hidden-layer network on a 1-D set: at the points ``x`` (on the x1 axis),
+        the target curve, the network's output, and what each hidden unit adds to it
+        (its output times its weight to the output, the output's bias apart): the output is
+        their sum plus the bias, which is what universal approximation builds on."""
+        if self.dataset not in CURVES:
+            raise ValueError(f"a curve needs a one-dimensional data set ({', '.join(CURVES)})")
+        values = self.network.outputs(self.inputs(np.c_[x, np.zeros_like(x)]))
+        net = self.network
+        out = {"target": CURVES[self.dataset](x), "output": values[-1]}
+        if net.n_layers == 2:
+            hidden = values[int(net.n_off[1]) : int(net.n_off[1] + net.sizes[1])]
+            out["parts"] = net.weights(1)[0][:, None] * hidden
+            out["bias"] = float(net.biases(1)[0])
+        return out
 
     def _own_data(self):
         if self.data is None:

@@ -31,6 +31,8 @@ DATASETS = {
     "spiral": "spiral",
     "reg-plane": "plane (regression)",
     "reg-gauss": "multi Gaussian (regression)",
+    "sin": "sine curve, 1-D (regression)",
+    "step": "step, 1-D (regression)",
     scene.OWN: "your data (load it in the Files tab)",
 }
 
@@ -49,6 +51,10 @@ PRESETS = {
     "overfitting, cured by early stopping": dict(OVERFIT, early_stopping=True),
     "overfitting, cured by more data": dict(OVERFIT, train_percent=50),
     "overfitting, cured by a smaller network": dict(OVERFIT, network_shape=[8]),
+    "universal approximation: a sine from 6 tanh units": dict(
+        dataset="sin", features=["x1"], network_shape=[6]),
+    "universal approximation: a step from 8 ReLU units": dict(
+        dataset="step", features=["x1"], network_shape=[8], activation="relu"),
 }  # fmt: skip
 
 
@@ -143,8 +149,9 @@ class PlaygroundPanel(Panel):
         self._slow_drawn = 0.0
         self.net_fig, self.out_fig = self._network_figure(), self._output_figure()
         self.loss_fig = self._loss_figure()
+        self.curve_fig = self._curve_figure()
         self.net_fig.layout = W.Layout(flex="1 1 520px", min_width="420px")
-        self.figures = [self.net_fig, self.out_fig, self.loss_fig]
+        self.figures = [self.net_fig, self.out_fig, self.curve_fig, self.loss_fig]
         self.net_fig.on_click(self._clicked, traces=["nodes", "link points"])
 
         def auto():
@@ -209,7 +216,7 @@ class PlaygroundPanel(Panel):
         play = theme.row([c["reset"], c["train"], c["speed"], c["epochs"]])
         beyond = theme.row([c["preset"], c["normalize"], c["early_stopping"], c["patience"]])
         look = theme.row([c["show_test"], c["discretize"]])
-        right = W.VBox([self.out_fig, self.loss_fig],
+        right = W.VBox([self.out_fig, self.curve_fig, self.loss_fig],
                        layout=W.Layout(flex="1 1 360px", min_width="330px"))  # fmt: skip
         network = W.VBox(
             [
@@ -318,6 +325,7 @@ class PlaygroundPanel(Panel):
     @T.observe("problem")
     def _problem_changed(self, change):
         kind = scene.CLASSIFY if self.problem == "classification" else scene.REGRESS
+        kind = kind + (tuple(scene.CURVES) if self.problem == "regression" else ())
         own = self.dataset == scene.OWN and self.own_data and self.own_data[2] == self.problem
         if self.dataset not in kind and not own:
             self.dataset = kind[0]
@@ -641,6 +649,30 @@ class PlaygroundPanel(Panel):
         ]  # fmt: skip
         return Figure(traces, layout)
 
+    def _curve_figure(self) -> Figure:
+        """A 1-D set: the curve, the network's output and each hidden unit's part of it."""
+        layout = theme.layout(480, title={"text": "Output"}, margin={"b": 100},
+                              legend=dict(orientation="h", y=-0.22, x=0))  # fmt: skip
+        d = scene.DOMAIN
+        layout["xaxis"] = theme.axis("x₁", range=[-d, d])
+        layout["yaxis"] = theme.axis("y")
+        traces = [
+            dict(type="scatter", name="training points", mode="markers", x=[], y=[],
+                 marker=dict(size=6, color="#555"), hovertemplate="(%{x:.2f}, %{y:.2f})"),
+            dict(type="scatter", name="test points", mode="markers", x=[], y=[], visible=False,
+                 marker=dict(size=6, color="white", line=dict(color="#555", width=1))),
+            dict(type="scatter", name="target", mode="lines", x=[], y=[],
+                 line=dict(color="black", dash="dash", width=2)),
+            dict(type="scatter", name="network", mode="lines", x=[], y=[],
+                 line=dict(color=BLUE, width=4)),
+        ] + [
+            dict(type="scatter", name=f"unit {j + 1}", mode="lines", x=[], y=[],
+                 line=dict(width=1.5, color=theme.PALETTE[(j + 1) % 10]), visible=False,
+                 showlegend=False)
+            for j in range(scene.MAX_NEURONS)
+        ]  # fmt: skip
+        return Figure(traces, layout)
+
     def _loss_figure(self) -> Figure:
         layout = theme.layout(200, margin={"l": 60, "r": 10, "t": 10, "b": 45},
                               legend=dict(x=1, y=1, xanchor="right",
@@ -829,9 +861,41 @@ class PlaygroundPanel(Panel):
                 marker={"color": e.y_val},
             )
 
+    def _draw_curve(self):
+        e = self.experiment
+        x = np.linspace(-scene.DOMAIN, scene.DOMAIN, 241)
+        c = e.curve(x)
+        h = e.history
+        fig = self.curve_fig
+        with fig.batch():
+            fig.update("training points", x=e.train_points[:, 0], y=e.y_train)
+            fig.update("test points", x=e.test_points[:, 0], y=e.y_test, visible=self.show_test)
+            fig.update("target", x=x, y=c["target"])
+            fig.update("network", x=x, y=c["output"])
+            parts = c.get("parts", np.zeros((0, len(x))))
+            for j in range(scene.MAX_NEURONS):
+                shown = j < len(parts)
+                fig.update(f"unit {j + 1}", x=x if shown else [], y=parts[j] if shown else [],
+                           visible=shown)  # fmt: skip
+            note = (f"thin lines: the {len(parts)} units' parts (sum + bias {c['bias']:.2f} "
+                    "= output)" if len(parts)
+                    else "one hidden layer shows each unit's part")  # fmt: skip
+            fig.relayout(
+                title={"text": f"Network output · epoch {e.epoch:,}<br>test loss "
+                       f"{h[-1, 2]:.3f} · training loss {h[-1, 1]:.3f}"},
+                xaxis={"title": {"text": f"x₁ · {note}"}},
+            )  # fmt: skip
+
     def _draw_output(self, maps, slow: bool):
         """The big picture every frame; its hover values and the loss chart when ``slow``."""
         e = self.experiment
+        curve = e.dataset in scene.CURVES
+        self.out_fig.layout.display = "none" if curve else None
+        self.curve_fig.layout.display = None if curve else "none"
+        if curve:
+            self._draw_curve()
+            self._draw_losses(slow)
+            return
         net = e.network
         if self._shown is None:
             z, what = maps[-1], "Output"
@@ -853,6 +917,11 @@ class PlaygroundPanel(Panel):
                 title={"text": f"{what} · epoch {e.epoch:,}<br>test loss {test_loss:.3f} · "
                        f"training loss {train_loss:.3f}"},
             )  # fmt: skip
+        self._draw_losses(slow)
+
+    def _draw_losses(self, slow: bool):
+        e = self.experiment
+        h = e.history
         if not slow:
             return
         shown = thin(h)
