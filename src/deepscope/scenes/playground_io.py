@@ -306,14 +306,7 @@ def _export_layers(network: Network) -> list[dict]:
 
 
 def _spec(network: Network, features, problem: str, extra) -> dict:
-    if not isinstance(network, Network):
-        raise TypeError(f"network must be a playground Network, got {type(network).__name__}")
-    names = _check_features(features)
-    if len(names) != network.sizes[0]:
-        raise ValueError(
-            f"{len(names)} features ({', '.join(names)}) for a network of "
-            f"{int(network.sizes[0])} inputs"
-        )
+    names = _prepare(network, features)
     if problem not in PROBLEMS:
         raise ValueError(f"problem must be one of {', '.join(PROBLEMS)}; got {problem!r}")
     if extra is not None and not isinstance(extra, dict):
@@ -656,6 +649,7 @@ def _weights(network: Network, l: int) -> np.ndarray:
 
 
 def _prepare(network, features) -> tuple[str, ...]:
+    """The feature names, checked against the network (and its weights all finite)."""
     if not isinstance(network, Network):
         raise TypeError(f"network must be a playground Network, got {type(network).__name__}")
     names = _check_features(features)
