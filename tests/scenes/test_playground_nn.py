@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from deepscope.scenes import playground as pg
-from deepscope.scenes.playground_nn import NNNetwork, multiclass_experiment_data
+from deepscope.scenes.playground_nn import NNNetwork
 
 
 @pytest.fixture(scope="module")
@@ -17,10 +17,8 @@ def circle():
 
 @pytest.fixture(scope="module")
 def blobs():
-    d = multiclass_experiment_data("blobs", classes=3, noise=10, seed=0)
-    names = ("x1", "x2")
-    X, Xt = pg.features(d.train_points, names), pg.features(d.test_points, names)
-    return X, d.y_train, Xt, d.y_test
+    d = pg.Experiment(dataset="blobs", classes=3, noise=10, seed=0)
+    return d.X_train, d.y_train, d.X_test, d.y_test
 
 
 def weights_gap(a, b) -> float:
@@ -111,10 +109,13 @@ def test_softmax_learns_three_blobs(blobs):
 
 
 def test_squared_error_against_one_hot_on_a_multi_spiral():
-    d = multiclass_experiment_data("multi-spiral", classes=4, seed=2, train_percent=60)
-    assert d.classes == 4 and len(d.y_train) == 300 and len(d.y_test) == 200
+    d = pg.Experiment(dataset="multi-spiral", classes=4, seed=2, train_percent=60,
+                      features=tuple(pg.FEATURES), loss="squared", optimizer="sgd",
+                      hidden=(8,))  # fmt: skip
+    assert d.k == 4 and len(d.y_train) == 300 and len(d.y_test) == 200
     assert set(np.unique(d.y_train)) == {0, 1, 2, 3}
-    X, Xt = pg.features(d.train_points, pg.FEATURES), pg.features(d.test_points, pg.FEATURES)
+    assert isinstance(d.network, NNNetwork)  # four classes: the nn engine
+    X, Xt = d.X_train, d.X_test
     nnn = NNNetwork(7, (8,), "tanh", classes=4, loss="squared", seed=0)
     rows = nnn.train(X, d.y_train, Xt, d.y_test, 30, 0.3, batch_size=10)
     assert rows[-1, 0] < rows[0, 0]
@@ -285,8 +286,7 @@ def test_bad_training_and_editing_arguments(circle, blobs):
     with pytest.raises(ValueError, match=r"batch_norm needs batches of at least 2 rows: "
                                          r"batch_size 3 over 250 training rows"):  # fmt: skip
         norm.train(X, y, Xt, yt, 1, 0.03, batch_size=3)  # 250 = 83 * 3 + 1
-    with pytest.raises(ValueError, match=r"dataset must be one of multi-spiral, blobs; got "
-                                         r"'circle'"):  # fmt: skip
-        multiclass_experiment_data("circle")
-    with pytest.raises(ValueError, match=r"classes must be an integer in \[3, 5\], got 2"):
-        multiclass_experiment_data("blobs", classes=2)
+    with pytest.raises(ValueError, match="classes"):
+        pg.Experiment(dataset="blobs", classes=6)
+    with pytest.raises(ValueError, match="cross-entropy needs classes"):
+        pg.Experiment(problem="regression", dataset="reg-plane", loss="cross-entropy")

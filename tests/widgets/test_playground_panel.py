@@ -277,3 +277,28 @@ def test_universal_approximation_shows_each_units_part():
     assert "the 6 units' parts" in fig.plot_layout["xaxis"]["title"]["text"]
     p.dataset = "circle"
     assert p.out_fig.layout.display is None and p.curve_fig.layout.display == "none"
+
+
+def test_beyond_the_playground_classes_losses_optimizers_dropout_batch_norm():
+    from deepscope.scenes.playground_nn import NNNetwork
+
+    p = PlaygroundPanel(speed=0, epochs=100)
+    assert p.controls["classes"].layout.display == "none"  # only for the multi-class sets
+    p.dataset = "blobs"
+    assert p.controls["classes"].layout.display is None
+    assert isinstance(p.experiment.network, NNNetwork) and p.experiment.k == 3
+    assert len(_nodes(p)["x"]) == 7 + 4 + 2 + 3  # three outputs
+    p.loss = "cross-entropy"
+    p.train()
+    assert p.experiment.accuracy()[1] > 0.9
+    assert p.out_fig.plot_layout["title"]["text"].startswith("The most likely class")
+    colors = p.out_fig.trace("training points")["marker"]["color"]
+    assert set(colors) == {"#f59322", "#0877bd", "#2ca02c"}
+    assert "output 3 (class 2)" in _nodes(p)["customdata"][-1]
+    p.state = {"dataset": "circle", "optimizer": "adam", "dropout": 0.2, "batch_norm": True}
+    net = p.experiment.network
+    assert (net.optimizer_name, net.dropout, net.batch_norm) == ("adam", 0.2, True)
+    p.train()
+    assert p.experiment.accuracy()[1] > 0.85
+    p.state = {"optimizer": "sgd", "dropout": 0.0, "batch_norm": False, "loss": "squared"}
+    assert not isinstance(p.experiment.network, NNNetwork)  # the Playground's own again

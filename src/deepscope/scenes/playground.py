@@ -22,6 +22,7 @@ from ..data import playground as make_data
 from ..nn import Event
 
 CLASSIFY = ("circle", "xor", "gauss", "spiral")
+MULTICLASS = ("multi-spiral", "blobs")  # ``classes`` arms or blobs (our extension)
 REGRESS = ("reg-plane", "reg-gauss")
 OWN = "own"  # a student's own points (``Experiment(data=...)``), either problem
 #: one-dimensional regression (universal approximation): y = f(x1) on the x1 axis (x2 = 0)
@@ -192,12 +193,20 @@ class Experiment:
     data: tuple | None = None  # dataset "own": (points (n, 2), labels 0/1 or targets)
     normalize: str = "none"  # the features scaled by the training points' "z-score" or "min-max"
     validation_percent: int = 0  # of the training points, held out to watch (early stopping)
+    # beyond the Playground's network (any of them trains on deepscope.nn: NNNetwork)
+    classes: int = 3  # for the multi-class sets
+    loss: str = "squared"  # or "cross-entropy"
+    optimizer: str = "sgd"  # or "momentum", "adam"
+    dropout: float = 0.0
+    batch_norm: bool = False
     epoch: int = 0
 
     def __post_init__(self):
         check_choice("problem", self.problem, PROBLEMS)
-        allowed = (CLASSIFY if self.problem == "classification" else (*REGRESS, *CURVES))
-        allowed += (OWN,)
+        if self.problem == "classification":
+            allowed = (*CLASSIFY, *MULTICLASS, OWN)
+        else:
+            allowed = (*REGRESS, *CURVES, OWN)
         check_choice(f"dataset for {self.problem}", self.dataset, allowed)
         check_int("noise", self.noise, 0, 50)
         check_int("train_percent", self.train_percent, 10, 90)
@@ -210,12 +219,19 @@ class Experiment:
             points, labels = self._own_data()
         elif self.dataset in CURVES:
             points, labels = self._curve()
+        elif self.dataset in MULTICLASS:
+            check_int("classes", self.classes, 2, 5)
+            points, labels = make_data(self.dataset, COUNTS["classification"], self.noise / 100,
+                                       seed=self.seed, classes=self.classes)  # fmt: skip
         else:
             points, labels = make_data(self.dataset, COUNTS[self.problem], self.noise / 100,
                                        seed=self.seed)  # fmt: skip
         targets = labels.astype(np.float64)
-        if self.problem == "classification":
+        self.k = self.classes if self.dataset in MULTICLASS else 2  # classes to tell apart
+        if self.problem == "classification" and self.k == 2:
             targets = 2 * targets - 1  # the Playground's labels: -1 and +1
+        elif self.k > 2:
+            targets = labels.astype(np.int64)  # class indices 0..k-1
         order = np.random.default_rng(self.seed + 1).permutation(len(points))
         points, targets = points[order], targets[order]
         cut = len(points) * self.train_percent // 100
@@ -237,9 +253,7 @@ class Experiment:
         self.X_train = self.inputs(self.train_points)
         self.X_test = self.inputs(self.test_points)
         self.X_val = self.inputs(self.val_points)
-        output = "tanh" if self.problem == "classification" else "linear"
-        self.network = Network(len(self.features), self.hidden, self.activation, output,
-                               seed=self.seed, init_zero=self.init_zero)  # fmt: skip
+        self.network = self._network()
         axis = np.linspace(-DOMAIN, DOMAIN, DENSITY)
         gx, gy = np.meshgrid(axis, axis[::-1])  # row 0 at the top, as the Playground draws
         self.grid_axis = axis
@@ -248,6 +262,27 @@ class Experiment:
         self._validation = np.full(1024, np.nan)
         self._history[0] = (0, *self.losses())
         self._validation[0] = self.validation_loss()
+
+    @property
+    def beyond(self) -> bool:
+        """Does this setup need more than the Playground's network (deepscope.nn trains it)?"""
+        return (self.k > 2 or self.loss != "squared" or self.optimizer != "sgd"
+                or self.dropout > 0 or self.batch_norm)  # fmt: skip
+
+    def _network(self):
+        if self.beyond:
+            if self.problem == "regression" and self.loss != "squared":
+                raise ValueError("cross-entropy needs classes: pick squared error for "
+                                 "regression")  # fmt: skip
+            from .playground_nn import NNNetwork
+
+            return NNNetwork(len(self.features), self.hidden, self.activation, self.k,
+                             self.loss, self.optimizer, dropout=self.dropout,
+                             batch_norm=self.batch_norm, seed=self.seed,
+                             init_zero=self.init_zero)  # fmt: skip
+        output = "tanh" if self.problem == "classification" else "linear"
+        return Network(len(self.features), self.hidden, self.activation, output,
+                       seed=self.seed, init_zero=self.init_zero)  # fmt: skip
 
     def _scaler(self, X):
         """The normalisation, from the training points' features: (shift, scale) per column."""
@@ -374,7 +409,10 @@ class Experiment:
         if self.problem != "classification":
             return None
         sets = ((self.X_train, self.y_train), (self.X_test, self.y_test))
-        right = [float(np.mean(np.sign(self.network.predict(X)) == y)) for X, y in sets]
+        if self.k > 2:
+            right = [float(np.mean(self.network.predict(X).argmax(axis=1) == y)) for X, y in sets]
+        else:
+            right = [float(np.mean(np.sign(self.network.predict(X)) == y)) for X, y in sets]
         return right[0], right[1]
 
 

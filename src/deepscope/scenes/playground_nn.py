@@ -6,8 +6,8 @@
 draw it the same way, but it is a ``nn.Sequential`` (float64, the cpu backend, seeded)
 trained by ``nn.Trainer`` in the data's order (``shuffle=False``), and so it can also have:
 
-- more than two classes: k softmax outputs against labels 0..k-1 (the points from
-  ``multiclass_experiment_data``: ``data.playground``'s "multi-spiral" and "blobs");
+- more than two classes: k softmax outputs against labels 0..k-1 (``Experiment`` on
+  ``data.playground``'s "multi-spiral" and "blobs");
 - cross-entropy instead of half the squared error (binary: a sigmoid output with BCE);
 - another optimizer: plain SGD, SGD with momentum, or Adam;
 - a different activation per hidden layer;
@@ -26,22 +26,18 @@ dies (``dead_links`` is all zeros).
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from .. import nn
 from ..core.checks import as_float_array, check_choice, check_int, check_number
 from ..core.cpu import optim as optim_kernels
-from ..data import playground as make_data
-from .playground import COUNTS, REGULARIZATIONS, check_hidden
+from .playground import REGULARIZATIONS, check_hidden
 
 HIDDEN_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
                       "linear": nn.Identity}  # fmt: skip
 LOSSES = ("squared", "cross-entropy")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 MAX_CLASSES = 5
-MULTICLASS_DATASETS = ("multi-spiral", "blobs")
 BIAS_INIT = 0.1  # the Playground's; weights uniform in +-0.5 ("uniform(0.5)")
 
 
@@ -449,33 +445,3 @@ class NNNetwork:
         )
         return (f"NNNetwork(sizes={self.sizes.tolist()}, activations={self.activations}, "
                 f"loss={self.loss_name!r}, optimizer={self.optimizer_name!r}{extra})")  # fmt: skip
-
-
-class MulticlassData(NamedTuple):
-    """A multi-class run's points and labels 0..classes-1."""
-
-    train_points: np.ndarray  # (n, 2) on the -6..6 plane
-    y_train: np.ndarray  # int64 labels
-    test_points: np.ndarray
-    y_test: np.ndarray
-    classes: int
-
-
-def multiclass_experiment_data(dataset: str = "multi-spiral", classes: int = 3, noise: int = 0,
-                    seed: int = 0, train_percent: int = 50) -> MulticlassData:  # fmt: skip
-    """Points for a multi-class run, as ``Experiment`` makes the binary ones: ``dataset``
-    ("multi-spiral": ``classes`` interleaved arms, or "blobs": ``classes`` Gaussian blobs)
-    of 500 points from ``data.playground`` at ``noise`` (the Playground's slider, 0..50),
-    shuffled by ``seed`` + 1 and split at ``train_percent`` (10..90). The network's inputs
-    are their features (``scenes.playground.features(points, names)``); the labels go to an
-    ``NNNetwork(classes=classes)`` as they are."""
-    check_choice("dataset", dataset, MULTICLASS_DATASETS)
-    classes = check_int("classes", classes, 3, MAX_CLASSES)
-    noise = check_int("noise", noise, 0, 50)
-    train_percent = check_int("train_percent", train_percent, 10, 90)
-    points, labels = make_data(dataset, COUNTS["classification"], noise / 100, seed=seed,
-                               classes=classes)  # fmt: skip
-    order = np.random.default_rng(seed + 1).permutation(len(points))
-    points, labels = points[order], labels[order]
-    cut = len(points) * train_percent // 100
-    return MulticlassData(points[:cut], labels[:cut], points[cut:], labels[cut:], classes)

@@ -19,6 +19,8 @@ from .playground_tabs import SCALE, CompareTab, FilesTab, SearchTab, thin
 # the Playground's colours: orange for -1, near-white for 0, blue for +1
 ORANGE, BLUE, PALE = "#f59322", "#0877bd", "#e8eaeb"
 NAN_GREY = "#9e9e9e"
+CLASS_COLORS = (ORANGE, BLUE, "#2ca02c", "#d62728", "#9467bd")  # class 0, 1 as the Playground's
+MAP_HOVER = "x₁ %{x:.2f}, x₂ %{y:.2f}: %{z:.3f}<extra></extra>"
 # tiles: NaN is drawn as -1.2, below the colours' -1..1 (a grey band at the scale's foot)
 SLOW_EVERY_S = 0.2  # while training, hover cards and the loss chart: 5 times a second
 CELLS = 10  # a neuron's thumbnail: 10 x 10 cells, the Playground's
@@ -29,6 +31,8 @@ DATASETS = {
     "xor": "exclusive or",
     "gauss": "two Gaussians",
     "spiral": "spiral",
+    "multi-spiral": "spiral arms (3-5 classes)",
+    "blobs": "blobs (3-5 classes)",
     "reg-plane": "plane (regression)",
     "reg-gauss": "multi Gaussian (regression)",
     "sin": "sine curve, 1-D (regression)",
@@ -138,6 +142,29 @@ class PlaygroundPanel(Panel):
         recompute=True,
     )
     patience = T.Enum((25, 50, 100, 200), 50).tag(state=True, control=Choice("patience (epochs)"))
+    classes = T.Int(3, min=2, max=5).tag(state=True, control=Slider("classes"), recompute=True)
+    loss = T.Enum(("squared", "cross-entropy"), "squared").tag(
+        state=True,
+        control=Choice(
+            labels={"squared": "squared error (the Playground's)", "cross-entropy": "cross-entropy"}
+        ),
+        recompute=True,
+    )
+    optimizer = T.Enum(("sgd", "momentum", "adam"), "sgd").tag(
+        state=True,
+        control=Choice(
+            labels={
+                "sgd": "SGD (the Playground's)",
+                "momentum": "SGD + momentum 0.9",
+                "adam": "Adam",
+            }
+        ),
+        recompute=True,
+    )
+    dropout = T.Float(0.0, min=0.0, max=0.5).tag(
+        state=True, control=Slider("dropout", step=0.1), recompute=True
+    )
+    batch_norm = T.Bool(False).tag(state=True, control=Check("batch norm"), recompute=True)
 
     # building -----------------------------------------------------------------------------
     def build(self):
@@ -214,7 +241,10 @@ class PlaygroundPanel(Panel):
         preset.observe(chose, names="value")
         c["preset"] = preset
         play = theme.row([c["reset"], c["train"], c["speed"], c["epochs"]])
-        beyond = theme.row([c["preset"], c["normalize"], c["early_stopping"], c["patience"]])
+        beyond = W.VBox([
+            theme.row([c["preset"], c["normalize"], c["early_stopping"], c["patience"]]),
+            theme.row([c["loss"], c["optimizer"], c["dropout"], c["batch_norm"], c["classes"]]),
+        ])  # fmt: skip
         look = theme.row([c["show_test"], c["discretize"]])
         right = W.VBox([self.out_fig, self.curve_fig, self.loss_fig],
                        layout=W.Layout(flex="1 1 360px", min_width="330px"))  # fmt: skip
@@ -234,6 +264,7 @@ class PlaygroundPanel(Panel):
         self.tabs.observe(lambda _: self._tab_opened(), names="selected_index")
         self.children = [play, top, data, beyond, self.message, self.tabs, self.link]
         self._layer_buttons()
+        self._classes_shown()
         self.show_control("edit", False)
         self.say(
             "Press <b>Play</b>. Click an input (left) to turn that feature on or off, a "
@@ -332,11 +363,17 @@ class PlaygroundPanel(Panel):
 
     @T.observe("dataset")
     def _dataset_changed(self, change):
+        self._classes_shown()
         if self.dataset == scene.OWN:
             if self.own_data:
                 self.problem = self.own_data[2]
             return
-        self.problem = "classification" if self.dataset in scene.CLASSIFY else "regression"
+        classify = self.dataset in (*scene.CLASSIFY, *scene.MULTICLASS)
+        self.problem = "classification" if classify else "regression"
+
+    def _classes_shown(self):
+        if "classes" in self.controls:
+            self.show_control("classes", self.dataset in scene.MULTICLASS)
 
     def _tab_opened(self):
         if self.tabs.selected_index == 2:
@@ -369,6 +406,11 @@ class PlaygroundPanel(Panel):
             tuple(self.layer_activations),
             self.normalize,
             self.early_stopping,
+            self.classes,
+            self.loss,
+            self.optimizer,
+            self.dropout,
+            self.batch_norm,
         )
 
     def recompute(self):
@@ -390,6 +432,11 @@ class PlaygroundPanel(Panel):
                 data=self.own_data[:2] if self.own_data else None,
                 normalize=self.normalize,
                 validation_percent=20 if self.early_stopping else 0,
+                classes=self.classes,
+                loss=self.loss,
+                optimizer=self.optimizer,
+                dropout=self.dropout,
+                batch_norm=self.batch_norm,
             )
             self._setup = setup
             if trained:
@@ -537,7 +584,7 @@ class PlaygroundPanel(Panel):
         if column == 0:
             return scene.FEATURES[self.experiment.features[node]][0]
         if column == self.experiment.network.n_layers:
-            return "the output"
+            return "the output" if self.experiment.k == 2 else f"output {node + 1} (class {node})"
         return f"neuron {node + 1} of layer {column}"
 
     # figures ------------------------------------------------------------------------------
@@ -635,16 +682,16 @@ class PlaygroundPanel(Panel):
             dict(type="heatmap", name="map", x=axis, y=axis[::-1], z=np.zeros((2, 2)), zmin=-1,
                  zmax=1, colorscale=SCALE, opacity=0,
                  colorbar=dict(len=0.8, thickness=12, tickvals=[-1, 0, 1]),
-                 hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}: %{z:.3f}<extra></extra>"),
+                 hovertemplate=MAP_HOVER),
             dict(type="scatter", name="training points", mode="markers", x=[], y=[],
                  marker=point,
-                 hovertemplate="(%{x:.2f}, %{y:.2f}) label %{marker.color}<extra>training</extra>"),
+                 hovertemplate="(%{x:.2f}, %{y:.2f}) label %{customdata}<extra>training</extra>"),
             dict(type="scatter", name="test points", mode="markers", x=[], y=[], visible=False,
                  marker=dict(point, line=dict(color="black", width=1.5), symbol="diamond"),
-                 hovertemplate="(%{x:.2f}, %{y:.2f}) label %{marker.color}<extra>test</extra>"),
+                 hovertemplate="(%{x:.2f}, %{y:.2f}) label %{customdata}<extra>test</extra>"),
             dict(type="scatter", name="validation points", mode="markers", x=[], y=[],
                  marker=dict(point, line=dict(color="black", width=1.5), symbol="square"),
-                 hovertemplate="(%{x:.2f}, %{y:.2f}) label %{marker.color}"
+                 hovertemplate="(%{x:.2f}, %{y:.2f}) label %{customdata}"
                  "<extra>validation (not trained on)</extra>"),
         ]  # fmt: skip
         return Figure(traces, layout)
@@ -755,7 +802,9 @@ class PlaygroundPanel(Panel):
         start = 0
         for l in range(net.n_layers):
             k = net.sizes[l + 1]
-            tiles += [(l + 1, j, maps[start + j], 1.0) for j in range(k)]
+            dropped = getattr(net, "dropped", None)  # dropout: greyed while it trains
+            off = dropped(l) if dropped is not None and self.running else np.zeros(k, bool)
+            tiles += [(l + 1, j, maps[start + j], 0.2 if off[j] else 1.0) for j in range(k)]
             start += k
         for column, row, z, alpha in tiles:
             y0 = int(round((tallest - columns[column]) * pitch_y / 2)) + row * pitch_y
@@ -774,6 +823,8 @@ class PlaygroundPanel(Panel):
         net = e.network
         maps = e.maps()
         thumbs = scene.thumbnails(maps[net.sizes[0] :], CELLS)
+        if e.k > 2:  # class probabilities 0..1 on the -1..1 colours
+            thumbs[-e.k :] = 2 * thumbs[-e.k :] - 1
         now = time.perf_counter()
         slow = not live or now - self._slow_drawn >= SLOW_EVERY_S
         if slow:
@@ -840,25 +891,29 @@ class PlaygroundPanel(Panel):
     def _draw_points(self):
         """The data on the map (drawn when it changes, not every frame: 500 points)."""
         e = self.experiment
+
+        def colors(y):  # the -1..1 scale for two classes, a colour per class for more
+            return np.array(CLASS_COLORS)[y].tolist() if e.k > 2 else y
+
         with self.out_fig.batch():
             self.out_fig.update(
                 "training points",
                 x=e.train_points[:, 0],
                 y=e.train_points[:, 1],
-                marker={"color": e.y_train},
+                marker={"color": colors(e.y_train)},
             )
             self.out_fig.update(
                 "test points",
                 x=e.test_points[:, 0],
                 y=e.test_points[:, 1],
-                marker={"color": e.y_test},
+                marker={"color": colors(e.y_test)},
                 visible=self.show_test,
             )
             self.out_fig.update(
                 "validation points",
                 x=e.val_points[:, 0],
                 y=e.val_points[:, 1],
-                marker={"color": e.y_val},
+                marker={"color": colors(e.y_val)},
             )
 
     def _draw_curve(self):
@@ -897,6 +952,10 @@ class PlaygroundPanel(Panel):
             self._draw_losses(slow)
             return
         net = e.network
+        if self._shown is None and e.k > 2:
+            self._draw_classes(maps[-e.k :], slow)
+            self._draw_losses(slow)
+            return
         if self._shown is None:
             z, what = maps[-1], "Output"
         else:
@@ -911,13 +970,36 @@ class PlaygroundPanel(Panel):
                      source=raster.png(raster.colorize(z, SCALE, -1, 1)))  # fmt: skip
         with self.out_fig.batch():
             if slow:
-                self.out_fig.update("map", z=z.astype(np.float32))
+                self.out_fig.update("map", z=z.astype(np.float32), showscale=True,
+                                    hovertemplate=MAP_HOVER)  # fmt: skip
             self.out_fig.relayout(
                 images=[image],
                 title={"text": f"{what} · epoch {e.epoch:,}<br>test loss {test_loss:.3f} · "
                        f"training loss {train_loss:.3f}"},
             )  # fmt: skip
         self._draw_losses(slow)
+
+    def _draw_classes(self, probs: np.ndarray, slow: bool):
+        """k classes: each place coloured by its most likely class, paler where the network
+        is less sure (white at 1/k, its colour at certainty)."""
+        e = self.experiment
+        best, sure = probs.argmax(axis=0), probs.max(axis=0)
+        palette = np.array([raster.rgb(c) for c in CLASS_COLORS[: e.k]], np.float64)
+        weight = np.clip((sure - 1 / e.k) / (1 - 1 / e.k), 0, 1)[..., None]
+        rgb = 255 - weight * (255 - palette[best])
+        rgba = np.dstack([np.round(rgb).astype(np.uint8), np.full(best.shape, 255, np.uint8)])
+        rgba[~np.isfinite(sure)] = (158, 158, 158, 255)
+        h = e.history
+        with self.out_fig.batch():
+            if slow:
+                self.out_fig.update("map", z=best.astype(np.float32), showscale=False,
+                                    hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}: class %{z}"
+                                    "<extra></extra>")  # fmt: skip
+            self.out_fig.relayout(
+                images=[dict(self.out_fig.plot_layout["images"][0], source=raster.png(rgba))],
+                title={"text": f"The most likely class · epoch {e.epoch:,}<br>test loss "
+                       f"{h[-1, 2]:.3f} · training loss {h[-1, 1]:.3f}"},
+            )  # fmt: skip
 
     def _draw_losses(self, slow: bool):
         e = self.experiment

@@ -15,7 +15,7 @@ import zlib
 import numpy as np
 
 
-def _rgb(color: str) -> tuple[int, int, int]:
+def rgb(color: str) -> tuple[int, int, int]:
     color = color.lstrip("#")
     return tuple(int(color[i : i + 2], 16) for i in (0, 2, 4))
 
@@ -26,7 +26,7 @@ def colorize(z: np.ndarray, scale, zmin: float, zmax: float, nan=(158, 158, 158,
     values clamped to [zmin, zmax] as plotly does; NaN gets the colour ``nan``."""
     z = np.asarray(z, np.float64)
     stops = np.array([s for s, _ in scale])
-    colors = np.array([_rgb(c) for _, c in scale], np.float64)
+    colors = np.array([rgb(c) for _, c in scale], np.float64)
     t = np.clip((np.nan_to_num(z, nan=zmin) - zmin) / (zmax - zmin), 0, 1)
     rgba = np.empty((*z.shape, 4), np.uint8)
     for k in range(3):
