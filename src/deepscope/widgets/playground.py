@@ -881,8 +881,9 @@ class PlaygroundPanel(Panel):
                 "click: its picture large, and edit its bias"
             )
         self.net_fig.update("nodes", x=xs, y=ys, customdata=text)
-        if self._shown is None:
-            sx, sy = [xs[-1]], [ys[-1]]
+        if self._shown is None:  # the output (k outputs: the map is all of them)
+            k = self.experiment.k if self.experiment.k > 2 else 1
+            sx, sy = xs[-k:], ys[-k:]
         else:
             index = self._node_at.index(("node", *self._shown))
             sx, sy = [xs[index]], [ys[index]]
