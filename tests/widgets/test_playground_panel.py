@@ -108,18 +108,21 @@ def test_typing_a_weight_into_a_link():
 
 def test_layer_buttons():
     p = PlaygroundPanel()
-    minus, plus = p.layer_box.children[:2]
+    def buttons(group):  # the layers' group (0), or layer k's (k): -, +, label[, activation]
+        return p.layer_box.children[group].children
+
+    minus, plus = buttons(0)[:2]
     plus.click()
     assert p.network_shape == [4, 2, 2]
     assert len(_nodes(p)["x"]) == 7 + 4 + 2 + 2 + 1
-    p.layer_box.children[4].click()  # layer 1's +
+    buttons(1)[1].click()  # layer 1's +
     assert p.network_shape == [5, 2, 2]
     for _ in range(3):
-        p.layer_box.children[0].click()
+        buttons(0)[0].click()
     assert p.network_shape == []
-    assert p.layer_box.children[0].disabled  # nothing left to remove
+    assert buttons(0)[0].disabled  # nothing left to remove
     p.network_shape = [8] * 6
-    assert p.layer_box.children[1].disabled and p.layer_box.children[4].disabled
+    assert buttons(0)[1].disabled and buttons(1)[1].disabled
 
 
 def test_problem_and_dataset_follow_each_other_and_the_link_round_trips():
@@ -251,8 +254,9 @@ def test_presets_early_stopping_normalising_and_a_layers_own_activation():
     best = int(np.nanargmin(e.validation))
     assert p.loss_fig.plot_layout["shapes"][0]["x0"] == best
     assert len(p.out_fig.trace("validation points")["x"]) == 10
-    p.layer_box.children[6].value = "relu"  # layer 1's own activation
+    p.layer_box.children[1].children[3].value = "relu"  # layer 1's own activation
     assert p.layer_activations == ["relu", "", ""]
+    assert p.layer_box.children[1].children[3].value == "relu"  # rebuilt, still shown
     assert p.experiment.network.activations == ("relu", "tanh", "tanh", "tanh")
     p.normalize = "z-score"
     np.testing.assert_allclose(p.experiment.X_train.std(axis=0), 1)
@@ -274,7 +278,7 @@ def test_universal_approximation_shows_each_units_part():
     np.testing.assert_allclose(sum(parts) + bias, fig.trace("network")["y"], atol=1e-9)
     target, out = np.asarray(fig.trace("target")["y"]), np.asarray(fig.trace("network")["y"])
     assert np.abs(target - out).mean() < 0.2  # 6 units make a sine
-    assert "the 6 units' parts" in fig.plot_layout["xaxis"]["title"]["text"]
+    assert "the 6 units' parts" in fig.plot_layout["title"]["text"]
     p.dataset = "circle"
     assert p.out_fig.layout.display is None and p.curve_fig.layout.display == "none"
 

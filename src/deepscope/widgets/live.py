@@ -72,6 +72,8 @@ class Runner:
     def resume(self) -> None:
         self.paused = False
         self._epochs_to_step = 0
+        if self.pace:  # the pace counts from here: time paused is not time to catch up
+            self.set_pace(self.pace)
         self._poke()
 
     def stop(self) -> None:
@@ -247,6 +249,11 @@ class TrainingBar(W.VBox):
         self.pause_button.description = "Resume" if paused else "Pause"
         self.pause_button.icon = "play" if paused else "pause"
         self.stop_button.disabled = not running
+
+    def clear(self) -> None:
+        """Back to before any training (a new network)."""
+        self.progress.value = 0
+        self.label.value = f"<span style='color:{MUTED}'>not trained yet</span>"
 
     def report(self, done: float, total: float, what: str, elapsed: float, ended: str = "") -> None:
         """``done`` of ``total`` ``what`` (epochs, grid rows) after ``elapsed`` seconds;

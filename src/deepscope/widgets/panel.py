@@ -48,10 +48,13 @@ FALSE = ("0", "false", "no", "off")
 
 @dataclass
 class Training:
-    """What ``start_training`` returns: the scene's event stream and its length in epochs."""
+    """What ``start_training`` returns: the scene's event stream, its length in epochs and
+    the epoch it starts after (a panel that trains on, as the playground does, numbers its
+    epochs from where the network is; the bar counts this run's)."""
 
     events: Iterator[Event]
     epochs: int
+    start: int = 0
 
 
 def _jsonable(value):
@@ -587,7 +590,7 @@ class Panel(W.VBox):
         if event.kind == "diverged":
             self._diverged = event.message
         if event.kind in EPOCH_KINDS:
-            self._progress = (event.epoch, self._training.epochs, "epoch")
+            self._progress = (event.epoch - self._training.start, self._training.epochs, "epoch")
         elif event.kind == "progress":
             m = event.metrics
             self._progress = (m["done"], m["total"], m.get("what", "done"))

@@ -142,7 +142,9 @@ class PlaygroundPanel(Panel):
         recompute=True,
     )
     patience = T.Enum((25, 50, 100, 200), 50).tag(state=True, control=Choice("patience (epochs)"))
-    classes = T.Int(3, min=2, max=5).tag(state=True, control=Slider("classes"), recompute=True)
+    classes = T.Int(3, min=2, max=5).tag(
+        state=True, control=Slider("classes (spiral arms, blobs)"), recompute=True
+    )
     loss = T.Enum(("squared", "cross-entropy"), "squared").tag(
         state=True,
         control=Choice(
@@ -251,8 +253,8 @@ class PlaygroundPanel(Panel):
         network = W.VBox(
             [
                 c["layers"],
-                theme.row([self.net_fig, right]),
                 c["edit"],
+                theme.row([self.net_fig, right]),
                 self.readout,
                 look,
             ]
@@ -284,6 +286,9 @@ class PlaygroundPanel(Panel):
             b.on_click(lambda _: fn())
             return b
 
+        def group(widgets):  # one layer's buttons never wrap apart
+            return W.HBox(widgets, layout=W.Layout(align_items="center", flex="0 0 auto"))
+
         n = len(self.network_shape)
         items = [
             button("−", "remove the last hidden layer", self._remove_layer, n == 0),
@@ -293,8 +298,9 @@ class PlaygroundPanel(Panel):
                 layout=W.Layout(margin="0 18px 0 6px"),
             ),
         ]
+        groups = [group(items)]
         for i, width in enumerate(self.network_shape):
-            items += [
+            items = [
                 button(
                     "−",
                     f"one neuron less in layer {i + 1}",
@@ -313,7 +319,8 @@ class PlaygroundPanel(Panel):
                 ),
                 self._layer_activation(i),
             ]
-        self.layer_box.children = items
+            groups.append(group(items))
+        self.layer_box.children = groups
 
     def _layer_activation(self, layer: int) -> W.Dropdown:
         """Layer ``layer``'s own activation ("as set" follows the activation menu)."""
@@ -335,7 +342,7 @@ class PlaygroundPanel(Panel):
         pick.observe(changed, names="value")
         return pick
 
-    @T.observe("network_shape")
+    @T.observe("network_shape", "layer_activations")
     def _hidden_changed(self, change):
         if hasattr(self, "layer_box"):
             self._layer_buttons()
@@ -439,8 +446,11 @@ class PlaygroundPanel(Panel):
                 batch_norm=self.batch_norm,
             )
             self._setup = setup
-            if trained:
+            if trained or getattr(self, "_built", False):
                 self.say("A new setting, a new network: press <b>Play</b>.")
+            self._built = True
+            if hasattr(self, "training_bar"):
+                self.training_bar.clear()
             self._shown, self._editing = None, None
             self.show_control("edit", False)
             self._layout_network()
@@ -502,14 +512,21 @@ class PlaygroundPanel(Panel):
         self._early = None
         patience = self.patience if self.early_stopping else 0
         events = scene.training(self.experiment, self._settings, self.epochs, chunk, patience)
-        return Training(events, self.epochs)
+        what = f"{'-'.join(map(str, self.network_shape)) or 'no hidden layer'}"
+        self.say(
+            f"Training ({what}, learning rate {self.learning_rate:g}) from epoch "
+            f"{self.experiment.epoch:,}: Pause, Stop or change the learning rate any time."
+        )
+        return Training(events, self.epochs, start=self.experiment.epoch)
 
     def on_event(self, event):
         if event.kind == "stopped":
             self._early = event
 
     def draw_training(self):
-        self._draw(live=self.running and not self.paused)
+        slow = self._draw(live=self.running and not self.paused)
+        if slow and self.tabs.selected_index == 2:
+            self.compare.draw()  # the tab open while it trains follows it, 5 times a second
 
     def training_finished(self, reason):
         e = self.experiment
@@ -522,10 +539,19 @@ class PlaygroundPanel(Panel):
         if reason in ("finished", "stopped") and e is not None:
             kind = "ok" if reason == "finished" else "warn"
             self.say(
-                f"{'Paused' if reason == 'stopped' else 'Done'} at epoch {e.epoch:,}: "
+                f"{'Stopped' if reason == 'stopped' else 'Done'} at epoch {e.epoch:,}: "
                 "Play trains on from here, Reset starts again.",
                 kind,
             )
+
+    @T.observe("paused")
+    def _paused_said(self, change):
+        if self.running and self.experiment is not None:
+            if change["new"]:
+                self.say(f"Paused at epoch {self.experiment.epoch:,}: Resume carries on, Step "
+                         "one epoch goes one at a time.")  # fmt: skip
+            else:
+                self.say("Training on: Pause, Stop or change the learning rate any time.")
 
     # clicks and edits ---------------------------------------------------------------------
     def _clicked(self, trace, point):
@@ -661,7 +687,7 @@ class PlaygroundPanel(Panel):
         return Figure(traces, layout)
 
     def _output_figure(self) -> Figure:
-        layout = theme.layout(480, title={"text": "Output"}, showlegend=False,
+        layout = theme.layout(480, title={"text": "Output", "y": 0.95}, showlegend=False,
                               margin={"l": 50, "r": 10, "t": 90, "b": 30})  # fmt: skip
         d = scene.DOMAIN
         flat = dict(showgrid=False, zeroline=False)
@@ -698,10 +724,11 @@ class PlaygroundPanel(Panel):
 
     def _curve_figure(self) -> Figure:
         """A 1-D set: the curve, the network's output and each hidden unit's part of it."""
-        layout = theme.layout(480, title={"text": "Output"}, margin={"b": 100},
+        layout = theme.layout(500, title={"text": "Output", "y": 0.96, "yanchor": "top"},
+                              margin={"b": 100, "t": 110},
                               legend=dict(orientation="h", y=-0.22, x=0))  # fmt: skip
         d = scene.DOMAIN
-        layout["xaxis"] = theme.axis("x₁", range=[-d, d])
+        layout["xaxis"] = theme.axis("x₁", range=[-d, d])  # the input; y: the target
         layout["yaxis"] = theme.axis("y")
         traces = [
             dict(type="scatter", name="training points", mode="markers", x=[], y=[],
@@ -721,9 +748,8 @@ class PlaygroundPanel(Panel):
         return Figure(traces, layout)
 
     def _loss_figure(self) -> Figure:
-        layout = theme.layout(200, margin={"l": 60, "r": 10, "t": 10, "b": 45},
-                              legend=dict(x=1, y=1, xanchor="right",
-                                          bgcolor="rgba(255,255,255,0.7)"))  # fmt: skip
+        legend = dict(orientation="h", x=0, y=1.02, yanchor="bottom")
+        layout = theme.layout(230, margin={"l": 60, "r": 10, "t": 40, "b": 45}, legend=legend)
         layout["xaxis"] = theme.axis("epoch")
         layout["yaxis"] = theme.axis("loss", rangemode="tozero")
         traces = [
@@ -777,8 +803,17 @@ class PlaygroundPanel(Panel):
                     self._link_xy.append((a, b))
         width = xs[-1] + 1
         height = tallest * (1 + GAP_Y) - GAP_Y
+        labels = [
+            dict(text=scene.FEATURES[name][0], x=xs[0] - 0.12, y=top(0, i) - 0.5, xref="x",
+                 yref="y", xanchor="right", showarrow=False,
+                 font=dict(size=14, color="black" if i in on else "#999"))
+            for i, name in enumerate(scene.FEATURES)
+        ]  # fmt: skip
+        key = self.net_fig.plot_layout["annotations"][0]
         self.net_fig.relayout(
-            xaxis={"range": [-0.2, width + 0.2]}, yaxis={"range": [-height - 0.2, 0.3]}
+            xaxis={"range": [-1.9, width + 0.2]},
+            yaxis={"range": [-height - 0.2, 0.3]},
+            annotations=[key, *labels],
         )
         self.net_fig.replot()
         axis = np.linspace(-scene.DOMAIN, scene.DOMAIN, CELLS)
@@ -816,7 +851,7 @@ class PlaygroundPanel(Panel):
                                            sizex=width / CELLS, sizey=height / CELLS,
                                            source=raster.png(picture))])  # fmt: skip
 
-    def _draw(self, live: bool = False):
+    def _draw(self, live: bool = False) -> bool:
         """The whole picture; ``live`` (a frame of a training) leaves the hover values of
         the map as they were (the map's picture changes, its invisible heat map does not)."""
         e = self.experiment
@@ -836,6 +871,7 @@ class PlaygroundPanel(Panel):
                 self._draw_nodes()
         self._draw_output(maps, slow)
         self._draw_readout()
+        return slow
 
     def _draw_links(self, hover: bool):
         """The links as lines (layout shapes, redrawn without the traces): colour by weight
@@ -938,8 +974,8 @@ class PlaygroundPanel(Panel):
                     else "one hidden layer shows each unit's part")  # fmt: skip
             fig.relayout(
                 title={"text": f"Network output · epoch {e.epoch:,}<br>test loss "
-                       f"{h[-1, 2]:.3f} · training loss {h[-1, 1]:.3f}"},
-                xaxis={"title": {"text": f"x₁ · {note}"}},
+                       f"{h[-1, 2]:.3f} · training loss {h[-1, 1]:.3f}<br>"
+                       f"<span style='font-size:13px'>{note}</span>"},
             )  # fmt: skip
 
     def _draw_output(self, maps, slow: bool):
@@ -998,8 +1034,10 @@ class PlaygroundPanel(Panel):
                                     "<extra></extra>")  # fmt: skip
             self.out_fig.relayout(
                 images=[dict(self.out_fig.plot_layout["images"][0], source=raster.png(rgba))],
-                title={"text": f"The most likely class · epoch {e.epoch:,}<br>test loss "
-                       f"{h[-1, 2]:.3f} · training loss {h[-1, 1]:.3f}"},
+                title={"text": f"The most likely class · epoch {e.epoch:,}: " + ", ".join(
+                    f"<span style='color:{c}'>{k}</span>" for k, c in
+                    enumerate(CLASS_COLORS[: e.k])) + f"<br>test loss {h[-1, 2]:.3f} · "
+                    f"training loss {h[-1, 1]:.3f}"},
             )  # fmt: skip
 
     def _draw_losses(self, slow: bool):
@@ -1022,9 +1060,10 @@ class PlaygroundPanel(Panel):
                 dict(type="line", xref="x", yref="paper", x0=best, x1=best, y0=0, y1=1,
                      line=dict(color=theme.PALETTE[3], width=1.5, dash="dot"))
             ], annotations=[] if best is None else [
-                dict(x=best, y=1, xref="x", yref="paper", text=f"best validation: epoch {best}",
-                     showarrow=False, xanchor="left", yanchor="top",
-                     font=dict(color=theme.PALETTE[3]))
+                dict(x=best, y=0.95, xref="x", yref="paper", text=f"best validation: epoch {best}",
+                     showarrow=False, yanchor="top", font=dict(color=theme.PALETTE[3]),
+                     xanchor="right" if best > e.epoch / 2 else "left",
+                     bgcolor="rgba(255,255,255,0.8)")
             ])  # fmt: skip
             self.loss_fig.relayout(xaxis={"range": [0, max(10, e.epoch)]})
 

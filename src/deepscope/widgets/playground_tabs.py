@@ -406,8 +406,10 @@ class SearchTab(W.VBox):
         self.method = W.Dropdown(
             description="search", options=[(v, k) for k, v in METHODS.items()], **pick
         )
-        self.x = W.Dropdown(description="across", options=names, value="learning_rate", **pick)
-        self.y = W.Dropdown(description="and", options=names, value="neurons", **pick)
+        options = [(n.replace("_", " "), n) for n in names]
+        self.x = W.Dropdown(description="across", options=options, value="learning_rate",
+                            **pick)  # fmt: skip
+        self.y = W.Dropdown(description="and", options=options, value="neurons", **pick)
         self.folds = W.Dropdown(description="folds", options=[3, 5], value=5, **pick)
         self.epochs = W.Dropdown(
             description="epochs each", options=[50, 100, 200], value=100, **pick
@@ -423,11 +425,14 @@ class SearchTab(W.VBox):
             description="Run the search",
             icon="play",
             button_style="primary",
-            layout=W.Layout(width="auto"),
+            layout=W.Layout(width="auto", flex="0 0 auto"),
         )
         self.go.on_click(lambda _: self.start())
         self.halt = W.Button(
-            description="Stop", icon="stop", disabled=True, layout=W.Layout(width="auto")
+            description="Stop",
+            icon="stop",
+            disabled=True,
+            layout=W.Layout(width="auto", flex="0 0 auto"),
         )
         self.halt.on_click(lambda _: self.stop())
         self.progress = W.FloatProgress(min=0, max=1, layout=W.Layout(width="200px"))
@@ -451,8 +456,8 @@ class SearchTab(W.VBox):
 
     def _figure(self) -> Figure:
         layout = theme.layout(460, title={"text": "Validation loss (mean over the folds)"})
-        layout["xaxis"] = theme.axis("learning_rate")
-        layout["yaxis"] = theme.axis("neurons")
+        layout["xaxis"] = theme.axis("learning rate", visible=False)  # until a search has run
+        layout["yaxis"] = theme.axis("neurons", visible=False)
         traces = [
             dict(
                 type="heatmap",
@@ -462,8 +467,9 @@ class SearchTab(W.VBox):
                 z=np.zeros((1, 1)),
                 colorscale="Viridis",
                 reversescale=True,
-                colorbar=dict(title=dict(text="val. loss")),
+                colorbar=dict(title=dict(text="validation loss")),
                 customdata=[],
+                visible=False,  # until a grid has run
                 hovertemplate="%{customdata}<extra></extra>",
             ),
             dict(
@@ -567,7 +573,8 @@ class SearchTab(W.VBox):
         label = self.search_module.label
         with self.fig.batch():
             self.fig.relayout(
-                xaxis={"title": {"text": names[0]}}, yaxis={"title": {"text": names[1]}}
+                xaxis={"title": {"text": names[0].replace("_", " ")}, "visible": True},
+                yaxis={"title": {"text": names[1].replace("_", " ")}, "visible": True},
             )
             if grid is not None:  # tick i of each axis at i: points fall between them
                 ticks = [[label(v) for v in grid.axes[n]] for n in names]

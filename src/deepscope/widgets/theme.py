@@ -91,8 +91,9 @@ def status_html(text: str, kind: str = "info") -> str:
 
 
 def error_html(err) -> str:
-    """An exception's message as the panel's error line."""
-    return status_html(html.escape(str(err)), "error")
+    """An exception's message as the panel's error line (a message of several lines, such
+    as a CSV's bad rows, keeps its lines)."""
+    return status_html(html.escape(str(err)).replace("\n", "<br>"), "error")
 
 
 def row(children, **layout) -> W.HBox:
