@@ -10,9 +10,14 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
+# serving needs the package alone; testing adds the test, dev and cuda extras
+$(VENV)/.runtime: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
 $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e ".[test,dev,cuda]"
-	touch $@
+	touch $(VENV)/.runtime $@
 
 install: $(VENV)/.installed
 
@@ -25,7 +30,7 @@ chromium:
 	  else echo "chromium missing and not root: browser tests will skip"; fi; \
 	fi
 
-serve: install
+serve: $(VENV)/.runtime
 	$(VENV)/bin/deepscope serve --port $(PORT) --host $(HOST)
 
 # Two runs: everything on the CPU, then the CUDA kernels in numba's simulator (the variable

@@ -7,6 +7,9 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -18,16 +21,39 @@ def apps_dir() -> Path:
 
 
 def serve(port: int, host: str, no_browser: bool) -> int:
+    """Voila over the dashboards; the browser opens on the gallery once the server answers
+    (Voila itself would open its file list)."""
     root = apps_dir()
     voila = shutil.which("voila") or str(Path(sys.executable).with_name("voila"))
-    cmd = [voila, str(root), f"--port={port}", f"--Voila.ip={host}", "--theme=light"]
-    if no_browser:
-        cmd.append("--no-browser")
-    print(
-        f"deepscope gallery: http://{host}:{port}/voila/render/index.ipynb "
-        f"(every dashboard: http://{host}:{port}/; Ctrl+C stops)"
-    )
-    return subprocess.call(cmd)
+    cmd = [voila, str(root), f"--port={port}", f"--Voila.ip={host}", "--theme=light",
+           "--no-browser"]  # fmt: skip
+    gallery = f"http://{host}:{port}/voila/render/index.ipynb"
+    print(f"deepscope gallery: {gallery} (every dashboard: http://{host}:{port}/; Ctrl+C stops)")
+    proc = subprocess.Popen(cmd)
+    if not no_browser:
+        threading.Thread(target=_open_when_up, args=(proc, gallery), daemon=True).start()
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        return proc.wait()
+
+
+def _open_when_up(proc: subprocess.Popen, url: str, seconds: float = 120.0) -> bool:
+    """Open ``url`` in the browser as soon as the server answers (False if it never did)."""
+    import webbrowser
+
+    end = time.monotonic() + seconds
+    probe = url.split("/voila/")[0] + "/voila/static/voila.js"
+    while time.monotonic() < end and proc.poll() is None:
+        try:
+            urllib.request.urlopen(probe, timeout=2)
+        except OSError:
+            time.sleep(0.3)
+            continue
+        webbrowser.open(url)
+        return True
+    return False
 
 
 def info() -> str:
