@@ -4,6 +4,11 @@ and the dicts ``params`` / ``grads`` keyed "W" and "b"; each also works on its o
 A layer may also hold ``buffers`` (state that is saved but not trained: BatchNorm1d's
 running statistics) and ``sublayers()`` (a Residual's block), whose parameters a Sequential
 gathers into its flat vector like its own layers'.
+
+``layer.trainable = False`` freezes a layer's parameters (transfer learning: a pretrained
+encoder under a new head): no optimizer moves them, and inside a Sequential their gradients
+read zero after ``backward``. On a container (a Residual) it freezes its whole block, whatever
+the inner layers' own flags say.
 """
 
 from __future__ import annotations
@@ -98,6 +103,22 @@ class Layer:
         self._x: np.ndarray | None = None
 
     # structure --------------------------------------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        """True (the default): training moves this layer's parameters. False freezes them
+        (and those of a container's whole block): every optimizer leaves them bit for bit as
+        they are, penalties and momentum included, on every training path; the layer still
+        passes gradients through to the layers below it. Read when the optimizer steps (the
+        compiled path: at each epoch), so a change between fits takes effect. Not part of
+        ``state_dict``."""
+        return getattr(self, "_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"trainable must be True or False, got {value!r}")
+        self._trainable = bool(value)
+
     def sublayers(self) -> list[Layer]:
         """The layers inside this one (a Residual's block); none for a plain layer."""
         return []

@@ -87,6 +87,70 @@ class Sequential:
     def num_parameters(self) -> int:
         return int(self.theta.size)
 
+    # freezing ---------------------------------------------------------------------------
+    def frozen_layers(self) -> list[Layer]:
+        """The layers with parameters that are frozen: ``trainable`` False on the layer or
+        on a container above it (a Residual), in ``all_layers`` order."""
+        out = []
+
+        def walk(layers, frozen):
+            for layer in layers:
+                here = frozen or not layer.trainable
+                if here and layer.params:
+                    out.append(layer)
+                walk(layer.sublayers(), here)
+
+        walk(self.layers, False)
+        return out
+
+    def frozen_ranges(self) -> list[tuple[int, int]]:
+        """(offset, size) in ``theta`` of every parameter array of the frozen layers."""
+        return [
+            (self.offsets[(id(layer), k)], v.size)
+            for layer in self.frozen_layers()
+            for k, v in layer.params.items()
+        ]
+
+    def trainable_mask(self) -> np.ndarray:
+        """A boolean array over ``theta``: True where training moves the entry."""
+        mask = np.ones(self.theta.size, dtype=bool)
+        for off, n in self.frozen_ranges():
+            mask[off : off + n] = False
+        return mask
+
+    def num_trainable_parameters(self) -> int:
+        return int(self.theta.size - sum(n for _, n in self.frozen_ranges()))
+
+    def set_trainable(self, trainable: bool, layers=None) -> Sequential:
+        """Set ``trainable`` on the top-level layers ``layers`` (indices, a slice, or the
+        layer objects; all of them by default), e.g. ``model.set_trainable(False,
+        slice(0, 4))`` freezes the first four. Returns the model."""
+        if layers is None:
+            chosen = list(self.layers)
+        elif isinstance(layers, slice):
+            chosen = self.layers[layers]
+        else:
+            items = [layers] if isinstance(layers, (int, Layer)) else list(layers)
+            chosen = []
+            for item in items:
+                if isinstance(item, Layer):
+                    if not any(item is layer for layer in self.all_layers()):
+                        raise ValueError(f"{item!r} is not a layer of this model")
+                    chosen.append(item)
+                elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+                    if not -len(self.layers) <= item < len(self.layers):
+                        raise IndexError(
+                            f"layer index {item} is out of range for {len(self.layers)} layers"
+                        )
+                    chosen.append(self.layers[item])
+                else:
+                    raise TypeError(
+                        f"layers must be indices, a slice or Layer objects, got {item!r}"
+                    )
+        for layer in chosen:
+            layer.trainable = trainable
+        return self
+
     def param_layers(self) -> list[tuple[int, Layer]]:
         """(index, layer) for each layer that has a weight (``layer.weight_key``), in order,
         nested layers included; index is that of the top-level layer that holds it."""
@@ -152,8 +216,18 @@ class Sequential:
         return self.forward(x, training=False)
 
     def backward(self, dout) -> np.ndarray:
+        """Back-propagate ``dout``; returns d loss / d input. The gradients of frozen layers
+        (``trainable = False``) are computed on the way and then set to zero, so clipping,
+        norms and diagnostics count only what training moves (as PyTorch, where a frozen
+        parameter has no gradient)."""
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
+        for layer in self.frozen_layers():
+            for k, g in layer.grads.items():
+                if isinstance(g, np.ndarray):
+                    g[...] = 0
+                else:
+                    layer._set_grad(k, np.zeros(g.shape, dtype=g.dtype))
         return dout
 
     # persistence ------------------------------------------------------------------------
@@ -196,9 +270,20 @@ class Sequential:
     # display ----------------------------------------------------------------------------
     def summary(self, input_shape: tuple | None = None) -> str:
         """A table of layers, their output shape (when ``input_shape`` of one sample is
-        given) and parameter counts."""
+        given) and parameter counts; a frozen layer's count is marked "frozen", and the
+        trainable and frozen totals follow when any layer is frozen."""
         rows = [("layer", "output", "parameters")]
         shape = tuple(input_shape) if input_shape is not None else None
+        frozen = {id(layer) for layer in self.frozen_layers()}
+
+        def frozen_count(layer):  # the frozen parameters of a layer and its block
+            todo, n = [layer], 0
+            while todo:
+                x = todo.pop()
+                n += sum(v.size for v in x.params.values()) if id(x) in frozen else 0
+                todo += x.sublayers()
+            return n
+
         for i, layer in enumerate(self.layers):
             if shape is not None:
                 shape = layer.output_shape(shape)
@@ -208,7 +293,9 @@ class Sequential:
                 (
                     f"{i}: {layer!r}",
                     "" if shape is None else str(shape),
-                    f"{count:,}" + (f"  ({params})" if params else ""),
+                    f"{count:,}"
+                    + (f"  ({params})" if params else "")
+                    + _frozen_note(count, frozen_count(layer)),
                 )
             )
         widths = [max(len(r[c]) for r in rows) for c in range(3)]
@@ -217,6 +304,11 @@ class Sequential:
             f"total parameters: {self.num_parameters():,}  "
             f"(dtype {self.dtype.name}, backend {self.backend.name})"
         )
+        if frozen:
+            n_train = self.num_trainable_parameters()
+            lines.append(
+                f"trainable parameters: {n_train:,}, frozen: {self.num_parameters() - n_train:,}"
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -229,3 +321,9 @@ class Sequential:
             f"Sequential(\n{inner}\n) total parameters {self.num_parameters():,}, "
             f"{self.dtype.name}, backend {self.backend.name!r}"
         )
+
+
+def _frozen_note(count: int, n_frozen: int) -> str:
+    if not n_frozen:
+        return ""
+    return "  frozen" if n_frozen == count else f"  ({n_frozen:,} frozen)"

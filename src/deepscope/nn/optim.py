@@ -128,7 +128,12 @@ class Optimizer:
     weight, the W of ``Event.norms``, never a bias, as the Playground and most textbooks
     do; see ``penalty_mask``) or "all" (every parameter, as PyTorch's weight_decay). An
     optimizer on plain arrays penalises every entry either way. ``masks`` holds, per
-    parameter array, which entries are penalised (``core.cpu.optim`` codes)."""
+    parameter array, which entries are penalised (``core.cpu.optim`` codes).
+
+    Frozen layers (``layer.trainable = False``) are read from the model at every ``step``
+    (and by the Trainer at every compiled epoch): their entries carry the FROZEN bit in
+    ``masks[0]`` and no rule moves them, penalties included; their optimizer state is left
+    as it was (an unfrozen layer resumes from it)."""
 
     kind = -1
 
@@ -167,13 +172,38 @@ class Optimizer:
             self.masks = [penalty_mask(self.model, penalize)]
         else:
             self.masks = [np.full(p.size, kernels.PENALIZED, dtype=np.uint8) for p in self.params]
+        self._had_frozen = False
+
+    def sync_frozen(self) -> bool:
+        """Mark the entries of the model's frozen layers (``trainable`` False now) with the
+        FROZEN bit of ``masks[0]`` and clear it everywhere else; True when any is frozen.
+        ``step``, ``preview`` and the Trainer call it, so a change of ``trainable`` between
+        steps or fits takes effect. Nothing to do for an optimizer on plain arrays."""
+        if self.model is None:
+            return False
+        mask = self.masks[0]
+        ranges = self.model.frozen_ranges()
+        if ranges or self._had_frozen:
+            np.bitwise_and(mask, kernels.CODE_BITS, out=mask)
+            for off, n in ranges:
+                mask[off : off + n] |= kernels.FROZEN
+        self._had_frozen = bool(ranges)
+        return self._had_frozen
+
+    @property
+    def frozen(self) -> list[np.ndarray]:
+        """Per parameter array, a boolean array of the entries frozen at the last step."""
+        return [(m >= kernels.FROZEN).reshape(p.shape) for m, p in zip(self.masks, self.params)]
 
     @property
     def pruned(self) -> list[np.ndarray]:
         """Per parameter array (one, over ``theta``, for a model), a boolean array of the
         entries an L1 step pruned (``SGD(l1_prune=True)``): zero, and never updated again by
         this optimizer (a new one starts with none pruned)."""
-        return [(m == kernels.PRUNED).reshape(p.shape) for m, p in zip(self.masks, self.params)]
+        return [
+            ((m & kernels.CODE_BITS) == kernels.PRUNED).reshape(p.shape)
+            for m, p in zip(self.masks, self.params)
+        ]
 
     @staticmethod
     def _check_arrays(params) -> list[np.ndarray]:
@@ -211,6 +241,7 @@ class Optimizer:
             grads = [grads]
         if len(grads) != len(self.params):
             raise ValueError(f"grads must hold {len(self.params)} arrays, got {len(grads)}")
+        self.sync_frozen()
         lr = self.current_lr()
         self.t += 1
         hyper = self.hyper()
@@ -242,6 +273,7 @@ class Optimizer:
             grads = [grads]
         if len(grads) != len(self.params):
             raise ValueError(f"grads must hold {len(self.params)} arrays, got {len(grads)}")
+        self.sync_frozen()
         hyper, lr, t = self.hyper(), self.current_lr(), self.t + 1
         out = []
         for p, g, (s1, s2), mask in zip(self.params, grads, self.state, self.masks):

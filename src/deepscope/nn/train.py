@@ -16,6 +16,7 @@ import numpy as np
 from ..core.checks import as_float_array, check_class_labels, check_finite, check_int
 from ..core.cpu import mlp
 from ..core.cpu.diagnostics import mean_abs_slope, segment_norms
+from ..core.cpu.optim import FROZEN
 from ..core.cpu.scalar import ACTIVATION_CODES
 from .clip import check_threshold, clip_grad_norm, clip_grad_value
 from .layers import BatchNorm1d, Dense, Dropout, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
@@ -403,6 +404,7 @@ class Trainer:
         model, opt = self.model, self.optimizer
         s1, s2 = opt.state[0]
         self._gpu_steps = None  # the layer-by-layer path's copy, if any, is now stale
+        opt.sync_frozen()
         if self._device is None:
             if kind == mlp.CROSS_ENTROPY:  # the GPU reads logits[label] unchecked
                 check_class_labels(self.y, int(layout[-1, 3]))
@@ -410,9 +412,12 @@ class Trainer:
             self._device = DeviceTrainer(
                 model.theta, layout, alphas, self.X, y, batch, kind, s1, s2, opt.masks[0]
             )
+        else:  # trainable read at each epoch (the host mask is current: see download)
+            self._device.mask.copy_to_device(opt.masks[0])
+        frozen = opt.masks[0][layout[:, 0]] >= FROZEN
         n_steps = -(-len(order) // self.batch_size)
         losses, last_norms, done = self._device.epoch(
-            order, self._lrs(n_steps), opt.t, opt.kind, opt.hyper()
+            order, self._lrs(n_steps), opt.t, opt.kind, opt.hyper(), frozen
         )
         self._device.download(model.theta, s1, s2, opt.masks[0])
         opt.t += min(done, n_steps)
@@ -428,6 +433,7 @@ class Trainer:
         losses = np.empty(n_steps)
         norms = np.zeros((n_steps, layout.shape[0], 2))
         s1, s2 = opt.state[0]
+        opt.sync_frozen()  # trainable read now: a change between epochs takes effect
         done = mlp.train_steps(
             model.theta,
             model.grad,
@@ -500,6 +506,8 @@ class Trainer:
                 "rows": gpu.to_device(np.array(rows, dtype=np.int64).reshape(-1, 5), np.int64),
             }
         g = self._gpu_steps
+        opt.sync_frozen()  # trainable read at each epoch; the host mask is current
+        g["mask"].copy_to_device(opt.masks[0])
         order_d = gpu.to_device(order, dtype=np.int64)
         hyper = gpu.to_device(opt.hyper(), dtype=np.float64)
         n_steps = -(-len(order) // self.batch_size)

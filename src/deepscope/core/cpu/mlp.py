@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from .losses import EPS, LOG_FLOOR, ce_value_grad
-from .optim import apply_update
+from .optim import FROZEN, apply_update
 from .scalar import activate_array, multiply_slope
 
 MSE, BCE, CROSS_ENTROPY, HALF_MSE = 0, 1, 2, 3  # HALF_MSE: 0.5 * MSE
@@ -188,8 +188,24 @@ def train_steps(
     clip_norm > 0 scales the whole gradient by clip_norm / (|g| + 1e-6) when that is below
     1, then clip_value > 0 clamps each entry to [-clip_value, clip_value] (nn.clip), after
     the backward pass and before the norms and the update.
+
+    A layer whose W and b entries carry the FROZEN bit in ``mask`` (``trainable = False``)
+    gets no gradient: its grad entries are zero (so clipping and the norms see only the
+    trainable layers), and the backward pass stops below the lowest trainable layer.
     """
     n_layers = layout.shape[0]
+    frozen = np.zeros(n_layers, dtype=np.bool_)
+    lowest = n_layers  # the lowest trainable layer: the backward pass ends there
+    for layer in range(n_layers - 1, -1, -1):
+        w_off, b_off, n_in, n_out, _ = layout[layer]
+        frozen[layer] = mask[w_off] >= FROZEN and mask[b_off] >= FROZEN
+        if frozen[layer]:
+            for i in range(w_off, w_off + n_in * n_out):
+                grad[i] = 0.0
+            for i in range(b_off, b_off + n_out):
+                grad[i] = 0.0
+        else:
+            lowest = layer
     dtype = theta.dtype
     widths = layout[:, 3]
     total_width = 0
@@ -222,19 +238,20 @@ def train_steps(
         losses[step] = loss
         if not math.isfinite(loss):
             return step
-        for layer in range(n_layers - 1, -1, -1):
+        for layer in range(n_layers - 1, lowest - 1, -1):
             w_off, b_off, n_in, n_out, code = layout[layer]
             a, dz = acts[layer], deltas[layer]
             multiply_slope(code, dz.reshape(dz.size), a.reshape(a.size), alphas[layer])
-            prev = xb if layer == 0 else acts[layer - 1]
-            _mm_tn(prev, dz, grad[w_off : w_off + n_in * n_out].reshape(n_in, n_out))
-            db = grad[b_off : b_off + n_out]
-            for j in range(n_out):
-                db[j] = 0.0
-            for i in range(bsz):
+            if not frozen[layer]:
+                prev = xb if layer == 0 else acts[layer - 1]
+                _mm_tn(prev, dz, grad[w_off : w_off + n_in * n_out].reshape(n_in, n_out))
+                db = grad[b_off : b_off + n_out]
                 for j in range(n_out):
-                    db[j] += dz[i, j]
-            if layer > 0:
+                    db[j] = 0.0
+                for i in range(bsz):
+                    for j in range(n_out):
+                        db[j] += dz[i, j]
+            if layer > lowest:
                 w = theta[w_off : w_off + n_in * n_out].reshape(n_in, n_out)
                 _mm_nt(dz, w, deltas[layer - 1])
         if clip_norm > 0.0:

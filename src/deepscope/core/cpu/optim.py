@@ -6,7 +6,10 @@ train the networks. Rules and defaults follow PyTorch's documentation.
 
 Penalties (weight decay, L1) apply to the entries a mask marks: ``mask[i]`` is FREE (no
 penalty: a bias), PENALIZED (a weight) or PRUNED (set to zero by an L1 step with
-``l1_prune`` and never moved again: the Playground's dead link).
+``l1_prune`` and never moved again: the Playground's dead link). On top of the code, the
+flag bit FROZEN marks an entry of a frozen layer (``layer.trainable = False``): it never
+moves, whatever its code, penalties and optimizer state included; clearing the bit gives
+the entry back its code (a pruned weight stays pruned).
 """
 
 import math
@@ -19,6 +22,8 @@ SGD, RMSPROP, ADAM, ADAGRAD = 0, 1, 2, 3
 MOMENTUM, NESTEROV, EPS, WEIGHT_DECAY, L1, L1_PRUNE = 0, 1, 2, 3, 4, 5
 BETA1, BETA2, ALPHA = 0, 1, 0
 FREE, PENALIZED, PRUNED = 0, 1, 2  # mask codes
+FROZEN = 4  # a flag bit over the code: the entry is frozen (mask & CODE_BITS is its code)
+CODE_BITS = 3
 
 
 @njit(cache=True)
@@ -32,7 +37,8 @@ def apply_update(kind, p, g, s1, s2, mask, hyper, lr, t):
     l1_prune (plain SGD only, no momentum) the L1 term is a step of its own after the
     gradient step, as TensorFlow Playground takes it: p' = p - lr * (g + weight_decay * p),
     then p'' = p' - lr * l1 * sign(p); when p'' has crossed zero from p' the entry is set to
-    0 and marked PRUNED, and PRUNED entries never move again.
+    0 and marked PRUNED, and PRUNED entries never move again. Entries with the FROZEN bit
+    are left as they are, their state s1, s2 too.
     """
     wd, l1, eps = hyper[WEIGHT_DECAY], hyper[L1], hyper[EPS]
     prune = hyper[L1_PRUNE] != 0.0 and l1 != 0.0 and kind == SGD and hyper[MOMENTUM] == 0.0
@@ -42,7 +48,7 @@ def apply_update(kind, p, g, s1, s2, mask, hyper, lr, t):
         root_c2 = math.sqrt(1.0 - b2**t)
     for i in range(p.size):
         m = mask[i]
-        if m == PRUNED:
+        if m == PRUNED or m >= FROZEN:
             continue
         gi = g[i]
         sign = 0.0

@@ -21,6 +21,7 @@ IDENTITY, RELU, LEAKY_RELU, SIGMOID, TANH = 0, 1, 2, 3, 4
 MSE, BCE, CROSS_ENTROPY, HALF_MSE = 0, 1, 2, 3  # as core/cpu/mlp.py
 SGD, RMSPROP, ADAM, ADAGRAD = 0, 1, 2, 3
 FREE, PENALIZED, PRUNED = 0, 1, 2  # penalty mask codes, as core/cpu/optim.py
+FROZEN = 4  # the frozen-entry flag bit of core/cpu/optim.py
 
 
 # ---- dense ---------------------------------------------------------------------------------
@@ -505,7 +506,7 @@ def optimizer_update(kind, p, g, s1, s2, mask, hyper, lr, t):
     if i >= p.size:
         return
     m = mask[i]
-    if m == PRUNED:
+    if m == PRUNED or m >= FROZEN:  # pruned, or frozen (layer.trainable = False)
         return
     wd, l1, eps = hyper[3], hyper[4], hyper[2]
     prune = hyper[5] != 0.0 and l1 != 0.0 and kind == SGD and hyper[0] == 0.0

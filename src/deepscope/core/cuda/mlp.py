@@ -78,10 +78,21 @@ class DeviceTrainer:
         )
         mean_of(terms, size, losses, step)
 
-    def epoch(self, order, lrs, t0, opt_kind, hyper):
+    def epoch(self, order, lrs, t0, opt_kind, hyper, frozen=None):
         """Run len(lrs) steps over the rows ``order``; return (step losses, per-layer norms
-        (|dW|, |W|) after the last step, steps completed before the loss left the reals)."""
+        (|dW|, |W|) after the last step, steps completed before the loss left the reals).
+        ``frozen`` (one bool per layout row, or None): layers that get no gradient (zero,
+        as ``core.cpu.mlp.train_steps``; the update skips their FROZEN-marked entries), the
+        backward pass ending at the lowest trainable layer."""
         n_rows, n_steps = len(order), len(lrs)
+        n_layers = len(self.layout)
+        frozen = np.zeros(n_layers, bool) if frozen is None else np.asarray(frozen, bool)
+        trainable = np.flatnonzero(~frozen)
+        lowest = int(trainable[0]) if trainable.size else n_layers
+        for layer in np.flatnonzero(frozen):
+            gw, gb = self._weights(self.grad, int(layer))
+            gw.copy_to_device(np.zeros(gw.shape, np.float32))
+            gb.copy_to_device(np.zeros(gb.shape, np.float32))
         order_d = cuda.to_device(np.asarray(order, dtype=np.int64))
         hyper_d = cuda.to_device(np.asarray(hyper, dtype=np.float64))
         losses = cuda.device_array(n_steps, np.float32)
@@ -94,7 +105,7 @@ class DeviceTrainer:
             gather(self.Y, order_d, start, yb)
             out = self._forward(xb, bsz)
             self._loss(out, yb, self.deltas[-1][:bsz], losses, step)
-            for layer in range(len(self.layout) - 1, -1, -1):
+            for layer in range(n_layers - 1, lowest - 1, -1):
                 a, dz = self.acts[layer][:bsz], self.deltas[layer][:bsz]
                 blocks, threads = grid_1d(dz.size)
                 K.multiply_slope[blocks, threads](
@@ -103,11 +114,12 @@ class DeviceTrainer:
                     a.reshape(a.size),
                     self.alphas[layer],
                 )
-                prev = xb if layer == 0 else self.acts[layer - 1][:bsz]
-                gw, gb = self._weights(self.grad, layer)
-                matmul(prev, dz, gw, trans_a=True)
-                column_sums(dz, gb)
-                if layer > 0:
+                if not frozen[layer]:
+                    prev = xb if layer == 0 else self.acts[layer - 1][:bsz]
+                    gw, gb = self._weights(self.grad, layer)
+                    matmul(prev, dz, gw, trans_a=True)
+                    column_sums(dz, gb)
+                if layer > lowest:
                     w, _ = self._weights(self.theta, layer)
                     matmul(dz, w, self.deltas[layer - 1][:bsz], trans_b=True)
             if step == n_steps - 1:  # the norms a view shows: before the last update
