@@ -245,3 +245,301 @@ def interpolate(model, a, b, steps: int = 8):
     a, b = np.asarray(a, np.float32).reshape(1, -1), np.asarray(b, np.float32).reshape(1, -1)
     ca, cb = encode(model, a), encode(model, b)
     return (1 - t) * a + t * b, decode(model, ((1 - t) * ca + t * cb).astype(np.float32))
+
+
+# transfer learning ------------------------------------------------------------------------
+# An autoencoder learns its code from digits without labels; its encoder half, copied under a
+# new classification head, turns a few labelled digits into a classifier: (a) "frozen", the
+# pretrained encoder kept as it is (``trainable = False``) and only the head trained; (b)
+# "fine-tuned", the whole network trained from the pretrained start; (c) "scratch", the same
+# network from random weights. The held-out accuracy of each, against the number of labels.
+VARIANTS = ("frozen", "fine-tuned", "scratch")
+N_CLASSES = 10
+TRANSFER_SIZES = (784, 256, 64, 256, 784)
+
+
+def copy_layers(layers) -> list:
+    """Fresh copies of Dense layers and element-wise activations, the Dense weights and
+    ``trainable`` flags copied (no array shared with the originals)."""
+    out = []
+    for layer in layers:
+        if type(layer) is nn.Dense:
+            new = nn.Dense(layer.in_features, layer.out_features, dtype=layer.dtype)
+            for k in ("W", "b"):
+                new.params[k] = np.array(layer.params[k], dtype=layer.dtype, copy=True)
+        elif isinstance(layer, nn.LeakyReLU):
+            new = nn.LeakyReLU(layer.alpha)
+        elif isinstance(layer, nn.layers.Activation) and not isinstance(layer, nn.Softmax):
+            new = type(layer)()
+        else:
+            raise TypeError(
+                f"an encoder is Dense layers and element-wise activations; got {layer!r}"
+            )
+        new.trainable = layer.trainable
+        out.append(new)
+    return out
+
+
+def encoder_of(model) -> list:
+    """The encoder half of an autoencoder (``build_autoencoder``): copies of its layers up to
+    and including the code's activation, with their trained weights, sharing nothing with
+    ``model`` (training a classifier on them leaves the autoencoder as it is)."""
+    if not isinstance(model, nn.Sequential) or not hasattr(model, "sizes"):
+        raise TypeError(
+            f"encoder_of takes an autoencoder from build_autoencoder, got {type(model).__name__}"
+        )
+    return copy_layers(model.layers[: _half(model)])
+
+
+def _code_width(layers) -> tuple[int, int]:
+    dense = [layer for layer in layers if type(layer) is nn.Dense]
+    if not dense:
+        raise ValueError("the encoder has no Dense layer")
+    return dense[0].in_features, dense[-1].out_features
+
+
+def check_head(head) -> tuple[int, ...]:
+    """The head's Dense widths after the code: whole numbers >= 1 ending with 10 classes."""
+    if isinstance(head, (int, np.integer)) and not isinstance(head, bool):
+        head = (head,)
+    if not isinstance(head, (tuple, list)) or not head:
+        raise ValueError(f"head must be the widths of its Dense layers, such as (32, 10); "
+                         f"got {head!r}")  # fmt: skip
+    for w in head:
+        check_int("each width in head", w, 1, 4096)
+    if head[-1] != N_CLASSES:
+        raise ValueError(f"head must end with {N_CLASSES} outputs (one per digit); got {head[-1]}")
+    return tuple(int(w) for w in head)
+
+
+def classifier(encoder, head=(32, 10), frozen=False, pretrained=True, seed=0,
+               activation="relu"):  # fmt: skip
+    """An nn.Sequential: copies of the ``encoder`` layers (a list of layers, or an
+    autoencoder whose encoder half is taken) with their weights, then the head: Dense layers
+    of widths ``head`` drawn from ``seed``, ``activation`` between them, logits at the end
+    (train it with CrossEntropyLoss). ``frozen``: the encoder layers ``trainable = False``.
+    ``pretrained=False``: the same network from scratch, the encoder's weights drawn afresh
+    from ``seed`` (the head the same as the pretrained variants')."""
+    layers = encoder_of(encoder) if isinstance(encoder, nn.Sequential) else copy_layers(encoder)
+    head = check_head(head)
+    _, width = _code_width(layers)
+    if not pretrained:
+        rng = np.random.default_rng([seed, 2])
+        for layer in layers:
+            layer.reset_parameters(rng)
+    rng = np.random.default_rng([seed, 1])
+    top = []
+    for i, (a, b) in enumerate(zip((width, *head), head)):
+        top.append(nn.Dense(a, b, seed=int(rng.integers(2**31))))
+        if i < len(head) - 1:
+            top.append(nn.activation(activation))
+    for layer in layers:
+        layer.trainable = not frozen
+    model = nn.Sequential(layers + top, seed=None, backend="cpu")
+    model.encoder_layers = len(layers)
+    return model
+
+
+def labelled_subset(y, n: int, seed: int = 0) -> np.ndarray:
+    """Indices of ``n`` labelled rows of ``y``, the classes as balanced as n allows (n // 10
+    each, one more for n % 10 of them), drawn in a seeded order: the subsets of a sweep
+    are nested (the 100 contain the 10)."""
+    y = np.asarray(y)
+    rng = np.random.default_rng([seed, 3])
+    order = rng.permutation(len(y))
+    by_class = [order[y[order] == c] for c in range(N_CLASSES)]
+    counts = np.full(N_CLASSES, n // N_CLASSES)
+    counts[rng.permutation(N_CLASSES)[: n % N_CLASSES]] += 1
+    for c in range(N_CLASSES):
+        if counts[c] > len(by_class[c]):
+            raise ValueError(f"n_labels={n} needs {counts[c]} digits of class {c}; the "
+                             f"training digits hold {len(by_class[c])}")  # fmt: skip
+    return np.sort(np.concatenate([by_class[c][: counts[c]] for c in range(N_CLASSES)]))
+
+
+def accuracy(model, X, y) -> float:
+    """The fraction of ``X`` whose largest logit is the label (evaluation mode)."""
+    return float(np.mean(np.argmax(model.predict(X), axis=1) == np.asarray(y)))
+
+
+@dataclass
+class TransferResult:
+    """Held-out accuracy per variant ("frozen", "fine-tuned", "scratch") and label count:
+    ``accuracy[variant][i]`` for ``n_labels[i]`` labelled digits, NaN until fitted.
+    ``models[variant]`` is the last classifier fitted of each variant; ``autoencoder`` the
+    network whose encoder half was copied."""
+
+    n_labels: tuple
+    variants: tuple
+    accuracy: dict
+    n_test: int
+    models: dict
+    autoencoder: object = None
+
+    def at(self, n_labels: int) -> dict:
+        """{variant: held-out accuracy} for ``n_labels`` labelled digits."""
+        if n_labels not in self.n_labels:
+            raise KeyError(f"n_labels={n_labels!r} was not run; the sweep has {self.n_labels}")
+        i = self.n_labels.index(n_labels)
+        return {v: float(self.accuracy[v][i]) for v in self.variants}
+
+    def table(self) -> str:
+        """The accuracies as text: one row per label count, one column per variant."""
+        rows = [("labels", *self.variants)]
+        for i, n in enumerate(self.n_labels):
+            rows.append((f"{n:,}", *(f"{self.accuracy[v][i]:.3f}" for v in self.variants)))
+        widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+        return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows)
+
+
+def _check_n_labels(n_labels, most: int) -> tuple[int, ...]:
+    values = (n_labels,) if isinstance(n_labels, (int, np.integer)) else n_labels
+    if isinstance(n_labels, bool) or not isinstance(values, (tuple, list, range, np.ndarray)):
+        raise TypeError(f"n_labels must be a whole number or a list of them, got {n_labels!r}")
+    values = tuple(values)
+    if not values:
+        raise ValueError("n_labels is empty: give at least one number of labelled digits")
+    for n in values:
+        check_int("n_labels", n, N_CLASSES, most)
+    if len(set(values)) != len(values):
+        raise ValueError(f"n_labels must not repeat a number, got {values}")
+    return tuple(sorted(int(n) for n in values))
+
+
+class TransferLearning:
+    """Digit classification from a few labelled digits, three ways (``VARIANTS``): the
+    pretrained encoder frozen plus a new head, the encoder fine-tuned, the same network
+    from scratch; the held-out accuracy of each, for one or a sweep of label counts.
+
+    ``events()`` runs it as "progress" events for a panel's bar (metrics "done", "total",
+    "what": "pretraining epochs" while the autoencoder trains when none is given, then
+    "fits" after each classifier, with its "variant", "n_labels" and held-out
+    "accuracy"; ``loss`` is that fit's last training loss); ``self.result`` fills in as
+    they come. ``run()`` runs to the end and returns the result.
+
+    encoder: an autoencoder from ``build_autoencoder`` (trained: its encoder half is
+    copied), a list of encoder layers (copied), or None: an autoencoder of ``sizes`` is
+    pretrained here on the training digits, without their labels (``pretrain_epochs`` of
+    Adam at 1e-3 on MSE, denoising: Gaussian noise ``pretrain_noise`` on its inputs).
+    The labelled digits are a class-balanced subset of the ``n_train`` training digits
+    (``labelled_subset``); the held-out set is ``n_test`` other digits. Every fit runs Adam
+    (``lr``) on cross-entropy for ``epochs`` epochs, or with ``epochs=None`` for about
+    ``steps`` updates of ``batch_size`` (at least 5 epochs).
+    """
+
+    def __init__(self, n_labels=100, encoder=None, head=(32, 10), fine_tune=True, epochs=None,
+                 seed=0, steps=400, batch_size=32, lr=3e-3, n_train=4000, n_test=1000,
+                 sizes=TRANSFER_SIZES, pretrain_epochs=10, pretrain_noise=0.3):  # fmt: skip
+        self.n_train = check_int("n_train", n_train, N_CLASSES, 4000)
+        self.n_test = check_int("n_test", n_test, 10, 1000)
+        self.n_labels = _check_n_labels(n_labels, self.n_train)
+        self.head = check_head(head)
+        if not isinstance(fine_tune, bool):
+            raise TypeError(f"fine_tune must be True or False, got {fine_tune!r}")
+        self.variants = VARIANTS if fine_tune else ("frozen", "scratch")
+        self.epochs = None if epochs is None else check_int("epochs", epochs, 1, 10_000)
+        self.steps = check_int("steps", steps, 1, 100_000)
+        self.batch_size = check_int("batch_size", batch_size, 1, 4096)
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1:
+            raise ValueError(f"lr must be a number in (0, 1), got {lr!r}")
+        self.lr = float(lr)
+        self.seed = check_int("seed", seed, 0)
+        self.pretrain_epochs = check_int("pretrain_epochs", pretrain_epochs, 1, 1000)
+        if (
+            isinstance(pretrain_noise, bool)
+            or not isinstance(pretrain_noise, (int, float))
+            or (not 0 <= pretrain_noise <= 1)
+        ):
+            raise ValueError(f"pretrain_noise must be a number in [0, 1], got {pretrain_noise!r}")
+        self.pretrain_noise = float(pretrain_noise)
+        if encoder is None:
+            self.sizes = check_sizes(sizes)
+            self.encoder = None
+        elif isinstance(encoder, nn.Sequential):
+            self.encoder = encoder_of(encoder)  # checks it is an autoencoder
+            self.sizes = encoder.sizes
+        elif isinstance(encoder, (list, tuple)) and all(isinstance(x, nn.Layer) for x in encoder):
+            self.encoder = copy_layers(encoder)
+            self.sizes = None
+        else:
+            raise TypeError(f"encoder must be None, an autoencoder from build_autoencoder or a "
+                            f"list of layers; got {type(encoder).__name__}")  # fmt: skip
+        self.autoencoder = encoder if isinstance(encoder, nn.Sequential) else None
+        if self.encoder is not None:
+            takes, _ = _code_width(self.encoder)
+            if takes != 784:
+                raise ValueError(f"the encoder must take the 784 pixels of a digit, "
+                                 f"it takes {takes}")  # fmt: skip
+        nan = np.full(len(self.n_labels), np.nan)
+        self.result = TransferResult(self.n_labels, self.variants,
+                                     {v: nan.copy() for v in self.variants}, self.n_test, {},
+                                     self.autoencoder)  # fmt: skip
+        self._data = None
+
+    def data(self):
+        """(X_train, y_train, X_test, y_test) as used: the seeded split of ``digits``."""
+        if self._data is None:
+            Xtr, ytr, Xte, yte = digits(self.n_train, self.seed)
+            self._data = Xtr, ytr, Xte[: self.n_test], yte[: self.n_test]
+        return self._data
+
+    def epochs_for(self, n: int) -> int:
+        """The epochs of a fit on n labelled digits."""
+        if self.epochs is not None:
+            return self.epochs
+        return max(5, -(-self.steps * self.batch_size // n))
+
+    def _fit(self, variant: str, n: int):
+        Xtr, ytr, Xte, yte = self.data()
+        rows = labelled_subset(ytr, n, self.seed)
+        model = classifier(self.encoder, self.head, frozen=variant == "frozen",
+                           pretrained=variant != "scratch", seed=self.seed)  # fmt: skip
+        history = nn.fit(model, Xtr[rows], ytr[rows], nn.CrossEntropyLoss(),
+                         nn.Adam(model, lr=self.lr), epochs=self.epochs_for(n),
+                         batch_size=min(self.batch_size, n), seed=self.seed)  # fmt: skip
+        loss = history["loss"][-1] if len(history) else float("nan")
+        return model, accuracy(model, Xte, yte), loss
+
+    def events(self):
+        """Run it: "progress" events (see the class); the result fills in meanwhile. A
+        stopped run resumes at its next fit when ``events`` is called again (a stopped
+        pretraining starts over)."""
+        fits = [(n, v) for n in self.n_labels for v in self.variants]
+        pretrain = self.encoder is None
+        if pretrain:
+            Xtr = self.data()[0]
+            self.autoencoder = build_autoencoder(self.sizes, seed=self.seed)
+            for event in training(self.autoencoder, Xtr, "mse", self.pretrain_epochs,
+                                  batch_size=64, lr=1e-3, noise=self.pretrain_noise,
+                                  seed=self.seed):  # fmt: skip
+                if event.kind == "diverged":
+                    raise RuntimeError(f"pretraining the autoencoder {event.message}")
+                yield nn.Event("progress", event.epoch, event.step, event.loss,
+                               {"done": event.epoch, "total": self.pretrain_epochs,
+                                "what": "pretraining epochs"})  # fmt: skip
+            self.encoder = encoder_of(self.autoencoder)
+            self.result.autoencoder = self.autoencoder
+        for k, (n, variant) in enumerate(fits, start=1):
+            i = self.n_labels.index(n)
+            if not np.isnan(self.result.accuracy[variant][i]):
+                continue
+            model, acc, loss = self._fit(variant, n)
+            self.result.accuracy[variant][i] = acc
+            self.result.models[variant] = model
+            yield nn.Event("progress", 0, 0, float(loss),
+                           {"done": k, "total": len(fits), "what": "fits", "variant": variant,
+                            "n_labels": n, "accuracy": acc})  # fmt: skip
+
+    def run(self) -> TransferResult:
+        for _ in self.events():
+            pass
+        return self.result
+
+
+def transfer_learning(n_labels=100, encoder=None, head=(32, 10), fine_tune=True, epochs=None,
+                      seed=0, **options) -> TransferResult:  # fmt: skip
+    """Run ``TransferLearning`` to the end (``options``: its steps, batch_size, lr, n_train,
+    n_test, sizes, pretrain_epochs, pretrain_noise) and return its result: the held-out
+    accuracy of the frozen pretrained encoder + a new head, the fine-tuned encoder and the
+    same network from scratch, for ``n_labels`` (one number, or a sweep such as (10, 100, 1000))."""
+    return TransferLearning(n_labels, encoder, head, fine_tune, epochs, seed, **options).run()
