@@ -811,7 +811,7 @@ class PlaygroundPanel(Panel):
         ]  # fmt: skip
         key = self.net_fig.plot_layout["annotations"][0]
         self.net_fig.relayout(
-            xaxis={"range": [-1.9, width + 0.2]},
+            xaxis={"range": [-1.9, width + 0.8]},  # room for the frame round the output
             yaxis={"range": [-height - 0.2, 0.3]},
             annotations=[key, *labels],
         )
