@@ -31,3 +31,25 @@ def test_the_critique_is_shown_and_bad_widths_are_a_message():
     p.loss = "bce"
     p.train()
     assert "BCE needs targets in [0, 1]" in p.message.value
+
+
+def test_the_transfer_tab_trains_three_networks_and_says_which_won():
+    from deepscope.widgets import AutoencoderPanel
+
+    p = AutoencoderPanel(compute=False)
+    assert p.tab_titles == ("Autoencoder", "Transfer learning")
+    tab = p.transfer
+    assert "FROZEN" in tab.network.value and "not run yet" in tab.status.value
+    tab.start()  # no event loop: to the end (an autoencoder is pretrained first)
+    acc = tab.job.result.at(100)
+    bars = tab.fig.trace("at the slider's labels")
+    assert list(bars["x"]) == ["frozen", "fine-tuned", "scratch"]
+    np.testing.assert_allclose(bars["y"], [acc["frozen"], acc["fine-tuned"], acc["scratch"]])
+    assert all(0.5 < a < 1 for a in acc.values())
+    assert "with 100 labelled digits" in tab.status.value
+    assert ("trails" in tab.explain.value) == (acc["frozen"] < acc["scratch"])
+    assert f"{acc['frozen']:.1%}" in tab.network.value
+    # the encoder the classifiers start from is the autoencoder's: frozen, it did not move
+    frozen = tab.job.result.models["frozen"]
+    ae = tab.job.result.autoencoder
+    np.testing.assert_array_equal(frozen.layers[0].params["W"], ae.layers[0].params["W"])

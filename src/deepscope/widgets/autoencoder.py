@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+
+import ipywidgets as W
 import numpy as np
 import traitlets as T
 
@@ -52,6 +55,7 @@ class AutoencoderPanel(Panel):
     train_on_start = True
     train_label = ("Train", "train the autoencoder from scratch, live")
     live_fps = 5.0
+    tab_titles = ("Autoencoder", "Transfer learning")
 
     architecture = T.Enum(ARCHS, ARCHS[0]).tag(state=True, control=Choice("network"))
     sizes = T.Unicode("784-64-16-64-784").tag(
@@ -89,13 +93,14 @@ class AutoencoderPanel(Panel):
         net = theme.column([c["architecture"], c["sizes"], c["loss"], c["scaled"]])
         fit = theme.column([c["epochs"], c["batch_size"], c["learning_rate"], c["noise"]])
         look = theme.column([c["show_noise"], c["digit_a"], c["digit_b"]])
+        self.transfer = TransferTab(self)
+        main = W.VBox([self.train_fig, self.code_fig, self.more_fig])
+        self.tabs = W.Tab(children=[main, self.transfer], titles=self.tab_titles)
         self.children = [
             theme.row([net, fit, look]),
             c["train"],
             self.message,
-            self.train_fig,
-            self.code_fig,
-            self.more_fig,
+            self.tabs,
             self.link,
         ]
         self._sizes_shown()
@@ -286,3 +291,232 @@ class AutoencoderPanel(Panel):
                  "codes walked (bottom)"),
         ]  # fmt: skip
         self.more_fig.relayout(annotations=heads)
+
+
+LABELS = (10, 30, 100, 300, 1000, 2000)
+VARIANT_COLORS = {"frozen": "#7f7f7f", "fine-tuned": "#1f77b4", "scratch": "#ff7f0e"}
+VARIANT_WORDS = {
+    "frozen": "pretrained encoder kept, new head",
+    "fine-tuned": "pretrained encoder trained on",
+    "scratch": "same network, random start",
+}
+
+
+class TransferTab(W.VBox):
+    """Transfer learning: the encoder of the panel's trained autoencoder (or one pretrained
+    here on the digits without their labels) under a new head that reads digits from a few
+    labelled ones, frozen or fine-tuned, against the same network from scratch."""
+
+    def __init__(self, panel):
+        self.panel = panel
+        self.labels = W.SelectionSlider(
+            options=[(f"{n:,}", n) for n in LABELS],
+            value=100,
+            description="labelled digits",
+            style=theme.WIDE,
+            layout=W.Layout(width="380px"),
+        )
+        self.sweep = W.Checkbox(
+            value=False,
+            indent=False,
+            layout=W.Layout(width="auto"),
+            description="and accuracy against 10 to 2,000 labels (~20 s)",
+        )
+        self.go = W.Button(
+            description="Train the three",
+            icon="play",
+            button_style="primary",
+            layout=W.Layout(width="auto", flex="0 0 auto"),
+        )
+        self.go.on_click(lambda _: self.start())
+        self.halt = W.Button(
+            description="Stop",
+            icon="stop",
+            disabled=True,
+            layout=W.Layout(width="auto", flex="0 0 auto"),
+        )
+        self.halt.on_click(lambda _: self.runner and self.runner.stop())
+        self.progress = W.FloatProgress(min=0, max=1, layout=W.Layout(width="200px"))
+        self.status = W.HTML(f"<span style='color:{theme.MUTED}'>not run yet</span>")
+        self.network = W.HTML()
+        self.explain = W.HTML()
+        self.fig = self._figure()
+        panel.figures.append(self.fig)
+        self.runner, self.task, self.job = None, None, None
+        super().__init__(
+            [
+                theme.row([self.labels, self.sweep]),
+                W.HBox(
+                    [self.go, self.halt, self.progress, self.status],
+                    layout=W.Layout(align_items="center"),
+                ),
+                self.network,
+                self.fig,
+                self.explain,
+            ]
+        )
+        self._draw_network(None)
+
+    def _figure(self) -> Figure:
+        layout = theme.layout(
+            380,
+            title={"text": "Held-out accuracy on 1,000 digits"},
+            legend=dict(x=1, xanchor="right", y=0.02, yanchor="bottom"),
+        )
+        layout["xaxis"] = theme.axis("", domain=[0, 0.38])
+        layout["yaxis"] = theme.axis("accuracy", range=[0, 1])
+        layout["xaxis2"] = theme.axis("labelled digits", domain=[0.5, 1], type="log", anchor="y2")
+        layout["yaxis2"] = theme.axis("accuracy", range=[0, 1], anchor="x2")
+        traces = [
+            dict(
+                type="bar",
+                name="at the slider's labels",
+                x=[],
+                y=[],
+                text=[],
+                textposition="outside",
+                marker=dict(color=[]),
+                showlegend=False,
+                hovertemplate="%{x}: %{y:.1%}<extra></extra>",
+            )
+        ]
+        for v, color in VARIANT_COLORS.items():
+            traces.append(
+                dict(
+                    type="scatter",
+                    name=v,
+                    mode="lines+markers",
+                    x=[],
+                    y=[],
+                    xaxis="x2",
+                    yaxis="y2",
+                    line=dict(color=color, width=3),
+                    hovertemplate=v + ", %{x} labels: %{y:.1%}<extra></extra>",
+                )
+            )
+        return Figure(traces, layout)
+
+    def _draw_network(self, result):
+        """The three networks as boxes: the encoder's layers grey and locked when frozen."""
+        p = self.panel
+        if self.job is not None and self.job.sizes is not None:  # what this run used
+            sizes = self.job.sizes
+        else:  # what a run would use now
+            sizes = p.model.sizes if p.model is not None and p.trained else scene.TRANSFER_SIZES
+        code = len(sizes) // 2
+        enc = " → ".join(map(str, sizes[: code + 1]))
+        rows = []
+        for v in scene.VARIANTS:
+            color = VARIANT_COLORS[v]
+            frozen = v == "frozen"
+            box = (
+                "background:#ddd;color:#666;border:2px dashed #999"
+                if frozen
+                else f"background:{color}22;border:2px solid {color}"
+            )
+            enc_label = (
+                "FROZEN encoder " + enc + " (does not move)"
+                if frozen
+                else "encoder "
+                + enc
+                + (" (random start)" if v == "scratch" else " (pretrained, trains on)")
+            )
+            acc = ""
+            if result is not None:
+                a = (
+                    result.accuracy[v][result.n_labels.index(self.labels.value)]
+                    if (self.labels.value in result.n_labels)
+                    else np.nan
+                )
+                acc = f" <b>{a:.1%}</b>" if np.isfinite(a) else ""
+            rows.append(
+                f"<div style='margin:3px 0'><span style='display:inline-block;width:300px'>"
+                f"<b style='color:{color}'>{v}</b>: {html.escape(VARIANT_WORDS[v])}</span>"
+                f"<span style='padding:2px 8px;{box}'>{html.escape(enc_label)}</span> → "
+                f"<span style='padding:2px 8px;background:#1e7b3422;border:2px solid #1e7b34'>"
+                f"new head {sizes[code]} → 32 → 10</span>{acc}</div>"
+            )
+        self.network.value = "".join(rows)
+
+    def start(self):
+        from .live import Runner, running_loop
+
+        if self.runner is not None:
+            return
+        p = self.panel
+        encoder = p.model if p.model is not None and p.trained else None
+        n = (*LABELS,) if self.sweep.value else (self.labels.value,)
+        if self.labels.value not in n:
+            n = tuple(sorted({*n, self.labels.value}))
+        self.job = scene.TransferLearning(n_labels=n, encoder=encoder, seed=0)
+        self._done = (0, 1, "fits")
+        where = (
+            "the autoencoder trained above"
+            if encoder is not None
+            else "an autoencoder pretrained here on the 4,000 digits without their labels"
+        )
+        self.status.value = f"encoder: {html.escape(where)} …"
+        self.runner = Runner(self.job.events(), self._event, self.draw, self._finished, fps=4)
+        self.go.disabled, self.halt.disabled = True, False
+        loop = running_loop()
+        if loop is None:
+            self.runner.run_to_end()
+        else:
+            self.task = loop.create_task(self.runner.run())
+
+    def _event(self, event):
+        m = event.metrics
+        self._done = (m["done"], m["total"], m["what"])
+
+    def _finished(self, reason):
+        self.runner = None
+        self.go.disabled, self.halt.disabled = False, True
+        r = self.job.result
+        shown = self.labels.value
+        if shown in r.n_labels and reason == "finished":
+            acc = r.at(shown)
+            best = max(acc, key=acc.get)
+            if acc["frozen"] < acc["scratch"]:
+                why = (
+                    "The frozen encoder trails the network from scratch: a code learned to "
+                    "rebuild pixels keeps what rebuilding needs, not what telling digits apart "
+                    "needs; fine-tuning lets it adapt."
+                )
+            else:
+                why = (
+                    "The pretrained encoder starts ahead: what it learned from unlabelled "
+                    "digits saves the few labels the work of learning the strokes."
+                )
+            self.explain.value = f"<div style='font-size:15px'>{why}</div>"
+            self.status.value = (
+                f"{reason}: with {shown:,} labelled digits, "
+                + ", ".join(f"{v} {a:.1%}" for v, a in acc.items())
+                + f". Best: {best}."
+            )
+        else:
+            self.status.value = html.escape(reason)
+
+    def draw(self):
+        done, total, what = self._done
+        self.progress.value = done / max(total, 1)
+        self.status.value = f"{done} of {total} {what}"
+        r = self.job.result
+        i = r.n_labels.index(self.labels.value) if self.labels.value in r.n_labels else None
+        with self.fig.batch():
+            if i is not None:
+                ys = [float(r.accuracy[v][i]) for v in r.variants]
+                self.fig.update(
+                    "at the slider's labels",
+                    x=list(r.variants),
+                    y=[y if np.isfinite(y) else None for y in ys],
+                    text=[f"{y:.1%}" if np.isfinite(y) else "" for y in ys],
+                    marker={"color": [VARIANT_COLORS[v] for v in r.variants]},
+                )
+                self.fig.relayout(
+                    xaxis={"title": {"text": f"{self.labels.value:,} labelled digits"}}
+                )
+            for v in r.variants:
+                acc = r.accuracy[v]
+                keep = np.isfinite(acc)
+                self.fig.update(v, x=np.asarray(r.n_labels)[keep], y=acc[keep])
+        self._draw_network(r)
