@@ -102,3 +102,26 @@ def test_a_paced_run_keeps_to_its_epochs_a_second():
 
     done, elapsed = asyncio.run(scenario())
     assert 0 < done <= 50 * elapsed + 2  # flat out it would do hundreds of thousands
+
+
+def test_a_job_row_runs_a_job_as_a_task_and_stop_ends_it():
+    from deepscope.widgets.live import JobRow
+
+    def job():
+        for k in range(10_000):
+            time.sleep(0.001)
+            yield Event("progress", 0, 0, 0.0, {"done": k, "total": 10_000, "what": "fits"})
+
+    row, ended, seen = JobRow("Run"), [], []
+
+    async def run():
+        row.run(job(), seen.append, lambda: None, ended.append)
+        assert row.running and row.go.disabled and not row.halt.disabled
+        row.run(job(), seen.append, lambda: None, ended.append)  # a second press: ignored
+        await asyncio.sleep(0.2)
+        row.halt.click()
+        await row.task
+
+    asyncio.run(run())
+    assert ended == ["stopped"] and 0 < len(seen) < 10_000
+    assert not row.running and not row.go.disabled and row.halt.disabled

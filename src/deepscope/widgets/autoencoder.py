@@ -12,6 +12,7 @@ from ..scenes import autoencoder as scene
 from . import theme
 from .controls import Check, Choice, LogSlider, Slider, Text
 from .figure import Figure
+from .live import JobRow
 from .panel import Panel, Training
 
 ARCHS = (*scene.ARCHITECTURES, "typed")
@@ -324,34 +325,18 @@ class TransferTab(W.VBox):
             layout=W.Layout(width="auto"),
             description="and accuracy against 10 to 2,000 labels (~20 s)",
         )
-        self.go = W.Button(
-            description="Train the three",
-            icon="play",
-            button_style="primary",
-            layout=W.Layout(width="auto", flex="0 0 auto"),
-        )
-        self.go.on_click(lambda _: self.start())
-        self.halt = W.Button(
-            description="Stop",
-            icon="stop",
-            disabled=True,
-            layout=W.Layout(width="auto", flex="0 0 auto"),
-        )
-        self.halt.on_click(lambda _: self.runner and self.runner.stop())
-        self.progress = W.FloatProgress(min=0, max=1, layout=W.Layout(width="200px"))
-        self.status = W.HTML(f"<span style='color:{theme.MUTED}'>not run yet</span>")
+        self.row = JobRow("Train the three", "frozen, fine-tuned and from scratch")
+        self.row.go.on_click(lambda _: self.start())
+        self.progress, self.status = self.row.progress, self.row.status
         self.network = W.HTML()
         self.explain = W.HTML()
         self.fig = self._figure()
         panel.figures.append(self.fig)
-        self.runner, self.task, self.job = None, None, None
+        self.job = None
         super().__init__(
             [
                 theme.row([self.labels, self.sweep]),
-                W.HBox(
-                    [self.go, self.halt, self.progress, self.status],
-                    layout=W.Layout(align_items="center"),
-                ),
+                self.row,
                 self.network,
                 self.fig,
                 self.explain,
@@ -441,9 +426,7 @@ class TransferTab(W.VBox):
         self.network.value = "".join(rows)
 
     def start(self):
-        from .live import Runner, running_loop
-
-        if self.runner is not None:
+        if self.row.running:
             return
         p = self.panel
         encoder = p.model if p.model is not None and p.trained else None
@@ -458,21 +441,13 @@ class TransferTab(W.VBox):
             else "an autoencoder pretrained here on the 4,000 digits without their labels"
         )
         self.status.value = f"encoder: {html.escape(where)} …"
-        self.runner = Runner(self.job.events(), self._event, self.draw, self._finished, fps=4)
-        self.go.disabled, self.halt.disabled = True, False
-        loop = running_loop()
-        if loop is None:
-            self.runner.run_to_end()
-        else:
-            self.task = loop.create_task(self.runner.run())
+        self.row.run(self.job.events(), self._event, self.draw, self._finished)
 
     def _event(self, event):
         m = event.metrics
         self._done = (m["done"], m["total"], m["what"])
 
     def _finished(self, reason):
-        self.runner = None
-        self.go.disabled, self.halt.disabled = False, True
         r = self.job.result
         shown = self.labels.value
         if shown in r.n_labels and reason == "finished":

@@ -266,3 +266,48 @@ class TrainingBar(W.VBox):
         elif 0 < fraction < 1 and elapsed > 0.5:
             left = f" · about {elapsed * (1 - fraction) / fraction:.0f} s left"
         self.label.value = f"{what} {done:g} of {total:g}{left}"
+
+
+class JobRow(W.HBox):
+    """A long job beside a panel's training (a search, three classifiers): its button, Stop,
+    a progress bar and a status line. ``run(events, handle, draw, done)`` drives the events
+    with a ``Runner`` as a task on the kernel's loop (to the end where none runs); the
+    button is disabled while it runs."""
+
+    def __init__(self, label: str, help: str = ""):
+        button = dict(layout=W.Layout(width="auto", flex="0 0 auto"))
+        self.go = W.Button(description=label, icon="play", button_style="primary",
+                           tooltip=help, **button)  # fmt: skip
+        self.halt = W.Button(description="Stop", icon="stop", disabled=True, **button)
+        self.halt.on_click(lambda _: self.stop())
+        self.progress = W.FloatProgress(min=0, max=1, layout=W.Layout(width="200px"))
+        self.status = W.HTML(f"<span style='color:{MUTED}'>not run yet</span>")
+        self.runner: Runner | None = None
+        self.task = None
+        super().__init__([self.go, self.halt, self.progress, self.status],
+                         layout=W.Layout(align_items="center"))  # fmt: skip
+
+    @property
+    def running(self) -> bool:
+        return self.runner is not None
+
+    def run(self, events, handle, draw, done, fps: float = 4.0) -> None:
+        if self.runner is not None:
+            return
+
+        def finished(reason):
+            self.runner = None
+            self.go.disabled, self.halt.disabled = False, True
+            done(reason)
+
+        self.runner = Runner(events, handle, draw, finished, fps=fps)
+        self.go.disabled, self.halt.disabled = True, False
+        loop = running_loop()
+        if loop is None:
+            self.runner.run_to_end()
+        else:
+            self.task = loop.create_task(self.runner.run())
+
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()

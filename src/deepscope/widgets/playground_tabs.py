@@ -13,6 +13,7 @@ from ..scenes import playground as scene
 from ..scenes import playground_io as files
 from . import theme
 from .figure import Figure
+from .live import JobRow
 
 SCALE = [[0, "#f59322"], [0.5, "#e8eaeb"], [1, "#0877bd"]]  # the Playground's colours
 
@@ -421,35 +422,17 @@ class SearchTab(W.VBox):
             style=theme.WIDE,
             layout=W.Layout(width="280px"),
         )
-        self.go = W.Button(
-            description="Run the search",
-            icon="play",
-            button_style="primary",
-            layout=W.Layout(width="auto", flex="0 0 auto"),
-        )
-        self.go.on_click(lambda _: self.start())
-        self.halt = W.Button(
-            description="Stop",
-            icon="stop",
-            disabled=True,
-            layout=W.Layout(width="auto", flex="0 0 auto"),
-        )
-        self.halt.on_click(lambda _: self.stop())
-        self.progress = W.FloatProgress(min=0, max=1, layout=W.Layout(width="200px"))
-        self.status = W.HTML(f"<span style='color:{theme.MUTED}'>not run yet</span>")
+        self.row = JobRow("Run the search", "score every point by k-fold cross-validation")
+        self.row.go.on_click(lambda _: self.start())
+        self.progress, self.status = self.row.progress, self.row.status
         self.fig = self._figure()
         panel.figures.append(self.fig)
-        self.runner = None
         self.grid = None  # the last grid's result: random and Bayesian points go on it
-        self.task = None
         super().__init__(
             [
                 theme.row([self.method, self.x, self.y]),
                 theme.row([self.folds, self.epochs, self.n]),
-                W.HBox(
-                    [self.go, self.halt, self.progress, self.status],
-                    layout=W.Layout(align_items="center"),
-                ),
+                self.row,
                 self.fig,
             ]
         )
@@ -510,10 +493,8 @@ class SearchTab(W.VBox):
         return {self.x.value: SWEEPS[self.x.value], self.y.value: SWEEPS[self.y.value]}
 
     def start(self):
-        from .live import Runner, running_loop
-
         p = self.panel
-        if self.runner is not None or p.experiment is None:
+        if self.row.running or p.experiment is None:
             return
         S = self.search_module
         try:
@@ -533,25 +514,13 @@ class SearchTab(W.VBox):
             p.show_error(err)
             return
         self.done, self.total = 0, self.search.n * self.folds.value
-        self.runner = Runner(self.search.events(), self._event, self.draw, self._finished, fps=4)
-        self.go.disabled, self.halt.disabled = True, False
-        loop = running_loop()
-        if loop is None:
-            self.runner.run_to_end()
-        else:
-            self.task = loop.create_task(self.runner.run())
-
-    def stop(self):
-        if self.runner is not None:
-            self.runner.stop()
+        self.row.run(self.search.events(), self._event, self.draw, self._finished)
 
     def _event(self, event):
         if event.kind == "progress":
             self.done, self.total = event.metrics["done"], event.metrics["total"]
 
     def _finished(self, reason):
-        self.runner = None
-        self.go.disabled, self.halt.disabled = False, True
         r = self.search.result
         if r.kind == "grid":
             self.grid = r
