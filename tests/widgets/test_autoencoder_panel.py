@@ -37,7 +37,7 @@ def test_the_transfer_tab_trains_three_networks_and_says_which_won():
     from deepscope.widgets import AutoencoderPanel
 
     p = AutoencoderPanel(compute=False)
-    assert p.tab_titles == ("Autoencoder", "Transfer learning")
+    assert p.tab_titles[:2] == ("Autoencoder", "Transfer learning")
     tab = p.transfer
     assert "FROZEN" in tab.network.value and "not run yet" in tab.status.value
     tab.start()  # no event loop: to the end (an autoencoder is pretrained first)
@@ -53,3 +53,22 @@ def test_the_transfer_tab_trains_three_networks_and_says_which_won():
     frozen = tab.job.result.models["frozen"]
     ae = tab.job.result.autoencoder
     np.testing.assert_array_equal(frozen.layers[0].params["W"], ae.layers[0].params["W"])
+
+
+def test_the_critique_tab_compares_losses_and_code_sizes():
+    from deepscope.widgets import AutoencoderPanel
+
+    p = AutoencoderPanel(compute=False, epochs=2)
+    tab = p.critique
+    tab.compare()  # no event loop: to the end
+    c = tab.comparison
+    assert set(c.mse) == {"mse", "bce"} and all(0 < v < 0.07 for v in c.mse.values())
+    np.testing.assert_allclose(c.errors["mse"], (c.rebuilt["mse"] - c.images) ** 2)
+    title = tab.losses_fig.plot_layout["title"]["text"]
+    assert f"{c.mse['mse']:.4f} trained on MSE" in title and f"{c.bce_floor:.3f}, not 0" in title
+    assert c.bce_floor > 0.03  # grey pixels: a perfect copy still costs BCE something
+    tab.curve()
+    k = tab.code_curve
+    assert np.isfinite(k.autoencoder).all() and (np.diff(k.pca) < 0).all()
+    assert k.autoencoder[-1] < k.autoencoder[0] < k.mean_digit  # a bigger code rebuilds better
+    np.testing.assert_allclose(tab.sizes_fig.trace("autoencoder")["y"], k.autoencoder)

@@ -543,3 +543,94 @@ def transfer_learning(n_labels=100, encoder=None, head=(32, 10), fine_tune=True,
     accuracy of the frozen pretrained encoder + a new head, the fine-tuned encoder and the
     same network from scratch, for ``n_labels`` (one number, or a sweep such as (10, 100, 1000))."""
     return TransferLearning(n_labels, encoder, head, fine_tune, epochs, seed, **options).run()
+
+
+# the lecture's critique and the compression curve ------------------------------------------
+@dataclass
+class LossComparison:
+    """Two autoencoders of the same widths, seed and data, one trained on MSE and one on
+    BCE: their held-out reconstructions of ``images`` and per-pixel squared errors, the mean
+    error of each on ``n_test`` held-out digits, and BCE's floor on those digits."""
+
+    sizes: tuple
+    epochs: int
+    images: np.ndarray  # (k, 784) held-out digits
+    rebuilt: dict  # loss -> (k, 784)
+    errors: dict  # loss -> (k, 784): (rebuilt - image)^2 per pixel
+    mse: dict  # loss -> held-out MSE per pixel
+    bce_floor: float
+    n_test: int
+
+
+def compare_losses(sizes=LECTURE, epochs=5, n_shown=4, n_test=500, seed=0, X=None,
+                   X_test=None):  # fmt: skip
+    """The lecture's critique, measured: the same network trained on MSE and on BCE from the
+    same seed ("progress" events, one per epoch of either, then the ``LossComparison`` as the
+    generator's return value: ``result = yield from compare_losses(...)``)."""
+    sizes = check_sizes(sizes)
+    epochs = check_int("epochs", epochs, 1, 100)
+    n_shown = check_int("n_shown", n_shown, 1, 16)
+    if X is None:
+        X, _, X_test, _ = digits(seed=seed)
+    X_test = np.asarray(X_test)[: check_int("n_test", n_test, 1, 1000)]
+    models = {}
+    for k, loss in enumerate(LOSSES):
+        model = build_autoencoder(sizes, seed=seed)
+        for event in training(model, X, loss, epochs, batch_size=64, lr=3e-3, seed=seed):
+            if event.kind == "diverged":
+                raise RuntimeError(f"the {loss.upper()} autoencoder diverged: {event.message}")
+            if event.kind == "epoch":
+                yield nn.Event("progress", event.epoch, event.step, event.loss,
+                               {"done": k * epochs + event.epoch, "total": 2 * epochs,
+                                "what": f"epochs ({loss.upper()} then the other)"})  # fmt: skip
+        models[loss] = model
+    shown = X_test[:n_shown]
+    rebuilt = {loss: reconstruct(m, shown) for loss, m in models.items()}
+    return LossComparison(
+        sizes, epochs, shown, rebuilt,
+        {loss: (r - shown) ** 2 for loss, r in rebuilt.items()},
+        {loss: mse(reconstruct(m, X_test), X_test) for loss, m in models.items()},
+        bce_floor(X_test), len(X_test),
+    )  # fmt: skip
+
+
+@dataclass
+class CodeSizeCurve:
+    """Held-out reconstruction error (MSE per pixel) against the code size, for an
+    autoencoder of each size (``widths`` around the code) and for PCA with as many
+    components; NaN where not trained yet."""
+
+    codes: tuple
+    autoencoder: np.ndarray
+    pca: np.ndarray
+    mean_digit: float
+    epochs: int
+
+
+def code_size_curve(codes=(2, 4, 8, 16, 32, 64), hidden=128, epochs=5, n_test=500, seed=0,
+                    X=None, X_test=None):  # fmt: skip
+    """Compression against quality: 784-``hidden``-k-``hidden``-784 for each code size k,
+    trained ``epochs`` epochs on MSE, against PCA with k components, on the same held-out
+    digits. A generator of "progress" events (one per network trained) whose return value
+    is the ``CodeSizeCurve`` (``curve = yield from code_size_curve(...)``); the curve fills
+    in as it goes (``partial`` below)."""
+    codes = tuple(sorted({check_int("each code size", k, 1, 784) for k in codes}))
+    epochs = check_int("epochs", epochs, 1, 100)
+    if X is None:
+        X, _, X_test, _ = digits(seed=seed)
+    X_test = np.asarray(X_test)[: check_int("n_test", n_test, 1, 1000)]
+    basis = pca(X, max(codes))
+    curve = CodeSizeCurve(codes, np.full(len(codes), np.nan), np.array([
+        mse(PCA(basis.mean, basis.components[:k]).decode(
+            PCA(basis.mean, basis.components[:k]).encode(X_test)), X_test) for k in codes]),
+        mse(np.tile(X.mean(0), (len(X_test), 1)), X_test), epochs)  # fmt: skip
+    for i, k in enumerate(codes):
+        model = build_autoencoder((784, hidden, k, hidden, 784), seed=seed)
+        for event in training(model, X, "mse", epochs, batch_size=64, lr=3e-3, seed=seed):
+            if event.kind == "diverged":
+                raise RuntimeError(f"the code-{k} autoencoder diverged: {event.message}")
+        curve.autoencoder[i] = mse(reconstruct(model, X_test), X_test)
+        yield nn.Event("progress", 0, 0, float(curve.autoencoder[i]),
+                       {"done": i + 1, "total": len(codes), "what": "networks",
+                        "partial": curve})  # fmt: skip
+    return curve

@@ -56,7 +56,7 @@ class AutoencoderPanel(Panel):
     train_on_start = True
     train_label = ("Train", "train the autoencoder from scratch, live")
     live_fps = 8.0  # an epoch of the lecture's network takes ~0.12 s: a frame after each
-    tab_titles = ("Autoencoder", "Transfer learning")
+    tab_titles = ("Autoencoder", "Transfer learning", "Loss, code size")
 
     architecture = T.Enum(ARCHS, ARCHS[0]).tag(state=True, control=Choice("network"))
     sizes = T.Unicode("784-64-16-64-784").tag(
@@ -94,9 +94,9 @@ class AutoencoderPanel(Panel):
         net = theme.column([c["architecture"], c["sizes"], c["loss"], c["scaled"]])
         fit = theme.column([c["epochs"], c["batch_size"], c["learning_rate"], c["noise"]])
         look = theme.column([c["show_noise"], c["digit_a"], c["digit_b"]])
-        self.transfer = TransferTab(self)
+        self.transfer, self.critique = TransferTab(self), CritiqueTab(self)
         main = W.VBox([self.train_fig, self.code_fig, self.more_fig])
-        self.tabs = W.Tab(children=[main, self.transfer], titles=self.tab_titles)
+        self.tabs = W.Tab(children=[main, self.transfer, self.critique], titles=self.tab_titles)
         self.children = [
             theme.row([net, fit, look]),
             c["train"],
@@ -497,3 +497,207 @@ class TransferTab(W.VBox):
                 keep = np.isfinite(acc)
                 self.fig.update(v, x=np.asarray(r.n_labels)[keep], y=acc[keep])
         self._draw_network(r)
+
+
+class CritiqueTab(W.VBox):
+    """The lecture's critique and the price of compression, each trained on request: the
+    same network on MSE and on BCE from one seed (rebuilds and per-pixel error maps side by
+    side), and the held-out error against the code size beside PCA's."""
+
+    def __init__(self, panel):
+        self.panel = panel
+        self.losses_row = JobRow("Train MSE and BCE", "the same network and seed, two losses")
+        self.losses_row.go.on_click(lambda _: self.compare())
+        self.sizes_row = JobRow("Error against code size", "codes of 2 to 64 numbers and PCA")
+        self.sizes_row.go.on_click(lambda _: self.curve())
+        self.losses_fig, self.sizes_fig = self._losses_figure(), self._sizes_figure()
+        panel.figures += [self.losses_fig, self.sizes_fig]
+        self.comparison, self.code_curve = None, None
+        super().__init__([self.losses_row, self.losses_fig, self.sizes_row, self.sizes_fig])
+
+    def _losses_figure(self) -> Figure:
+        layout = theme.layout(
+            440,
+            title={"text": "MSE against BCE: press Train MSE and BCE"},
+            showlegend=False,
+            margin={"t": 95},
+        )
+        left = _image_axes(layout, 1, (0.0, 0.48), (0.0, 0.82))
+        right = _image_axes(layout, 2, (0.52, 1.0), (0.0, 0.82))
+        traces = [
+            dict(
+                type="heatmap",
+                name="rebuilds",
+                z=np.zeros((2, 2)),
+                colorscale=GRAY,
+                zmin=0,
+                zmax=1,
+                showscale=False,
+                hovertemplate="pixel %{z:.2f}<extra></extra>",
+                **left,
+            ),
+            dict(
+                type="heatmap",
+                name="errors",
+                z=np.zeros((2, 2)),
+                colorscale="Hot",
+                reversescale=True,
+                zmin=0,
+                zmax=0.25,
+                showscale=True,
+                colorbar=dict(title=dict(text="squared error"), len=0.8, y=0.41),
+                hovertemplate="squared error %{z:.3f}<extra></extra>",
+                **right,
+            ),
+        ]
+        layout["annotations"] = [
+            dict(
+                text="digit · MSE · BCE",
+                x=0.24,
+                y=0.84,
+                xref="paper",
+                yref="paper",
+                yanchor="bottom",
+                showarrow=False,
+            ),
+            dict(
+                text="error · MSE · BCE",
+                x=0.74,
+                y=0.84,
+                xref="paper",
+                yref="paper",
+                yanchor="bottom",
+                showarrow=False,
+            ),
+        ]
+        return Figure(traces, layout)
+
+    def _sizes_figure(self) -> Figure:
+        layout = theme.layout(
+            380,
+            title={"text": "Compression against quality: press Error against code size"},
+            margin={"t": 90},
+        )
+        layout["xaxis"] = theme.axis("code size (numbers kept of 784)", type="log")
+        layout["yaxis"] = theme.axis("held-out error (MSE per pixel)", rangemode="tozero")
+        traces = [
+            dict(
+                type="scatter",
+                name="autoencoder",
+                mode="lines+markers",
+                x=[],
+                y=[],
+                line=dict(width=3, color=theme.PALETTE[0]),
+                hovertemplate="code %{x}: %{y:.4f}<extra>autoencoder</extra>",
+            ),
+            dict(
+                type="scatter",
+                name="PCA, as many components",
+                mode="lines+markers",
+                x=[],
+                y=[],
+                line=dict(width=3, color=theme.PALETTE[1], dash="dash"),
+                hovertemplate="%{x} components: %{y:.4f}<extra>PCA</extra>",
+            ),
+            dict(
+                type="scatter",
+                name="the mean digit (no code)",
+                mode="lines",
+                x=[],
+                y=[],
+                line=dict(color="#999", dash="dot"),
+            ),
+        ]
+        return Figure(traces, layout)
+
+    def _epochs(self) -> int:
+        return min(self.panel.epochs, 5)  # quick: a class waits for it
+
+    def compare(self):
+        def events():
+            self.comparison = yield from scene.compare_losses(
+                self.panel.widths(),
+                epochs=self._epochs(),
+                X=self.panel.X_train,
+                X_test=self.panel.X_test,
+            )
+
+        try:
+            self.panel.widths()
+        except ValueError as err:
+            self.panel.show_error(err)
+            return
+        self.losses_row.run(events(), self._progress(self.losses_row), lambda: None, self._compared)
+
+    def _progress(self, row):
+        def handle(event):
+            m = event.metrics
+            row.progress.value = m["done"] / m["total"]
+            row.status.value = f"{m['done']} of {m['total']} {html.escape(m['what'])}"
+
+        return handle
+
+    def _compared(self, reason):
+        c = self.comparison
+        if reason != "finished" or c is None:
+            self.losses_row.status.value = html.escape(reason)
+            return
+        rows = [c.images, c.rebuilt["mse"], np.clip(c.rebuilt["bce"], 0, 1)]
+        with self.losses_fig.batch():
+            self.losses_fig.update("rebuilds", z=_stitch(list(zip(*rows))))
+            self.losses_fig.update("errors", z=_stitch(list(zip(c.errors["mse"], c.errors["bce"]))))
+            self.losses_fig.relayout(
+                title={
+                    "text": (
+                        f"MSE against BCE, {c.epochs} epoch{'s' * (c.epochs != 1)} each: held-out "
+                        "error (MSE per "
+                        f"pixel)<br>{c.mse['mse']:.4f} trained on MSE, {c.mse['bce']:.4f} on BCE; "
+                        "BCE of a "
+                        f"perfect copy of these digits: {c.bce_floor:.3f}, not 0 (grey pixels are "
+                        "not probabilities)"
+                    )
+                }
+            )
+        self.losses_row.status.value = f"finished: {c.n_test} held-out digits compared"
+
+    def curve(self):
+        def events():
+            self.code_curve = yield from scene.code_size_curve(
+                epochs=self._epochs(), X=self.panel.X_train, X_test=self.panel.X_test
+            )
+
+        def handle(event):
+            self._progress(self.sizes_row)(event)
+            self._draw_curve(event.metrics["partial"])
+
+        self.sizes_row.run(events(), handle, lambda: None, self._curved)
+
+    def _draw_curve(self, c):
+        done = np.isfinite(c.autoencoder)
+        codes = np.asarray(c.codes)
+        with self.sizes_fig.batch():
+            self.sizes_fig.update("autoencoder", x=codes[done], y=c.autoencoder[done])
+            self.sizes_fig.update("PCA, as many components", x=codes, y=c.pca)
+            self.sizes_fig.update(
+                "the mean digit (no code)", x=[codes[0], codes[-1]], y=[c.mean_digit, c.mean_digit]
+            )
+
+    def _curved(self, reason):
+        c = self.code_curve
+        if reason != "finished" or c is None:
+            self.sizes_row.status.value = html.escape(reason)
+            return
+        self._draw_curve(c)
+        k = list(c.codes).index(32) if 32 in c.codes else -1
+        self.sizes_fig.relayout(
+            title={
+                "text": (
+                    f"Compression against quality ({c.epochs} epoch{'s' * (c.epochs != 1)} each): "
+                    "a code of "
+                    f"{c.codes[k]} keeps {c.codes[k] / 784:.1%} of the numbers<br>held-out error "
+                    f"{c.autoencoder[k]:.4f} (autoencoder), {c.pca[k]:.4f} (PCA), "
+                    f"{c.mean_digit:.4f} (the mean digit)"
+                )
+            }
+        )
+        self.sizes_row.status.value = "finished"

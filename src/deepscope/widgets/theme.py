@@ -41,7 +41,13 @@ def layout(height: int = 460, **overrides) -> dict:
         "height": height,
         "autosize": True,
         "font": {"size": FONT},
-        "title": {"font": {"size": TITLE_FONT}, "x": 0.0, "xanchor": "left", "y": 0.98},
+        "title": {
+            "font": {"size": TITLE_FONT},
+            "x": 0.0,
+            "xanchor": "left",
+            "y": 0.96,
+            "yanchor": "top",
+        },  # a title of two lines grows down from 4% below the top, not off the top
         "margin": {"l": 60, "r": 20, "t": 70, "b": 50},
         "paper_bgcolor": "white",
         "plot_bgcolor": "#f7f7f9",
