@@ -108,6 +108,7 @@ def test_typing_a_weight_into_a_link():
 
 def test_layer_buttons():
     p = PlaygroundPanel()
+
     def buttons(group):  # the layers' group (0), or layer k's (k): -, +, label[, activation]
         return p.layer_box.children[group].children
 
