@@ -231,16 +231,22 @@ class Optimizer:
         """The learning rate the next step will use."""
         return float(self.schedule(self.lr, self.t))
 
-    def step(self, grads=None) -> None:
-        """One update. Without ``grads`` the model's gradients (from ``backward``) are used."""
+    def _grads(self, grads, what: str) -> list:
+        """The gradients a ``step`` or ``preview`` works with: the model's (from
+        ``backward``) when none are given, one array per parameter array."""
         if grads is None:
             if self.model is None:
-                raise ValueError("step() needs grads=[...] when the optimizer drives arrays")
-            grads = [self.model.grad]
-        elif isinstance(grads, np.ndarray):
+                raise ValueError(f"{what}() needs grads=[...] when the optimizer drives arrays")
+            return [self.model.grad]
+        if isinstance(grads, np.ndarray):
             grads = [grads]
         if len(grads) != len(self.params):
             raise ValueError(f"grads must hold {len(self.params)} arrays, got {len(grads)}")
+        return grads
+
+    def step(self, grads=None) -> None:
+        """One update. Without ``grads`` the model's gradients (from ``backward``) are used."""
+        grads = self._grads(grads, "step")
         self.sync_frozen()
         lr = self.current_lr()
         self.t += 1
@@ -265,14 +271,7 @@ class Optimizer:
         """The change the next ``step(grads)`` would make to each parameter array, without
         making it (the same compiled rule on copies of the parameters and the state): what
         the per-layer update ratios |dW| / |W| of the training events are made of."""
-        if grads is None:
-            if self.model is None:
-                raise ValueError("preview() needs grads=[...] when the optimizer drives arrays")
-            grads = [self.model.grad]
-        elif isinstance(grads, np.ndarray):
-            grads = [grads]
-        if len(grads) != len(self.params):
-            raise ValueError(f"grads must hold {len(self.params)} arrays, got {len(grads)}")
+        grads = self._grads(grads, "preview")
         self.sync_frozen()
         hyper, lr, t = self.hyper(), self.current_lr(), self.t + 1
         out = []

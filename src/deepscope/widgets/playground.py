@@ -172,6 +172,7 @@ class PlaygroundPanel(Panel):
     def build(self):
         self.experiment: scene.Experiment | None = None
         self.own_data = None  # (points, labels or targets, problem) from a CSV
+        self._built = self._resetting = False  # a network built yet; one being replaced
         self._setup = None
         self._shown = None  # (layer, node) in the big picture; None: the output
         self._editing = None  # ("weight", layer, node, source) or ("bias", layer, node)
@@ -423,7 +424,6 @@ class PlaygroundPanel(Panel):
     def recompute(self):
         setup = self._setup_now()
         if setup != self._setup or self.experiment is None:
-            trained = self.experiment is not None and self.experiment.epoch > 0
             self._resetting = True
             self.stop()  # as in the Playground: a new setting is a new network
             self._resetting = False
@@ -446,7 +446,7 @@ class PlaygroundPanel(Panel):
                 batch_norm=self.batch_norm,
             )
             self._setup = setup
-            if trained or getattr(self, "_built", False):
+            if self._built:  # not the first picture: say why the network is new
                 self.say("A new setting, a new network: press <b>Play</b>.")
             self._built = True
             if hasattr(self, "training_bar"):
@@ -530,7 +530,7 @@ class PlaygroundPanel(Panel):
 
     def training_finished(self, reason):
         e = self.experiment
-        if getattr(self, "_resetting", False):
+        if self._resetting:
             return  # the new network's message follows
         self.render()  # the map's hover values too
         if reason == "stopped" and self._early is not None:
