@@ -30,7 +30,13 @@ chromium:
 	  else echo "chromium missing and not root: browser tests will skip"; fi; \
 	fi
 
-serve: $(VENV)/.runtime
+# numba's cache filled once for the sources as they are (a minute or two the first time), so
+# the first pages of a class do not wait for the compiler
+$(VENV)/.warm: $(VENV)/.runtime $(shell find src/deepscope -name '*.py')
+	$(VENV)/bin/deepscope warmup
+	touch $@
+
+serve: $(VENV)/.warm
 	$(VENV)/bin/deepscope serve --port $(PORT) --host $(HOST)
 
 # Two runs: everything on the CPU, then the CUDA kernels in numba's simulator (the variable

@@ -1,7 +1,8 @@
 // deepscope Figure: a plotly.js chart as plain widget state plus small update messages.
 //
 // plotly.js itself (about 5 MB) travels once per page, in the state of one PlotlyJS model that
-// every figure points at, and is loaded as a classic script the first time a figure draws.
+// every figure points at, and is loaded as a classic script the first time a figure draws
+// (from the model's url where the server offers plotly.js as a file, else from its source).
 // Nothing heavy happens while anywidget initialises the model (it allows 2 s for that).
 const LOADED = "__deepscope_plotly__";
 const REF = "IPY_MODEL_";
@@ -13,8 +14,17 @@ function loadPlotly(model) {
       const lib = await model.widget_manager.get_model(ref.slice(REF.length));
       if (!window.Plotly || window.Plotly.version !== lib.get("version")) {
         const script = document.createElement("script");
-        script.textContent = lib.get("source");
-        document.head.appendChild(script);
+        if (lib.get("url")) {  // a file the browser keeps: fetched once, not once a page
+          await new Promise((resolve, reject) => {
+            script.onload = resolve;
+            script.onerror = () => reject(new Error(`plotly.js did not load from ${lib.get("url")}`));
+            script.src = lib.get("url");
+            document.head.appendChild(script);
+          });
+        } else {
+          script.textContent = lib.get("source");
+          document.head.appendChild(script);
+        }
         script.remove();
       }
       if (!window.Plotly) throw new Error("plotly.js did not load");

@@ -14,6 +14,7 @@ the whole current figure, so a page reloaded with the kernel running draws what 
 from __future__ import annotations
 
 import math
+import os
 import uuid
 from contextlib import contextmanager
 from copy import deepcopy
@@ -114,19 +115,29 @@ def _colorscales(props: dict) -> dict:
     return out
 
 
-def _plotly_source() -> tuple[str, str]:
-    text = (files("plotly") / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
-    head = text[:200]
+#: set by ``deepscope serve`` for its kernels: the address its server gives plotly.js at, so
+#: a page fetches it as a file the browser keeps (one download a student, not one a page)
+PLOTLY_URL_ENV = "DEEPSCOPE_PLOTLY_URL"
+
+
+def plotly_file() -> Path:
+    return Path(str(files("plotly") / "package_data" / "plotly.min.js"))
+
+
+def plotly_version() -> str:
+    with plotly_file().open(encoding="utf-8") as f:
+        head = f.read(200)
     start = head.find("plotly.js v")
-    version = head[start + len("plotly.js v") :].split()[0] if start >= 0 else ""
-    return text, version
+    return head[start + len("plotly.js v") :].split()[0] if start >= 0 else ""
 
 
 class PlotlyJS(W.Widget):
     """plotly.js itself, once per kernel: every Figure points at this one model, and the page
-    loads it the first time a figure draws."""
+    loads it the first time a figure draws: from ``url`` where the server offers it as a
+    file, else from ``source``, the script's text in the model's state."""
 
     source = T.Unicode().tag(sync=True)
+    url = T.Unicode().tag(sync=True)
     version = T.Unicode().tag(sync=True)
 
 
@@ -137,8 +148,9 @@ def plotly_js() -> PlotlyJS:
     """The kernel's PlotlyJS model (made again if it was closed)."""
     global _library
     if _library is None or _library.comm is None:
-        source, version = _plotly_source()
-        _library = PlotlyJS(source=source, version=version)
+        url = os.environ.get(PLOTLY_URL_ENV, "")
+        source = "" if url else plotly_file().read_text(encoding="utf-8")
+        _library = PlotlyJS(source=source, url=url, version=plotly_version())
     return _library
 
 

@@ -471,7 +471,17 @@ class Panel(W.VBox):
     def from_query(cls, query: str | None = None, compute: bool = True, **kwargs):
         """The panel set up from a query string; in a Voila dashboard, from the page's own
         address (``.../voila/render/descent.ipynb?surface=ravine``). A panel that trains
-        when built starts once the link's settings are in."""
+        when built starts once the link's settings are in.
+
+        In a kernel Voila preheats (``deepscope serve --pool``) the panel and its first
+        picture are built before any page asks for them; the page's link is applied when
+        one does, and a training that starts with the panel starts then."""
+        if query is None and preheated():
+            panel = cls(compute=False, **kwargs)
+            panel.apply_query(page_query())  # waits here, in the pool, for a page
+            if compute:
+                panel._compute_on_start()
+            return panel
         return cls(compute=compute, query=page_query() if query is None else query, **kwargs)
 
     def _update_link(self) -> None:
@@ -648,8 +658,14 @@ def _why(trait: T.TraitType, value, err: T.TraitError) -> str:
     return str(err)
 
 
+def preheated() -> bool:
+    """Is this a kernel Voila started ahead of any page (one of a preheated pool)?"""
+    return os.environ.get("VOILA_PREHEAT") == "True"
+
+
 def page_query() -> str:
-    """The query string of the Voila page this kernel serves ('' elsewhere)."""
+    """The query string of the Voila page this kernel serves ('' elsewhere); in a preheated
+    kernel it waits for the page."""
     if "VOILA_KERNEL_ID" in os.environ or "VOILA_PREHEAT" in os.environ:
         try:
             from voila.utils import get_query_string
