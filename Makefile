@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8866
 HOST   ?= 127.0.0.1
 
-.PHONY: serve test install chromium bench lint
+.PHONY: serve test install chromium proxy bench lint
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -30,6 +30,12 @@ chromium:
 	  else echo "chromium missing and not root: browser tests will skip"; fi; \
 	fi
 
+# JupyterHub's proxy, from npm, for the hub test (deploy/); without npm that test skips
+proxy:
+	@command -v configurable-http-proxy >/dev/null || { command -v npm >/dev/null && \
+	  npm install -g -s configurable-http-proxy@4.6 >/dev/null; } || \
+	  echo "npm missing: the JupyterHub test will skip"
+
 # numba's cache filled once for the sources as they are (a minute or two the first time), so
 # the first pages of a class do not wait for the compiler
 $(VENV)/.warm: $(VENV)/.runtime $(shell find src/deepscope -name '*.py')
@@ -41,7 +47,7 @@ serve: $(VENV)/.warm
 
 # Two runs: everything on the CPU, then the CUDA kernels in numba's simulator (the variable
 # must be set before numba is first imported, hence a process of its own).
-test: install chromium
+test: install chromium proxy
 	$(PY) -m pytest
 	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest -m cuda tests/cuda
 

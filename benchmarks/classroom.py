@@ -7,9 +7,11 @@ dashboards in headless Chromium and times each page from navigation to its first
         every dashboard (default) one after another: the time to its first plot, per run.
     python benchmarks/classroom.py load --students 10 [--dashboard descent] [--pool N]
         N students open one dashboard at once (with --pool N, N kernels preheated for it),
-        then each presses a slider's right arrow: p50, p95 and max time to the first plot
-        and to the slider's effect on a plot, errors, the server's memory (Voila and its
-        kernels) while the class is in, and the kernels still alive after they leave.
+        then each presses a slider's right arrow: p50, p95 and max time to the widgets'
+        state from the kernel (the server's part), to the first plot (the browsers share this
+        machine with the server) and to the slider's effect on a plot, errors, the server's
+        memory (Voila and its kernels) while the class is in, and the kernels still alive
+        after they leave.
 
 Bounded: at most 60 students, loopback only, every wait has a limit (--timeout seconds).
 Needs the test extra (playwright) and Chromium at /usr/bin/chromium.
@@ -150,8 +152,15 @@ async def _open(browser, url: str, timeout_s: float, slider: bool) -> dict:
     page = await browser.new_page(viewport={"width": 1200, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    out = {"first_plot": None, "slider": None, "errors": errors}
+    out = {"first_plot": None, "state": None, "slider": None, "errors": errors}
     t0 = time.perf_counter()
+
+    def frame(data) -> None:  # the kernel's reply with every widget's state: the server's part
+        mark = "update_states" if isinstance(data, str) else b"update_states"
+        if out["state"] is None and mark in data:
+            out["state"] = time.perf_counter() - t0
+
+    page.on("websocket", lambda ws: ws.on("framereceived", frame))
     try:
         await page.goto(url, timeout=timeout_s * 1000)
         await page.wait_for_selector(PLOT, timeout=timeout_s * 1000, state="attached")
@@ -248,10 +257,10 @@ def load(args) -> None:
         idle = server.memory()
 
         async def peak_memory(done: asyncio.Event) -> float:
-            peak = 0.0
+            peak = 0.0  # read in a thread: the browser's calls share this event loop
             while not done.is_set():
-                peak = max(peak, server.memory())
-                await asyncio.sleep(0.5)
+                peak = max(peak, await asyncio.to_thread(server.memory))
+                await asyncio.sleep(2.0)
             return peak
 
         t0 = time.perf_counter()
@@ -266,6 +275,7 @@ def load(args) -> None:
     errors = [e for r in results for e in r["errors"]]
     pool = f"pool {args.pool}" if args.pool else "no pool"
     print(f"{args.students} students open {args.dashboard} at once ({pool}), in {wall:.0f} s")
+    print(f"  widget state in: {_stats([r['state'] for r in results])}")
     print(f"  first plot:      {_stats([r['first_plot'] for r in results])}")
     print(f"  slider's effect: {_stats([r['slider'] for r in results])}")
     print(f"  errors:          {len(errors)}" + (f" ({errors[0]})" if errors else ""))

@@ -73,6 +73,7 @@ def test_the_server_config_preheats_culls_and_accepts_a_left_page():
     cfg = cli.server_config(cli.parse_pool(["descent=3"], DASHBOARDS), cull_after=120)
     assert cfg.VoilaConfiguration.preheat_kernel is True
     assert cfg.VoilaKernelManager.kernel_pools_config["descent.ipynb"] == {"pool_size": 3}
+    assert cfg.VoilaKernelManager.fill_delay == cli.REFILL_AFTER_S  # after the class is in
     assert cfg.MappingKernelManager.cull_idle_timeout == 120
     assert cfg.MappingKernelManager.cull_connected is False  # a page still open keeps its kernel
     assert cfg.Voila.tornado_settings == {"disable_check_xsrf": True}

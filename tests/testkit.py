@@ -1,4 +1,9 @@
-"""Helpers the test modules share: central differences, a tolerance check, a browser query."""
+"""Helpers the test modules share: central differences, a tolerance check, a browser query,
+the command that serves the dashboards."""
+
+import socket
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -29,3 +34,16 @@ def close(a, b, tol=2e-5):
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     assert a.shape == b.shape
     np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(1.0, np.abs(b).max()))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def deepscope_serve(port: int, *options: str) -> list[str]:
+    """The command that serves the dashboards as a teacher does (Voila with deepscope's
+    settings), on ``port``; ``options`` such as "--pool=0"."""
+    exe = str(Path(sys.executable).with_name("deepscope"))
+    return [exe, "serve", "--no-browser", f"--port={port}", "--host=127.0.0.1", *options]

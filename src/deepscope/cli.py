@@ -20,6 +20,9 @@ def apps_dir() -> Path:
     return Path(str(resources.files("deepscope") / "apps")).resolve()
 
 
+#: seconds before a pool refills the kernels pages have taken: a class arrives at once, and
+#: kernels started while its pages load would take the machine from them
+REFILL_AFTER_S = 60
 #: seconds a kernel whose page has gone stays alive before it is culled (a page that comes
 #: back within this time, after a dropped connection, finds its kernel still there)
 CULL_AFTER_S = 300
@@ -50,7 +53,8 @@ def server_config(pool: dict[str, dict], cull_after: float):
     """The Voila configuration ``deepscope serve`` runs with.
 
     - Preheated kernels (``pool``): each dashboard already ran in a kernel that waits for a
-      page, so a student's page opens on a picture that is ready.
+      page, so a student's page opens on a picture that is ready. Taken kernels are replaced
+      ``REFILL_AFTER_S`` later, once the class's pages have loaded.
     - A page that is left shuts its kernel down: Voila sends that request with the ``_xsrf``
       cookie, which its pages never set, so the request is refused (403) and the kernel lives
       on. The check is off here; the server has no other form to protect.
@@ -69,6 +73,7 @@ def server_config(pool: dict[str, dict], cull_after: float):
     if any(sizes):
         cfg.VoilaConfiguration.default_pool_size = pool["default"]["pool_size"]
         cfg.VoilaKernelManager.kernel_pools_config = pool
+        cfg.VoilaKernelManager.fill_delay = REFILL_AFTER_S
     if cull_after > 0:
         cfg.MappingKernelManager.cull_idle_timeout = int(cull_after)
         cfg.MappingKernelManager.cull_interval = max(1, min(60, int(cull_after) // 2))

@@ -2,14 +2,13 @@
 that collects console errors and failed local loads."""
 
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from testkit import deepscope_serve, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts"
@@ -20,12 +19,6 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
     "--disable-background-networking",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +53,6 @@ def serve():
         proc.terminate()
         proc.wait(20)
         log.close()
-
-
-def deepscope_serve(port: int, *options: str) -> list[str]:
-    """The command that serves the dashboards as a teacher does (Voila with deepscope's
-    settings), on ``port``; ``options`` such as "--pool=0"."""
-    exe = str(Path(sys.executable).with_name("deepscope"))
-    return [exe, "serve", "--no-browser", f"--port={port}", "--host=127.0.0.1", *options]
 
 
 @pytest.fixture(scope="module")

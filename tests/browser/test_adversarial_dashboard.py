@@ -31,7 +31,9 @@ def test_train_attack_move_eps_and_defend(voila, open_page, shots):
     page.wait_for_function(f"() => ({HEADS})()[2].includes('one FGSM step')", timeout=10_000)
     # the 2-D tab: a click on the map moves the point
     page.click("text=2-D boundary")
-    page.wait_for_function(f"() => ({FIG})('decision').offsetWidth > 0", timeout=10_000)
+    # (a figure in a tab not shown is drawn when the tab opens)
+    shown = f"() => {{ const f = ({FIG})('decision'); return f && f.offsetWidth > 0; }}"
+    page.wait_for_function(shown, timeout=10_000)
     page.wait_for_timeout(800)
     before = page.evaluate(
         f"() => ({FIG})('decision')._fullData.find(t => t.name === 'the point').x[0]"

@@ -204,8 +204,15 @@ async function render({ model, el }) {
       model.send({ event: "click", points });
     });
   };
+  // On a dashboard a hidden figure (display: none on it or a parent: another tab, the view
+  // not chosen) is drawn when it is first shown, so a page opens with only what it shows to
+  // draw. In a notebook (JupyterLab) every figure draws as the cells run, as before.
+  const shown = () => (el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0);
+  let skipped = false;
   const paint = () => {
     queued = false;
+    skipped = el.isConnected && !el.closest(".jp-NotebookPanel") && !shown();
+    if (skipped) return drawn;
     const data = s.shown.traces.map(fresh);
     const layout = fresh(s.shown.layout);
     // read with the data it goes with: a paint queued behind a slow one keeps its own
@@ -216,6 +223,7 @@ async function render({ model, el }) {
         const t0 = performance.now();
         await (anew ? Plotly.newPlot : Plotly.react)(div, data, layout, s.config);
         if (anew || !listening) listen();
+        width = Math.round(div._fullLayout.width);
         // a heavy figure rests as long as it took to paint, so the page stays responsive
         restUntil = performance.now() + (performance.now() - t0);
       })
@@ -231,15 +239,17 @@ async function render({ model, el }) {
     if (rest > 0) setTimeout(frame, rest);
     else frame();
   };
-  s.views.add(draw);
-  await paint();
   // follow the width of the output column (plotly.js sizes itself once, when drawn): from
   // the width it drew at, since the column may have changed while it drew (a neighbour
   // figure appearing beside it in a row)
-  let width = div._fullLayout ? Math.round(div._fullLayout.width) : el.offsetWidth;
+  let width = 0;
+  s.views.add(draw);
+  await paint();
   const resized = new ResizeObserver(() => {
     requestAnimationFrame(() => {
-      if (el.offsetWidth > 0 && el.offsetWidth !== width) {
+      if (skipped) {
+        if (shown()) draw();  // shown at last
+      } else if (div._fullLayout && el.offsetWidth > 0 && el.offsetWidth !== width) {
         width = el.offsetWidth;
         Plotly.Plots.resize(div);
       }
