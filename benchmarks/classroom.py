@@ -33,6 +33,9 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from testkit import CHROMIUM_ARGS  # noqa: E402 (the browser as the tests start it)
+
 DASHBOARDS = (
     "neuron",
     "descent",
@@ -45,13 +48,6 @@ DASHBOARDS = (
     "lessons",
 )
 MAX_STUDENTS = 60
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-]
 PLOT = ".js-plotly-plot .main-svg"
 # the time to a slider's effect: the first change inside any plot after the key press
 WATCH = """() => new Promise(done => {

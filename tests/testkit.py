@@ -36,6 +36,17 @@ def close(a, b, tol=2e-5):
     np.testing.assert_allclose(a, b, rtol=tol, atol=tol * max(1.0, np.abs(b).max()))
 
 
+#: headless Chromium as the browser tests and benchmarks/classroom.py start it (no network
+#: of its own: the machine's closed network refuses its background connections)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,17 +8,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from testkit import deepscope_serve, free_port
+from testkit import CHROMIUM_ARGS, deepscope_serve, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-]
 
 
 @pytest.fixture(scope="module")
