@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import threading
 import time
@@ -99,7 +98,7 @@ def serve(port: int, host: str, no_browser: bool, pool: dict[str, dict], cull_af
     print(f"preheated kernels per dashboard: {preheated}; a kernel whose page is gone ends "
           + (f"after {cull_after:.0f} s" if cull_after > 0 else "with the server"))  # fmt: skip
     if not no_browser:
-        threading.Thread(target=_open_when_up, args=(None, gallery), daemon=True).start()
+        threading.Thread(target=_open_when_up, args=(gallery,), daemon=True).start()
     argv = [str(apps_dir()), f"--port={port}", f"--Voila.ip={host}", "--theme=light",
             "--no-browser"]  # fmt: skip
     _voila_app().launch_instance(argv, config=server_config(pool, cull_after))
@@ -123,14 +122,13 @@ def _voila_app():
     return DeepscopeVoila
 
 
-def _open_when_up(proc: subprocess.Popen | None, url: str, seconds: float = 120.0) -> bool:
-    """Open ``url`` in the browser as soon as the server answers (False if it never did, or
-    ``proc``, the server's process where it has one of its own, ended first)."""
+def _open_when_up(url: str, seconds: float = 120.0) -> bool:
+    """Open ``url`` in the browser as soon as the server answers (False if it never did)."""
     import webbrowser
 
     end = time.monotonic() + seconds
     probe = url.split("/voila/")[0] + "/voila/static/voila.js"
-    while time.monotonic() < end and (proc is None or proc.poll() is None):
+    while time.monotonic() < end:
         try:
             urllib.request.urlopen(probe, timeout=2)
         except OSError:
