@@ -551,25 +551,10 @@ class CritiqueTab(W.VBox):
             ),
         ]
         layout["annotations"] = [
-            dict(
-                text="digit · MSE · BCE",
-                x=0.24,
-                y=0.84,
-                xref="paper",
-                yref="paper",
-                yanchor="bottom",
-                showarrow=False,
-            ),
-            dict(
-                text="error · MSE · BCE",
-                x=0.74,
-                y=0.84,
-                xref="paper",
-                yref="paper",
-                yanchor="bottom",
-                showarrow=False,
-            ),
-        ]
+            dict(text=f"{what} · MSE · BCE", x=x, y=0.84, xref="paper", yref="paper",
+                 yanchor="bottom", showarrow=False)
+            for what, x in (("digit", 0.24), ("error", 0.74))
+        ]  # fmt: skip
         return Figure(traces, layout)
 
     def _sizes_figure(self) -> Figure:
