@@ -1,5 +1,12 @@
-"""numba direct convolution, NCHW. One parallel task per image (forward, dx) or per output
-channel (dw); the innermost loop runs along an output row so it vectorises for stride 1."""
+"""numba direct convolution, NCHW, on flattened rows.
+
+Each padded image plane is one flat row of ``Hp * Wp`` numbers, and the output is computed
+``Wp`` wide: output cell ``u = i * Wp + j`` reads input ``stride * u + p * Wp + q`` for
+kernel tap (p, q). The columns ``j >= Wo`` are computed and dropped, so the innermost loop
+runs over a whole plane (hundreds of numbers, it vectorises) instead of one short output
+row, for every stride. One parallel task per image (forward, dx) or per (out, in) channel
+pair (dw).
+"""
 
 import numpy as np
 from numba import njit, prange
@@ -17,34 +24,47 @@ def pad(x, padding):
 
 @njit(parallel=True, cache=True, fastmath=True)
 def _forward(xp, w, b, stride, ho, wo):
-    n_img, n_in = xp.shape[0], xp.shape[1]
+    n_img, n_in, hp, wp = xp.shape
     n_out, k = w.shape[0], w.shape[2]
+    span = (ho - 1) * wp + wo  # the flat output cells up to the last real one
+    flat = xp.reshape(n_img, n_in, hp * wp)
     out = np.empty((n_img, n_out, ho, wo), dtype=xp.dtype)
     for n in prange(n_img):
+        acc = np.empty(span, dtype=xp.dtype)
         for o in range(n_out):
-            acc = out[n, o]
-            acc[:, :] = b[o]
+            acc[:] = b[o]
             for c in range(n_in):
-                img = xp[n, c]
                 for p in range(k):
                     for q in range(k):
-                        wv = w[o, c, p, q]
-                        for i in range(ho):
-                            src = img[i * stride + p]
-                            dst = acc[i]
-                            if stride == 1:  # unit stride: this loop vectorises
-                                for j in range(wo):
-                                    dst[j] += wv * src[j + q]
-                            else:
-                                for j in range(wo):
-                                    dst[j] += wv * src[j * stride + q]
+                        wv, src = w[o, c, p, q], flat[n, c, p * wp + q :]
+                        if stride == 1:  # contiguous reads: this loop vectorises
+                            for u in range(span):
+                                acc[u] += wv * src[u]
+                        else:
+                            for u in range(span):
+                                acc[u] += wv * src[stride * u]
+            for i in range(ho):
+                out[n, o, i] = acc[i * wp : i * wp + wo]
     return out
 
 
-@njit(parallel=True, cache=True, fastmath=True)
-def _grad_w(dout, xp, k, stride):
+@njit(cache=True)
+def _widen(dout, wp):
+    """dout laid out ``wp`` wide, zeros in the dropped columns: (N, O, Ho * Wp)."""
     n_img, n_out, ho, wo = dout.shape
-    n_in = xp.shape[1]
+    wide = np.zeros((n_img, n_out, ho * wp), dtype=dout.dtype)
+    for n in range(n_img):
+        for o in range(n_out):
+            for i in range(ho):
+                wide[n, o, i * wp : i * wp + wo] = dout[n, o, i]
+    return wide
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def _grad_w(wide, xp, k, stride, span):
+    n_img, n_out = wide.shape[0], wide.shape[1]
+    n_in, hp, wp = xp.shape[1], xp.shape[2], xp.shape[3]
+    flat = xp.reshape(n_img, n_in, hp * wp)
     dw = np.zeros((n_out, n_in, k, k), dtype=xp.dtype)
     for oc in prange(n_out * n_in):
         o, c = oc // n_in, oc % n_in
@@ -52,51 +72,36 @@ def _grad_w(dout, xp, k, stride):
             for q in range(k):
                 s = 0.0
                 for n in range(n_img):
-                    for i in range(ho):
-                        d = dout[n, o, i]
-                        src = xp[n, c, i * stride + p]
-                        if stride == 1:
-                            for j in range(wo):
-                                s += d[j] * src[j + q]
-                        else:
-                            for j in range(wo):
-                                s += d[j] * src[j * stride + q]
+                    d, src = wide[n, o], flat[n, c, p * wp + q :]
+                    if stride == 1:
+                        for u in range(span):
+                            s += d[u] * src[u]
+                    else:
+                        for u in range(span):
+                            s += d[u] * src[stride * u]
                 dw[o, c, p, q] = s
     return dw
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _grad_x(dout, w, stride, hp, wp):
-    n_img, n_out, ho, wo = dout.shape
+def _grad_x(wide, w, stride, hp, wp, span):
+    n_img, n_out = wide.shape[0], wide.shape[1]
     n_in, k = w.shape[1], w.shape[2]
-    dxp = np.zeros((n_img, n_in, hp, wp), dtype=dout.dtype)
+    dxp = np.zeros((n_img, n_in, hp * wp), dtype=wide.dtype)
     for n in prange(n_img):
         for o in range(n_out):
-            d = dout[n, o]
+            d = wide[n, o]
             for c in range(n_in):
-                g = dxp[n, c]
                 for p in range(k):
                     for q in range(k):
-                        wv = w[o, c, p, q]
-                        for i in range(ho):
-                            dst = g[i * stride + p]
-                            src = d[i]
-                            if stride == 1:
-                                for j in range(wo):
-                                    dst[j + q] += wv * src[j]
-                            else:
-                                for j in range(wo):
-                                    dst[j * stride + q] += wv * src[j]
-    return dxp
-
-
-@njit(cache=True)
-def _grad_b(dout):
-    db = np.zeros(dout.shape[1], dtype=dout.dtype)
-    for n in range(dout.shape[0]):
-        for o in range(dout.shape[1]):
-            db[o] += dout[n, o].sum()
-    return db
+                        wv, g = w[o, c, p, q], dxp[n, c, p * wp + q :]
+                        if stride == 1:
+                            for u in range(span):
+                                g[u] += wv * d[u]
+                        else:
+                            for u in range(span):
+                                g[stride * u] += wv * d[u]
+    return dxp.reshape(n_img, n_in, hp, wp)
 
 
 def conv2d_forward(x, w, b, stride=1, padding=0):
@@ -112,7 +117,10 @@ def conv2d_backward(dout, x, w, stride=1, padding=0):
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
     w = np.ascontiguousarray(w)
     xp = pad(np.ascontiguousarray(x), padding)
-    dw = _grad_w(dout, xp, w.shape[2], stride)
-    dxp = _grad_x(dout, w, stride, xp.shape[2], xp.shape[3])
+    hp, wp = xp.shape[2], xp.shape[3]
+    wide, span = _widen(dout, wp), (ho - 1) * wp + wo
+    dw = _grad_w(wide, xp, w.shape[2], stride, span)
+    dxp = _grad_x(wide, w, stride, hp, wp, span)
     h, wd = x.shape[2], x.shape[3]
-    return dxp[:, :, padding : padding + h, padding : padding + wd], dw, _grad_b(dout)
+    db = dout.sum(axis=(0, 2, 3), dtype=x.dtype)
+    return dxp[:, :, padding : padding + h, padding : padding + wd], dw, db

@@ -8,25 +8,30 @@ from ..checks import check_pool
 
 @njit(parallel=True, cache=True)
 def _pool(x, size, stride, ho, wo, use_max):
+    """Each output row starts as its windows' first input row, and every other row of the
+    windows is folded in along the whole output row (max, or sum then / size^2)."""
     n_img, n_ch = x.shape[0], x.shape[1]
     out = np.empty((n_img, n_ch, ho, wo), dtype=x.dtype)
     for n in prange(n_img):
         for c in range(n_ch):
+            plane, dst = x[n, c], out[n, c]
             for i in range(ho):
-                for j in range(wo):
-                    r0, c0 = i * stride, j * stride
-                    if use_max:
-                        m = x[n, c, r0, c0]
-                        for p in range(size):
-                            for q in range(size):
-                                m = max(m, x[n, c, r0 + p, c0 + q])
-                        out[n, c, i, j] = m
-                    else:
-                        s = 0.0
-                        for p in range(size):
-                            for q in range(size):
-                                s += x[n, c, r0 + p, c0 + q]
-                        out[n, c, i, j] = s / (size * size)
+                row = dst[i]
+                for p in range(size):
+                    src = plane[i * stride + p]
+                    for q in range(size):
+                        if p == 0 and q == 0:
+                            for j in range(wo):
+                                row[j] = src[j * stride]
+                        elif use_max:
+                            for j in range(wo):
+                                row[j] = max(row[j], src[j * stride + q])
+                        else:
+                            for j in range(wo):
+                                row[j] += src[j * stride + q]
+                if not use_max:
+                    for j in range(wo):
+                        row[j] /= size * size
     return out
 
 
