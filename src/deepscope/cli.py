@@ -235,7 +235,7 @@ def main(argv=None) -> int:
         help=f"end a kernel this long after its page is gone (default {CULL_AFTER_S}; 0: never)",
     )  # fmt: skip
     p_bench = sub.add_parser("bench", help="print the benchmark tables")
-    p_bench.add_argument("workloads", nargs="*", help="A B C E F L (default: all)")
+    p_bench.add_argument("workloads", nargs="*", help="A B C E F G L (default: all)")
     p_bench.add_argument("--no-numpy", action="store_true", help="skip the numpy reference")
     p_bench.add_argument(
         "--no-startup", action="store_true", help="skip import and compile-time measurements"
