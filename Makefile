@@ -46,10 +46,13 @@ serve: $(VENV)/.warm
 	$(VENV)/bin/deepscope serve --port $(PORT) --host $(HOST)
 
 # Two runs: everything on the CPU, then the CUDA kernels in numba's simulator (the variable
-# must be set before numba is first imported, hence a process of its own).
+# must be set before numba is first imported, hence a process of its own). Each spreads its
+# test files over TEST_WORKERS processes (pytest-xdist; 1 runs them in this one).
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 test: install chromium proxy
-	$(PY) -m pytest
-	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest -m cuda tests/cuda
+	$(PY) -m pytest $(XDIST)
+	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest $(XDIST) -m cuda tests/cuda
 
 bench: install
 	$(VENV)/bin/deepscope bench
