@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import nn
-from ..core.checks import as_float_array, check_choice, check_finite, check_int
+from ..core.checks import as_float_array, check_choice, check_finite, check_int, check_number
 from ..data import load_mnist
 
 LECTURE = (784, 128, 32, 128, 784)
@@ -114,7 +114,8 @@ def digits(n_train: int = 4000, seed: int = 0):
 
 def corrupt(X, noise: float = 0.0, mask=None, seed: int = 0) -> np.ndarray:
     """X with Gaussian noise of standard deviation ``noise`` (clipped to [0, 1]) and the
-    pixels where ``mask`` (one image's shape, 1 = missing) is set to 0."""
+    pixels ``mask`` hides set to 0 (see ``hidden_pixels``: one image's mask, one mask per
+    image, or a fraction of each image's pixels drawn at random from ``seed``)."""
     X = as_float_array("X", X)
     if not 0 <= noise <= 1:
         raise ValueError(f"noise must be a number in [0, 1], got {noise!r}")
@@ -122,11 +123,125 @@ def corrupt(X, noise: float = 0.0, mask=None, seed: int = 0) -> np.ndarray:
     if noise:
         out = np.clip(out + np.random.default_rng(seed).normal(0, noise, X.shape), 0, 1)
     if mask is not None:
-        m = np.asarray(mask, dtype=bool)
-        if m.shape != X.shape[1:]:
-            raise ValueError(f"mask must be shaped like one image {X.shape[1:]}, got {m.shape}")
-        out = np.where(m, 0.0, out)
+        out = np.where(hidden_pixels(mask, X.shape, seed), 0.0, out)
     return out.astype(X.dtype)
+
+
+# filling in -------------------------------------------------------------------------------
+# The lecture: "if an image has some missing values, the autoencoder will likely fill them
+# in". A mask hides pixels (they reach the network as 0); the network's output there is its
+# guess, measured against the pixels that were hidden.
+SIDE = 28  # a digit is SIDE x SIDE pixels
+
+
+def rectangle_mask(top: int, left: int, height: int, width: int, shape=(SIDE, SIDE)):
+    """A (rows, cols) mask of bools, True on the hidden rectangle: rows top .. top + height
+    - 1, columns left .. left + width - 1, all inside the image."""
+    rows, cols = (check_int("shape", n, 1, 4096) for n in shape)
+    top, left = check_int("top", top, 0, rows - 1), check_int("left", left, 0, cols - 1)
+    height = check_int("height", height, 1, rows)
+    width = check_int("width", width, 1, cols)
+    if top + height > rows:
+        raise ValueError(
+            f"the mask's rectangle runs off the bottom of the {rows}-row image: top {top} + "
+            f"height {height} = {top + height}; top + height must be at most {rows}"
+        )
+    if left + width > cols:
+        raise ValueError(
+            f"the mask's rectangle runs off the right of the {cols}-column image: left {left} "
+            f"+ width {width} = {left + width}; left + width must be at most {cols}"
+        )
+    mask = np.zeros((rows, cols), dtype=bool)
+    mask[top : top + height, left : left + width] = True
+    return mask
+
+
+def hidden_pixels(mask, shape, seed: int = 0) -> np.ndarray:
+    """Where ``mask`` hides pixels of images shaped ``shape`` (N, pixels): a bool array of
+    that shape, True = hidden. ``mask`` is a number in [0, 1], that fraction of each image's
+    pixels drawn at random (seeded, a fresh draw per image); or an array of 0/1 (or bools),
+    shaped like one image (pixels,), like its square (28, 28) for 784 pixels, or like the
+    images (N, pixels), one mask each."""
+    shape = tuple(shape)
+    if len(shape) != 2:
+        raise ValueError(f"the images must be (N, pixels) to be masked, got shape {shape}")
+    if isinstance(mask, (bool, np.bool_)) or isinstance(mask, str):
+        raise TypeError(
+            f"mask must be an array of 0/1 shaped like one image or a fraction of pixels in "
+            f"[0, 1]; got {mask!r}"
+        )
+    if isinstance(mask, (int, float, np.integer, np.floating)):
+        fraction = check_number("mask (the fraction of pixels hidden)", mask, 0, 1)
+        return np.random.default_rng([seed, 7]).random(shape) < fraction
+    try:
+        m = np.asarray(mask)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(
+            f"mask must be an array of 0/1 or a fraction, got {type(mask).__name__}"
+        ) from exc
+    if m.dtype.kind not in "biuf":
+        raise TypeError(f"mask must hold 0/1 or True/False, got dtype {m.dtype}")
+    if m.dtype.kind != "b":
+        bad = ~np.isin(m, (0, 1))
+        if bad.any():
+            raise ValueError(
+                f"mask must hold only 0 (shown) and 1 (hidden), got {m[bad].ravel()[0].item()!r} "
+                f"among its values (for a fraction of pixels pass one number in [0, 1])"
+            )
+        m = m.astype(bool)
+    pixels = shape[1]
+    side = int(round(pixels**0.5))
+    allowed = [(pixels,), *([(side, side)] if side * side == pixels else []), shape]
+    if m.shape not in allowed:
+        raise ValueError(
+            f"mask must be shaped like one image {' or '.join(map(str, allowed[:-1]))}, or "
+            f"like the images {shape} (one mask each); got {m.shape}"
+        )
+    return np.broadcast_to(m.reshape(-1, pixels), shape)
+
+
+@dataclass
+class FillIn:
+    """Digits with pixels hidden and the network's attempt to fill them in, all (N, 784) on
+    the [0, 1] scale: ``masked`` (the input, hidden pixels 0), ``rebuilt`` (the network's
+    output), ``original``; ``hidden`` True where a pixel was hidden. Mean squared errors
+    against the original: ``blank_error`` of the masked input over the hidden pixels (what
+    leaving them black costs), ``filled_error`` of the output over the hidden pixels (the
+    network's guess), ``visible_error`` of the output over the pixels left shown;
+    ``fraction`` the share of pixels hidden (NaN errors where nothing is hidden)."""
+
+    masked: np.ndarray
+    rebuilt: np.ndarray
+    original: np.ndarray
+    hidden: np.ndarray
+    blank_error: float
+    filled_error: float
+    visible_error: float
+    fraction: float
+
+
+def _masked_mse(a, b, where) -> float:
+    if not where.any():
+        return float("nan")
+    d = np.asarray(a, np.float64)[where] - np.asarray(b, np.float64)[where]
+    return float(np.mean(d * d))
+
+
+def fill_in(model, X, mask, scale: float = 1.0, seed: int = 0) -> FillIn:
+    """Hide the pixels ``mask`` names (``hidden_pixels``) in the digits X (N, 784) in [0, 1],
+    let the network rebuild them and measure what it filled in. The network takes pixels
+    x ``scale`` (255 for one trained on unscaled inputs); everything returned is on [0, 1]."""
+    X = as_float_array("X", X, dtype=model.dtype)
+    check_finite("X", X)
+    if X.ndim != 2 or X.shape[1] != model.sizes[0]:
+        raise ValueError(f"X must be (N, {model.sizes[0]}) to match the network, got {X.shape}")
+    scale = check_number("scale", scale, 0, None, low_open=True)
+    hidden = np.ascontiguousarray(hidden_pixels(mask, X.shape, seed))
+    masked = np.where(hidden, 0.0, X).astype(X.dtype)
+    rebuilt = reconstruct(model, masked * X.dtype.type(scale)) / scale
+    return FillIn(masked, rebuilt, X, hidden, _masked_mse(masked, X, hidden),
+                  _masked_mse(rebuilt, X, hidden), _masked_mse(rebuilt, X, ~hidden),
+                  float(hidden.mean()))  # fmt: skip
 
 
 class _PixelBCE(nn.BCELoss):
@@ -139,7 +254,8 @@ def training(model, X, loss="mse", epochs=5, batch_size=256, lr=1e-3, noise=0.0,
              X_val=None, seed=0):  # fmt: skip
     """The events of training ``model`` to rebuild X (Adam): every epoch a fresh corruption
     of the inputs when ``noise`` or ``mask`` is given (a denoising / filling-in autoencoder:
-    corrupted input, clean target); epoch events carry the held-out ``val_loss``."""
+    corrupted input, clean target; ``mask`` as ``hidden_pixels`` takes it, a fraction drawn
+    afresh every epoch); epoch events carry the held-out ``val_loss``."""
     check_choice("loss", loss, LOSSES)
     X = as_float_array("X", X, dtype=model.dtype)
     check_finite("X", X)
@@ -151,6 +267,9 @@ def training(model, X, loss="mse", epochs=5, batch_size=256, lr=1e-3, noise=0.0,
     if X_val is not None:
         X_val = as_float_array("X_val", X_val, dtype=model.dtype)
         check_finite("X_val", X_val)
+    if mask is not None:  # a bad mask is an error now, not at the first epoch
+        for data in (X, X_val) if X_val is not None else (X,):
+            hidden_pixels(mask, data.shape)
 
     def stream():
         step = 0
@@ -218,23 +337,118 @@ def pca(X, k: int) -> PCA:
     return PCA(mean, vt[:k])
 
 
+def _as_points(v) -> np.ndarray:
+    return np.asarray(v, np.float64)
+
+
+def _plane(model, X):
+    """(points of X on the code plane, codes -> plane, plane -> codes, how): the 2-D code
+    itself, or the first two principal components of X's codes (a plane point decodes
+    through them, the other directions at the codes' mean)."""
+    codes = encode(model, X).astype(np.float64)
+    if codes.shape[1] == 2:
+        return codes, _as_points, _as_points, "the 2-D code"
+    p = pca(codes, 2)
+    return p.encode(codes), p.encode, p.decode, "the code's first two principal components"
+
+
 def code_plane(model, X, y):
     """(points (N, 2), labels, how): the 2-D code itself, or the first two principal
     components of a wider code."""
-    codes = encode(model, X).astype(np.float64)
-    if codes.shape[1] == 2:
-        return codes, y, "the 2-D code"
-    p = pca(codes, 2)
-    return p.encode(codes), y, "the code's first two principal components"
+    points, _, _, how = _plane(model, X)
+    return points, y, how
 
 
 def decode_plane_point(model, X, point) -> np.ndarray:
     """The image a point of ``code_plane`` decodes to (through the PCA when the code is wide:
     the code at the point's principal coordinates, the rest at the codes' mean)."""
-    codes = encode(model, X).astype(np.float64)
+    _, _, to_codes, _ = _plane(model, X)
     point = np.asarray(point, np.float64).reshape(1, 2)
-    code = point if codes.shape[1] == 2 else pca(codes, 2).decode(point)
-    return decode(model, code.astype(np.float32))[0]
+    return decode(model, to_codes(point).astype(np.float32))[0]
+
+
+def _check_scale(scale) -> float:
+    return check_number("scale", scale, 0, None, low_open=True)
+
+
+@dataclass
+class Manifold:
+    """Decoded images on an n x n grid over the code plane (the manifold the decoder draws):
+    ``xs`` (n,) the columns' plane x, left to right; ``ys`` (n,) the rows' plane y, top row
+    first (largest y); ``images`` (n, n, 784) on [0, 1], row i and column j decoded from
+    (xs[j], ys[i]); ``picture`` the images as one (n·28, n·28) array, top row first;
+    ``extent`` (x0, x1, y0, y1) the area of the plane the picture covers (each image centred
+    on its point); ``how`` which plane."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    images: np.ndarray
+    picture: np.ndarray
+    extent: tuple
+    how: str
+
+
+def manifold(model, X, n: int = 10, extent=None, scale: float = 1.0) -> Manifold:
+    """Decode an n x n grid of points of the code plane of the digits X (N, 784) in [0, 1]
+    (``code_plane``). The grid spans ``extent`` (x0, x1, y0, y1), by default the range of
+    X's points, so every digit of X lies on the picture. The network takes pixels x
+    ``scale``; the images come back on [0, 1] (not clipped)."""
+    n = check_int("n", n, 2, 40)
+    scale = _check_scale(scale)
+    X = as_float_array("X", X, dtype=model.dtype)
+    points, _, to_codes, how = _plane(model, X * X.dtype.type(scale))
+    if extent is None:
+        (x0, y0), (x1, y1) = points.min(0), points.max(0)
+    else:
+        try:
+            x0, x1, y0, y1 = (check_number("each value of extent", v) for v in extent)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"extent must be four numbers (x0, x1, y0, y1): {err}") from None
+    if not (x1 > x0 and y1 > y0):
+        raise ValueError(f"extent must have x0 < x1 and y0 < y1, got {(x0, x1, y0, y1)}")
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y1, y0, n)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)  # row by row, top first
+    images = decode(model, to_codes(grid).astype(np.float32)).astype(np.float64) / scale
+    side = int(round(images.shape[1] ** 0.5))
+    picture = images.reshape(n, n, side, side).transpose(0, 2, 1, 3).reshape(n * side, -1)
+    dx, dy = (x1 - x0) / (n - 1), (y1 - y0) / (n - 1)
+    box = (x0 - dx / 2, x1 + dx / 2, y0 - dy / 2, y1 + dy / 2)
+    return Manifold(xs, ys, images.reshape(n, n, -1), picture, tuple(map(float, box)), how)
+
+
+@dataclass
+class Placed:
+    """Where a new image lands on the code plane of a set of digits and how the network
+    rebuilds it: ``point`` (2,) on the plane, ``code`` (code size,), ``image`` and
+    ``rebuilt`` (784,) on [0, 1], ``error`` the MSE per pixel of the rebuild, ``how`` which
+    plane."""
+
+    point: np.ndarray
+    code: np.ndarray
+    image: np.ndarray
+    rebuilt: np.ndarray
+    error: float
+    how: str
+
+
+def place_on_plane(model, X, image, scale: float = 1.0) -> Placed:
+    """Encode ``image`` (a drawing: 28 x 28 or 784 values in [0, 1]) and put its code on the
+    code plane of the digits X (N, 784) in [0, 1] (``code_plane``: where X's digits lie);
+    decode it back. The network takes pixels x ``scale``."""
+    scale = _check_scale(scale)
+    im = as_float_array("image", image, dtype=model.dtype)
+    if im.size != model.sizes[0]:
+        raise ValueError(f"image must have {model.sizes[0]} pixels (28 x 28), got shape {im.shape}")
+    check_finite("image", im)
+    if im.min() < 0 or im.max() > 1:
+        raise ValueError(f"image values must be in [0, 1], got {im.min():.3g} .. {im.max():.3g}")
+    im = im.reshape(1, -1)
+    X = as_float_array("X", X, dtype=model.dtype)
+    _, to_plane, _, how = _plane(model, X * X.dtype.type(scale))
+    code = encode(model, im * im.dtype.type(scale))
+    rebuilt = decode(model, code)[0].astype(np.float64) / scale
+    return Placed(to_plane(code)[0], code[0].astype(np.float64), im[0].astype(np.float64),
+                  rebuilt, mse(rebuilt, im[0]), how)  # fmt: skip
 
 
 def interpolate(model, a, b, steps: int = 8):
