@@ -9,7 +9,8 @@ import numpy as np
 import traitlets as T
 
 from ..scenes import autoencoder as scene
-from . import theme
+from . import raster, theme
+from .canvas import DrawingCanvas
 from .controls import Check, Choice, LogSlider, Slider, Text
 from .figure import Figure
 from .live import JobRow
@@ -17,7 +18,14 @@ from .panel import Panel, Training
 
 ARCHS = (*scene.ARCHITECTURES, "typed")
 STRIP = 8  # held-out digits in the reconstruction strip
+SHOWN = slice(8, 12)  # the held-out digits the denoising and filling-in pictures show
 GRAY = [[0, "black"], [1, "white"]]
+GRAY_HEX = [[0, "#000000"], [1, "#ffffff"]]  # the same, as raster.colorize takes it
+HIDDEN = "#2f7fd6"  # hidden pixels of a masked digit, and the outline of a hidden rectangle
+MASKS = ("rectangle", "pixels")
+GRIDS = (0, 8, 12, 16, 20)
+TILE = scene.SIDE + 2  # a tile of _stitch: 28 pixels and a grey line either side
+RECT = ("mask_top", "mask_left", "mask_height", "mask_width")
 
 
 def _stitch(rows) -> np.ndarray:
@@ -40,11 +48,18 @@ def _image_axes(layout, n, x, y):
     return {"xaxis": f"x{i}", "yaxis": f"y{i}"}
 
 
+def _head(text, x, y, anchor="bottom", **props) -> dict:
+    """A heading over (or under) one picture of a figure, in paper coordinates."""
+    return dict(text=text, x=x, y=y, xref="paper", yref="paper", xanchor="left",
+                yanchor=anchor, showarrow=False, align="left", **props)  # fmt: skip
+
+
 class AutoencoderPanel(Panel):
     """Train the lecture's 784-128-32-128-784 autoencoder live on the shipped digits: the
     loss curves and held-out digits with their reconstructions refresh as it learns; then the
-    code as a map (click it to decode a point), the compression against PCA, denoising and
-    interpolation in pixel space against code space."""
+    code as a map (click it to decode a point, a grid of decoded points behind it, a digit
+    you draw placed on it), the compression against PCA, denoising, filling in hidden
+    pixels and interpolation in pixel space against code space."""
 
     dashboard = "autoencoder.ipynb"
     title = "Autoencoders"
@@ -57,6 +72,7 @@ class AutoencoderPanel(Panel):
     train_label = ("Train", "train the autoencoder from scratch, live")
     live_fps = 8.0  # an epoch of the lecture's network takes ~0.12 s: a frame after each
     tab_titles = ("Autoencoder", "Transfer learning", "Loss, code size")
+    extra_controls = ("canvas",)
 
     architecture = T.Enum(ARCHS, ARCHS[0]).tag(state=True, control=Choice("network"))
     sizes = T.Unicode("784-64-16-64-784").tag(
@@ -72,11 +88,41 @@ class AutoencoderPanel(Panel):
     noise = T.Float(0.0, min=0.0, max=0.5).tag(
         state=True, control=Slider("training noise (denoising)", step=0.05)
     )
+    train_mask = T.Bool(False).tag(
+        state=True,
+        control=Check("train with the mask below (filling in)",
+                      help="every epoch the mask hides pixels of the inputs; targets stay whole"),
+    )  # fmt: skip
     show_noise = T.Float(0.3, min=0.0, max=0.5).tag(
         state=True, control=Slider("noise on the shown digits", step=0.05), recompute=True
     )
+    mask = T.Enum(MASKS, "rectangle").tag(
+        state=True,
+        control=Choice("mask", labels={"rectangle": "a rectangle", "pixels": "random pixels"},
+                       style="toggle"),
+        recompute=True,
+    )  # fmt: skip
+    mask_fraction = T.Float(0.5, min=0.0, max=1.0).tag(
+        state=True, control=Slider("share of pixels hidden", step=0.05), recompute=True
+    )
+    mask_top = T.Int(10, min=0, max=27).tag(state=True, control=Slider("top row"), recompute=True)
+    mask_left = T.Int(6, min=0, max=27).tag(
+        state=True, control=Slider("left column"), recompute=True
+    )
+    mask_height = T.Int(8, min=1, max=28).tag(
+        state=True, control=Slider("height (rows)"), recompute=True
+    )
+    mask_width = T.Int(16, min=1, max=28).tag(
+        state=True, control=Slider("width (columns)"), recompute=True
+    )
     digit_a = T.Int(0, min=0, max=999).tag(state=True, control=Slider("morph from"), recompute=True)
     digit_b = T.Int(1, min=0, max=999).tag(state=True, control=Slider("to"), recompute=True)
+    manifold = T.Enum(GRIDS, 12).tag(
+        state=True,
+        control=Choice("grid", labels={0: "off", **{n: f"{n} × {n}" for n in GRIDS[1:]}},
+                       help="a grid of decoded points behind the map", width="190px"),
+        recompute=True,
+    )  # fmt: skip
     code_x = T.Float(0.0).tag(state=True, recompute=True)
     code_y = T.Float(0.0).tag(state=True, recompute=True)
 
@@ -89,32 +135,74 @@ class AutoencoderPanel(Panel):
             self._train_figure(), self._code_figure(), self._more_figure()
         )  # fmt: skip
         self.figures = [self.train_fig, self.code_fig, self.more_fig]
-        self.code_fig.on_click(self._clicked, traces=["codes"])
+        self.code_fig.on_click(self._clicked, traces=["codes", "grid"])
+        self.canvas = DrawingCanvas(28, 28, scale=6, brush=1.1)
+        self.canvas.observe(lambda _: self._drawn(), "pixels")
+        self.controls["canvas"] = self.canvas
         c = self.controls
         net = theme.column([c["architecture"], c["sizes"], c["loss"], c["scaled"]])
-        fit = theme.column([c["epochs"], c["batch_size"], c["learning_rate"], c["noise"]])
-        look = theme.column([c["show_noise"], c["digit_a"], c["digit_b"]])
+        fit = theme.column([c["epochs"], c["batch_size"], c["learning_rate"], c["noise"],
+                            c["train_mask"]])  # fmt: skip
+        draw = theme.column(
+            [W.HTML("<b style='font-size:15px'>Draw a digit</b><br>it lands on the map as ★,"
+                    "<br>its rebuild at the right"), self.canvas, c["manifold"]],
+            "195px", margin="60px 8px 0 0",
+        )  # fmt: skip
+        self.code_fig.layout = W.Layout(flex="1 1 600px", min_width="520px")
+        widths = dict(show_noise=310, mask_fraction=310, digit_a=240, digit_b=240)
+        self._rect_head = W.HTML("<b>the rectangle hidden</b>")
+        for name, width in dict(widths, **dict.fromkeys(RECT, 280)).items():
+            c[name].layout.width = f"{width}px"  # three columns in one row, each label whole
+        look = theme.row([
+            theme.column([c["show_noise"], c["mask"], c["mask_fraction"]]),
+            theme.column([self._rect_head, *(c[name] for name in RECT)]),
+            theme.column([c["digit_a"], c["digit_b"]]),
+        ])  # fmt: skip
         self.transfer, self.critique = TransferTab(self), CritiqueTab(self)
-        main = W.VBox([self.train_fig, self.code_fig, self.more_fig])
+        main = W.VBox([self.train_fig, theme.row([draw, self.code_fig]), look, self.more_fig])
         self.tabs = W.Tab(children=[main, self.transfer, self.critique], titles=self.tab_titles)
         self.children = [
-            theme.row([net, fit, look]),
+            theme.row([net, fit]),
             c["train"],
             self.message,
             self.tabs,
             self.link,
         ]
         self._sizes_shown()
+        self._mask_shown()
         self.say("Press <b>Train</b>: the autoencoder learns to rebuild the digits.")
 
     @T.observe("architecture")
     def _sizes_shown(self, change=None):
         self.show_control("sizes", self.architecture == "typed")
 
+    @T.observe("mask", "hidden")
+    def _mask_shown(self, change=None):
+        self.show_control("mask_fraction", self.mask == "pixels")
+        for name in RECT:
+            self.show_control(name, self.mask == "rectangle")
+        if hasattr(self, "_rect_head"):  # (its heading goes with them)
+            hidden = self.mask != "rectangle" or all(n in self.hidden for n in RECT)
+            self._rect_head.layout.display = "none" if hidden else None
+
     def widths(self) -> tuple[int, ...]:
         if self.architecture == "typed":
             return scene.parse_sizes(self.sizes)
         return scene.ARCHITECTURES[self.architecture]
+
+    def mask_spec(self):
+        """The mask as the scene takes it: the rectangle's (28, 28) bools, or the share of
+        pixels hidden at random (a bad rectangle is the scene's ValueError)."""
+        if self.mask == "pixels":
+            return self.mask_fraction
+        return scene.rectangle_mask(self.mask_top, self.mask_left, self.mask_height,
+                                    self.mask_width)  # fmt: skip
+
+    def mask_words(self) -> str:
+        if self.mask == "pixels":
+            return f"{self.mask_fraction:.0%} of the pixels at random"
+        t, left, h, w = self.mask_top, self.mask_left, self.mask_height, self.mask_width
+        return f"rows {t}–{t + h - 1} × columns {left}–{left + w - 1}"
 
     def _clicked(self, _trace, point):
         with self.batch():
@@ -132,12 +220,14 @@ class AutoencoderPanel(Panel):
                 "BCE needs targets in [0, 1] (it reads them as probabilities): tick 'inputs "
                 "scaled to [0, 1]' or pick MSE to see what 0..255 does to a sigmoid output"
             )
+        mask = self.mask_spec() if self.train_mask else None
         self.model = scene.build_autoencoder(sizes)
         self.trained, self.history = False, []
-        self._ran = dict(sizes=sizes, loss=self.loss, scaled=self.scaled, noise=self.noise)
+        self._ran = dict(sizes=sizes, loss=self.loss, scaled=self.scaled, noise=self.noise,
+                         mask=self.mask_words() if self.train_mask else "")  # fmt: skip
         Xtr, Xte = self._inputs(self.X_train), self._inputs(self.X_test[:500])
         events = scene.training(self.model, Xtr, self.loss, self.epochs, self.batch_size,
-                                self.learning_rate, self.noise, X_val=Xte)  # fmt: skip
+                                self.learning_rate, self.noise, mask, X_val=Xte)  # fmt: skip
         self.say(f"Training {'-'.join(map(str, sizes))} with {self.loss.upper()} ...")
         return Training(events, self.epochs)
 
@@ -209,38 +299,69 @@ class AutoencoderPanel(Panel):
         return Figure(traces, layout)
 
     def _code_figure(self) -> Figure:
-        layout = theme.layout(460, title={"text": "The code as a map: click to decode a point"})
-        layout["xaxis"] = theme.axis("code 1", domain=[0, 0.62])
+        layout = theme.layout(520, title={"text": "The code as a map: click to decode a point"},
+                              margin={"t": 80})  # fmt: skip
+        layout["xaxis"] = theme.axis("code 1", domain=[0, 0.6])
         layout["yaxis"] = theme.axis("code 2")
-        decoded = _image_axes(layout, 2, (0.7, 1.0), (0.2, 0.8))
+        decoded = _image_axes(layout, 2, (0.72, 1.0), (0.56, 0.9))
+        drawing = _image_axes(layout, 3, (0.72, 1.0), (0.04, 0.3))
         traces = [
+            dict(type="scatter", name="grid", mode="markers", x=[], y=[],
+                 marker=dict(size=18, opacity=0, color="white"),
+                 hovertemplate="grid point (%{x:.2f}, %{y:.2f}): click to decode it"
+                               "<extra></extra>"),
             dict(type="scatter", name="codes", mode="markers", x=[], y=[],
-                 marker=dict(size=6, color=[], colorscale="Turbo", cmin=0, cmax=9,
-                             colorbar=dict(title=dict(text="digit"), x=0.63, len=0.9)),
+                 marker=dict(size=7, color=[], colorscale="Turbo", cmin=0, cmax=9, opacity=0.85,
+                             line=dict(color="white", width=0.5),
+                             colorbar=dict(title=dict(text="digit"), x=0.61, len=0.9,
+                                           dtick=1)),
                  hovertemplate="a %{customdata}<br>(%{x:.2f}, %{y:.2f})<extra></extra>"),
             theme.now_marker("clicked", size=16),
+            dict(type="scatter", name="drawing", mode="markers", x=[], y=[],
+                 marker=dict(symbol="star", size=24, color="#ffd400",
+                             line=dict(color="black", width=2)),
+                 hovertemplate="your drawing lands at (%{x:.2f}, %{y:.2f})<extra></extra>"),
             dict(type="heatmap", name="decoded", z=np.zeros((28, 28)), colorscale=GRAY, zmin=0,
                  zmax=1, showscale=False, hovertemplate="pixel %{z:.2f}<extra></extra>",
                  **decoded),
+            dict(type="heatmap", name="drawn", z=np.zeros((28, 2 * TILE)), colorscale=GRAY, zmin=0,
+                 zmax=1, showscale=False, hovertemplate="pixel %{z:.2f}<extra></extra>",
+                 **drawing),
         ]  # fmt: skip
         layout["showlegend"] = False
+        self._code_heads = [
+            _head("decoded at the ○", 0.72, 0.91),
+            _head("your drawing → rebuilt:<br>draw on the left", 0.72, 0.31),
+        ]
+        # where the drawing landed: a label with a white box, readable over dots and digits
+        self._drawing_label = dict(text="your drawing", xref="x", yref="y", showarrow=True,
+                                   arrowhead=2, arrowwidth=2, ax=45, ay=-40, bgcolor="white",
+                                   bordercolor="black", borderpad=3, font={"size": 15})  # fmt: skip
+        layout["annotations"] = self._code_heads
         return Figure(traces, layout)
 
     def _more_figure(self) -> Figure:
-        title = {"text": "Denoising, and a morph from one digit to another"}
-        layout = theme.layout(380, title=title, showlegend=False)
-        left = _image_axes(layout, 1, (0.0, 0.36), (0.05, 0.85))
-        right = _image_axes(layout, 2, (0.42, 1.0), (0.05, 0.85))
+        title = {"text": "Cleaning up, filling in, and a morph from one digit to another"}
+        layout = theme.layout(660, title=title, showlegend=False, margin={"t": 60, "b": 20})
+        denoise = _image_axes(layout, 1, (0.0, 0.46), (0.52, 0.88))
+        morph = _image_axes(layout, 2, (0.0, 1.0), (0.0, 0.3))
+        fill = _image_axes(layout, 3, (0.54, 1.0), (0.52, 0.88))
+        shape = (3 * scene.SIDE + 4, len(range(500)[SHOWN]) * TILE)  # three rows of tiles
         traces = [
-            dict(type="heatmap", name=n, z=np.zeros((2, 2)), colorscale=GRAY, zmin=0, zmax=1,
-                 showscale=False, hovertemplate="pixel %{z:.2f}<extra></extra>", **axes)
-            for n, axes in (("denoise", left), ("morph", right))
+            # under the filling-in picture: a hidden pixel is NaN there, a gap this shows
+            dict(type="heatmap", name="hidden", z=np.ones(shape), colorscale=[[0, HIDDEN],
+                 [1, HIDDEN]], showscale=False, hoverinfo="skip", **fill),
+            *(dict(type="heatmap", name=n, z=np.zeros((2, 2)), colorscale=GRAY, zmin=0, zmax=1,
+                   showscale=False, hoverongaps=False,
+                   hovertemplate="pixel %{z:.2f}<extra></extra>", **axes)
+              for n, axes in (("denoise", denoise), ("morph", morph), ("fill", fill))),
         ]  # fmt: skip
         self._more_heads = [
-            dict(text=t, x=x, y=0.87, xref="paper", yref="paper", yanchor="bottom",
-                 xanchor="left", showarrow=False)
-            for t, x in (("noisy, rebuilt, clean", 0.0), ("", 0.42))
-        ]  # fmt: skip
+            _head("noisy, rebuilt, clean", 0.0, 0.89),
+            _head("", 0.0, 0.31),
+            _head("masked, rebuilt, original", 0.54, 0.89),
+            _head("", 0.54, 0.51, anchor="top", font={"size": 14}),
+        ]
         layout["annotations"] = self._more_heads
         return Figure(traces, layout)
 
@@ -262,12 +383,15 @@ class AutoencoderPanel(Panel):
         rec = scene.reconstruct(self.model, self._inputs(X)) / scale
         self.train_fig.update("strip", z=_stitch([X, np.clip(rec, 0, 1)]))
 
+    def _scale(self) -> int:
+        return 1 if self._ran["scaled"] else 255
+
     def recompute(self):
         if self.model is None or not self.trained:
             return
         self._draw_curves()
         self._draw_strip()
-        scale = 1 if self._ran["scaled"] else 255
+        scale = self._scale()
         X, y = self.X_test[:500], self.y_test[:500]
         pts, labels, how = scene.code_plane(self.model, self._inputs(X), y)
         self.code_fig.update("codes", x=pts[:, 0], y=pts[:, 1], customdata=labels,
@@ -276,11 +400,16 @@ class AutoencoderPanel(Panel):
         image = scene.decode_plane_point(self.model, self._inputs(X), point) / scale
         self.code_fig.update("clicked", x=[point[0]], y=[point[1]])
         self.code_fig.update("decoded", z=np.clip(image, 0, 1).reshape(28, 28))
+        grid = f"<br>behind: a {self.manifold} × {self.manifold} grid of decoded points" * bool(
+            self.manifold
+        )
         self.code_fig.relayout(
             title={"text": f"The code as a map ({how})<br>click a point: ({point[0]:.2f}, "
-                   f"{point[1]:.2f}) decoded, right"}
+                   f"{point[1]:.2f}) decoded, right{grid}"}
         )  # fmt: skip
-        clean = self.X_test[8:12]
+        self._draw_manifold(X, scale)
+        self._draw_drawing()
+        clean = self.X_test[SHOWN]
         noisy = scene.corrupt(clean, self.show_noise, seed=1)
         rebuilt = np.clip(scene.reconstruct(self.model, self._inputs(noisy)) / scale, 0, 1)
         self.more_fig.update("denoise", z=_stitch([noisy, rebuilt, clean]))
@@ -289,11 +418,95 @@ class AutoencoderPanel(Panel):
         self.more_fig.update("morph", z=_stitch([pixels / scale, np.clip(codes / scale, 0, 1)]))
         ya, yb = self.y_test[self.digit_a], self.y_test[self.digit_b]
         heads = [
-            dict(self._more_heads[0], text=f"noise {self.show_noise:g}: noisy / rebuilt / clean"),
-            dict(self._more_heads[1], text=f"a {ya} to a {yb}: pixels cross-faded (top), "
-                 "codes walked (bottom)"),
+            dict(self._more_heads[0], text=f"<b>Denoising</b>, noise {self.show_noise:g}:"
+                 "<br>noisy (top), rebuilt, clean"),
+            dict(self._more_heads[1], text=f"<b>Morph</b> from a {ya} to a {yb}: pixels "
+                 "cross-faded (top), codes walked (bottom)"),
         ]  # fmt: skip
-        self.more_fig.relayout(annotations=heads)
+        try:
+            heads += self._draw_fill_in(scale)
+        except ValueError:  # a rectangle off the image: the message says why
+            off = "<b>Filling in</b>: the rectangle must lie inside the image (see above)"
+            heads += [dict(self._more_heads[2], text=off), self._more_heads[3]]
+            raise
+        finally:
+            self.more_fig.relayout(annotations=heads)
+
+    def _draw_manifold(self, X, scale):
+        if not self.manifold:
+            self.code_fig.update("grid", x=[], y=[])
+            self.code_fig.relayout(images=[], xaxis={"autorange": True, "showgrid": True},
+                                   yaxis={"autorange": True, "showgrid": True})  # fmt: skip
+            return
+        m = scene.manifold(self.model, X, self.manifold, scale=scale)
+        gx, gy = np.meshgrid(m.xs, m.ys)
+        self.code_fig.update("grid", x=gx.ravel(), y=gy.ravel())
+        picture = _stitch(list(np.clip(m.images, 0, 1)))
+        x0, x1, y0, y1 = m.extent
+        source = raster.png(raster.colorize(picture, GRAY_HEX, 0, 1))
+        self.code_fig.relayout(images=[dict(
+            source=source, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+            sizing="stretch", xanchor="left", yanchor="top", layer="below", opacity=0.9,
+        )], xaxis={"range": [x0, x1], "showgrid": False},
+            yaxis={"range": [y0, y1], "showgrid": False})  # fmt: skip
+
+    def _drawn(self):
+        """A stroke on the canvas (or Clear): place the drawing, if there is a network."""
+        if self.model is None or not self.trained:
+            return
+        with self.code_fig.batch():
+            self._draw_drawing()
+
+    def _draw_drawing(self):
+        image = self.canvas.image
+        head = dict(self._code_heads[1])
+        label = []
+        if not image.any():
+            self.code_fig.update("drawing", x=[], y=[])
+            self.code_fig.update("drawn", z=np.zeros((28, 2 * TILE)))
+            head["text"] = "your drawing → rebuilt:<br>draw on the left"
+        else:
+            X = self.X_test[:500]
+            p = scene.place_on_plane(self.model, X, image, scale=self._scale())
+            self.code_fig.update("drawing", x=[p.point[0]], y=[p.point[1]])
+            self.code_fig.update("drawn", z=_stitch([[p.image, np.clip(p.rebuilt, 0, 1)]]))
+            head["text"] = (f"your drawing → rebuilt: lands at<br>★ ({p.point[0]:.2f}, "
+                            f"{p.point[1]:.2f}), MSE {p.error:.4f}")  # fmt: skip
+            label = [dict(self._drawing_label, x=p.point[0], y=p.point[1])]
+        self.code_fig.relayout(annotations=[self._code_heads[0], head, *label])
+
+    def _draw_fill_in(self, scale):
+        f = scene.fill_in(self.model, self.X_test[:500], self.mask_spec(), scale=scale, seed=1)
+        shown = np.arange(500)[SHOWN]
+        masked = np.where(f.hidden[shown], np.nan, f.masked[shown])  # NaN: drawn as hidden
+        rebuilt = np.clip(f.rebuilt[shown], 0, 1)
+        self.more_fig.update("fill", z=_stitch([masked, rebuilt, f.original[shown]]))
+        shapes = []
+        if self.mask == "rectangle":  # the hidden rectangle outlined on the rebuilt row and
+            t, left = self.mask_top - 0.5, self.mask_left + 0.5  # the original's
+            for row in (1, 2):
+                for j in range(len(shown)):
+                    x0, y0 = j * TILE + left, row * TILE + t
+                    shapes.append(dict(type="rect", xref="x3", yref="y3", x0=x0, y0=y0,
+                                       x1=x0 + self.mask_width, y1=y0 + self.mask_height,
+                                       line=dict(color=HIDDEN, width=2, dash="dot")))  # fmt: skip
+        trained = self._ran["mask"]
+        if not trained:
+            how = "the network was trained without a mask"
+        elif trained == self.mask_words():
+            how = "the network was trained with this mask"
+        else:
+            how = f"the network was trained with another mask ({trained})"
+        self.more_fig.relayout(shapes=shapes)
+        return [
+            dict(self._more_heads[2], text=f"<b>Filling in</b>, {self.mask_words()}:"
+                 f"<br>masked (<span style='color:{HIDDEN}'>hidden in blue</span>), rebuilt, "
+                 "original"),
+            dict(self._more_heads[3], text=(
+                f"{f.fraction:.0%} hidden; their error (MSE) on 500 held-out digits:<br>"
+                f"{f.blank_error:.4f} left black, <b>{f.filled_error:.4f}</b> as rebuilt"
+                f"<br>{how}") if f.fraction else "nothing hidden"),
+        ]  # fmt: skip
 
 
 LABELS = (10, 30, 100, 300, 1000, 2000)
