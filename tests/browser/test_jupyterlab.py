@@ -157,12 +157,17 @@ def test_run_all_draws_every_figure_inside_the_column(lab, browser, shots, noteb
         page.wait_for_timeout(2000)
         page.reload()
         page.wait_for_selector(".jp-Notebook", timeout=180_000)
-        figures = wait_drawn(page, count=len(shown))  # outputs come back in turn
+        figures = wait_drawn(page, timeout_s=150, count=len(shown))  # they come back in turn
         page.screenshot(path=str(shots / f"lab_{notebook}_reloaded.png"), full_page=False)
-        assert figures and all(f["drawn"] for f in figures), f"{notebook}: blank after reload"
+        assert figures and all(f["drawn"] for f in figures), (
+            f"{notebook}: blank after reload ({len(figures)} figures back of {len(shown)})"
+        )
         # the figures back are the current ones (JupyterLab may bring back fewer outputs of a
         # long notebook within the wait; each one back is drawn from the kernel's state)
         back = [f["title"] for f in figures]
-        assert all(t in shown for t in back), f"{notebook}: not the current figures"
+        assert all(t in shown for t in back), (
+            f"{notebook}: not the current figures: {[t for t in back if t not in shown]} back, "
+            f"shown before: {shown}"
+        )
     finally:
         context.close()

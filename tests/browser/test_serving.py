@@ -19,7 +19,7 @@ def server(serve, tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     serve(deepscope_serve(port, "--pool=0", "--pool=neuron=1"), f"{url}/voila/static/voila.js", log)
-    (proc,) = [p for p in psutil.Process().children() if "serve" in " ".join(p.cmdline())]
+    (proc,) = [p for p in psutil.Process().children() if f"--port={port}" in p.cmdline()]
     return url, proc, log
 
 
