@@ -65,8 +65,9 @@ class AutoencoderPanel(Panel):
     title = "Autoencoders"
     summary = (
         "The lecture's 784-128-32-128-784 autoencoder trains live on digits: reconstructions "
-        "as it learns, MSE against BCE, the code as a map you can click, compression against "
-        "PCA, denoising, and a morph between two digits in code space."
+        "as it learns, MSE against BCE, the code as a map you can click or draw on, the grid "
+        "of digits the decoder draws, compression against PCA, denoising, filling in hidden "
+        "pixels, and a morph between two digits in code space."
     )
     train_on_start = True
     train_label = ("Train", "train the autoencoder from scratch, live")
