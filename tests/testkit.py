@@ -1,11 +1,26 @@
 """Helpers the test modules share: central differences, a tolerance check, a browser query,
-the command that serves the dashboards."""
+the command that serves the dashboards, a dense network trained by a backend's engines."""
 
+import inspect
 import socket
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from deepscope.core import ENGINES, PRIMITIVES
+from deepscope.core.reference.mlp import (
+    BCE,
+    CROSS_ENTROPY,
+    HALF_MSE,
+    IDENTITY,
+    LEAKY_RELU,
+    MSE,
+    RELU,
+    SIGMOID,
+    TANH,
+)
+from deepscope.core.reference.optim import ADAGRAD, ADAM, FROZEN, PENALIZED, RMSPROP, SGD
 
 #: JavaScript: the plotly plot on the page that has a trace of this name
 FIG = (
@@ -58,3 +73,102 @@ def deepscope_serve(port: int, *options: str) -> list[str]:
     settings), on ``port``; ``options`` such as "--pool=0"."""
     exe = str(Path(sys.executable).with_name("deepscope"))
     return [exe, "serve", "--no-browser", f"--port={port}", "--host=127.0.0.1", *options]
+
+
+# ---- the engines on every backend (tests/core/test_engines.py, tests/cuda) ------------------
+def interface(obj):
+    """What must agree across backends: each parameter's name, kind and default, in order;
+    for a class its constructor's and those of its public methods."""
+    params = [(p.name, p.kind, p.default) for p in inspect.signature(obj).parameters.values()]
+    if not inspect.isclass(obj):
+        return params
+    methods = inspect.getmembers(obj, inspect.isfunction)
+    return params, {name: interface(m) for name, m in methods if not name.startswith("_")}
+
+
+def assert_one_interface(records):
+    for field in PRIMITIVES + ENGINES:
+        want = interface(getattr(records[0], field))
+        for record in records[1:]:
+            assert interface(getattr(record, field)) == want, f"{field} on {record.name}"
+
+
+RULES = {  # kind, [momentum | beta1 | alpha, nesterov | beta2, eps, weight_decay, l1, l1_prune]
+    "sgd": (SGD, [0.0, 0.0, 0.0, 0.01, 0.0, 0.0]),
+    "momentum": (SGD, [0.9, 0.0, 0.0, 0.01, 0.02, 0.0]),
+    "nesterov": (SGD, [0.9, 1.0, 0.0, 0.0, 0.0, 0.0]),
+    "prune": (SGD, [0.0, 0.0, 0.0, 0.01, 0.05, 1.0]),  # the Playground's L1
+    "rmsprop": (RMSPROP, [0.99, 0.0, 1e-8, 0.01, 0.02, 0.0]),
+    "adam": (ADAM, [0.9, 0.999, 1e-8, 0.01, 0.02, 0.0]),
+    "adagrad": (ADAGRAD, [0.0, 0.0, 1e-10, 0.0, 0.02, 0.0]),
+}
+
+
+def network(rng, sizes, codes, dtype):
+    """(theta, layout, alphas) of a dense network: W then b of each layer, in theta."""
+    rows, off = [], 0
+    for n_in, n_out, code in zip(sizes[:-1], sizes[1:], codes):
+        rows.append((off, off + n_in * n_out, n_in, n_out, code))
+        off += n_in * n_out + n_out
+    theta = (rng.normal(size=off) * 0.7).astype(dtype)
+    alphas = np.array([0.1 if code == LEAKY_RELU else 0.0 for code in codes])
+    return theta, np.array(rows, dtype=np.int64), alphas
+
+
+LOSSES = {  # loss kind, the last layer's activation
+    "mse": (MSE, TANH),
+    "half_mse": (HALF_MSE, IDENTITY),
+    "bce": (BCE, SIGMOID),
+    "cross_entropy": (CROSS_ENTROPY, IDENTITY),
+}
+
+
+def dataset(rng, loss, n_in, n_out, dtype, n=23):
+    X = rng.normal(size=(n, n_in)).astype(dtype)
+    kind = LOSSES[loss][0]
+    if kind == CROSS_ENTROPY:
+        Y = rng.integers(0, n_out, size=(n, 1)).astype(dtype)
+    elif kind == BCE:
+        Y = rng.integers(0, 2, size=(n, n_out)).astype(dtype)
+    else:
+        Y = rng.normal(size=(n, n_out)).astype(dtype)
+    return X, Y
+
+
+def train(backend, seed, loss, dtype, rule="adam", lr=0.05, frozen=(), clip=(0.0, 0.0),
+          epochs=3, rows=23):  # fmt: skip
+    """``epochs`` epochs of ``backend``'s DenseTrainer on a 3-5-4-4-k network (tanh, leaky
+    ReLU, ReLU, the loss's own) over ``rows`` rows in batches of 5, the last one short.
+    Returns (each epoch's (losses, norms, done), the arrays (theta, s1, s2, mask) after the
+    last, the trained network's predictions)."""
+    rng = np.random.default_rng(seed)
+    kind, last = LOSSES[loss]
+    k = 3 if kind == CROSS_ENTROPY else 2
+    theta, layout, alphas = network(rng, (3, 5, 4, 4, k), (TANH, LEAKY_RELU, RELU, last), dtype)
+    X, Y = dataset(rng, loss, 3, k, dtype, rows)
+    s1, s2, grad = np.zeros_like(theta), np.zeros_like(theta), np.zeros_like(theta)
+    mask = np.full(theta.size, PENALIZED, np.uint8)
+    for layer in frozen:
+        w_off, b_off, n_in, n_out, _ = layout[layer]
+        mask[w_off : b_off + n_out] |= FROZEN
+    opt_kind, hyper = RULES[rule]
+    engine = backend.DenseTrainer(theta, grad, layout, alphas, X, Y, 5, kind, s1, s2, mask)
+    results, t, n_steps = [], 0, -(-rows // 5)
+    for epoch in range(epochs):
+        order = np.random.default_rng(epoch).permutation(rows)
+        lrs = np.full(n_steps, lr)
+        losses, norms, done = engine.epoch(order, lrs, t, opt_kind, np.array(hyper), *clip)
+        t += done
+        results.append((losses[: done + (done < n_steps)], norms, done))
+    return results, (theta, s1, s2, mask), engine.predict(X)
+
+
+def assert_same_training(mine, want, rtol):
+    (r_mine, arrays_mine, pred_mine), (r_want, arrays_want, pred_want) = mine, want
+    for (losses, norms, done), (w_losses, w_norms, w_done) in zip(r_mine, r_want):
+        assert done == w_done
+        np.testing.assert_allclose(losses, w_losses, rtol=rtol)
+        np.testing.assert_allclose(norms, w_norms, rtol=rtol, atol=rtol * 1e-3)
+    for a, b in zip(arrays_mine, arrays_want):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-2)
+    np.testing.assert_allclose(pred_mine, pred_want, rtol=rtol, atol=rtol * 1e-2)

@@ -83,17 +83,19 @@ def test_a_residual_network_trains_on_the_device_like_on_the_cpu(rng):
     np.testing.assert_allclose(h_gpu.norms[-1], h_cpu.norms[-1], rtol=1e-4)
 
 
+@pytest.mark.parametrize("compiled", [True, False])  # the fused epoch, layer by layer
 @pytest.mark.parametrize("kwargs", [{"clip_norm": 0.05}, {"clip_value": 0.01}])
-def test_clipping_on_the_device_matches_the_cpu(rng, kwargs):
+def test_clipping_on_the_device_matches_the_cpu(rng, kwargs, compiled):
     X = rng.normal(size=(8, 3)).astype(np.float32)
     y = rng.normal(size=(8, 1)).astype(np.float32) * 3
     runs = {}
     for backend in ("cpu", "cuda"):
         model = nn.Sequential([nn.Dense(3, 4), nn.Tanh(), nn.Dense(4, 1)], seed=0, backend=backend)
         trainer = nn.Trainer(
-            model, X, y, nn.MSELoss(backend), nn.SGD(model, lr=0.5), batch_size=4, **kwargs
-        )
-        assert trainer.compiled == (backend == "cpu")  # the fused GPU epoch does not clip
+            model, X, y, nn.MSELoss(backend), nn.SGD(model, lr=0.5), batch_size=4,
+            compiled=compiled, **kwargs,
+        )  # fmt: skip
+        assert trainer.compiled == compiled
         history = [trainer.epoch() for _ in range(2)]
         runs[backend] = history[-1], model.theta.copy()
     (e_cpu, th_cpu), (e_gpu, th_gpu) = runs["cpu"], runs["cuda"]

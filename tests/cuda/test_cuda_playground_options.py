@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from deepscope import nn
-from deepscope.core.cpu import optim as kernels
+from deepscope.core.cpu.optim import apply_update
+from deepscope.core.reference import optim as rules
 
 pytestmark = pytest.mark.cuda
 
@@ -16,26 +17,28 @@ def test_the_update_kernel_masks_and_prunes_like_the_cpu_rule(rng):
 
     n = 40
     g = rng.normal(size=n).astype(np.float32) * 0.1
-    mask = np.tile(np.array([kernels.PENALIZED, kernels.FREE], np.uint8), n // 2)
-    mask[-3:] = kernels.PRUNED
+    mask = np.tile(np.array([rules.PENALIZED, rules.FREE], np.uint8), n // 2)
+    mask[-3:] = rules.PRUNED
     for kind, hyper in (
-        (kernels.SGD, [0.0, 0.0, 0.0, 0.01, 0.05, 1.0]),  # the Playground's L1
-        (kernels.SGD, [0.9, 1.0, 0.0, 0.01, 0.05, 0.0]),
-        (kernels.ADAM, [0.9, 0.999, 1e-8, 0.01, 0.05, 0.0]),
+        (rules.SGD, [0.0, 0.0, 0.0, 0.01, 0.05, 1.0]),  # the Playground's L1
+        (rules.SGD, [0.9, 1.0, 0.0, 0.01, 0.05, 0.0]),
+        (rules.ADAM, [0.9, 0.999, 1e-8, 0.01, 0.05, 0.0]),
     ):
         p = (rng.uniform(-0.2, 0.2, size=n)).astype(np.float32)
         p[:4], g[:4] = [0.002, 0.3, -0.003, 0.001], 0.0  # two weights the L1 step prunes
         s1, s2 = np.zeros(n, np.float32), np.zeros(n, np.float32)
         m_cpu, p_cpu = mask.copy(), p.copy()
         hyper = np.array(hyper)
-        kernels.apply_update(kind, p_cpu, g, s1.copy(), s2.copy(), m_cpu, hyper, 0.1, 1)
+        apply_update(kind, p_cpu, g, s1.copy(), s2.copy(), m_cpu, hyper, 0.1, 1)
         d = [gpu.to_device(a) for a in (p, g, s1, s2)]
         d_mask = gpu.to_device(mask, dtype=np.uint8)
-        gpu.update(kind, d[0], d[1], d[2], d[3], d_mask, gpu.to_device(hyper, np.float64), 0.1, 1)
+        gpu.apply_update(
+            kind, d[0], d[1], d[2], d[3], d_mask, gpu.to_device(hyper, np.float64), 0.1, 1
+        )
         np.testing.assert_allclose(d[0].copy_to_host(), p_cpu, rtol=1e-5, atol=1e-7)
         np.testing.assert_array_equal(d_mask.copy_to_host(), m_cpu)
         if hyper[5]:
-            assert (m_cpu[:-3] == kernels.PRUNED).any()
+            assert (m_cpu[:-3] == rules.PRUNED).any()
 
 
 @pytest.mark.parametrize("steps", [False, True])  # the fused epoch, the layer-by-layer path
@@ -70,4 +73,4 @@ def test_a_playground_port_trains_on_the_device_like_on_the_cpu(rng, steps, reg)
     np.testing.assert_array_equal(m_gpu, m_cpu)
     assert e_gpu.metrics["accuracy"] == e_cpu.metrics["accuracy"]
     if reg == "L1":
-        assert (m_cpu == kernels.PRUNED).any()
+        assert (m_cpu == rules.PRUNED).any()

@@ -10,8 +10,9 @@ from deepscope.data import playground
 pytestmark = pytest.mark.cuda
 
 
-@pytest.mark.parametrize("clip", [None, 1.0])  # clipping: the layer-by-layer GPU path
-def test_frozen_layers_stay_put_on_the_gpu_and_match_the_cpu(clip):
+# the fused epoch with and without clipping, the layer-by-layer path with it
+@pytest.mark.parametrize("clip, compiled", [(None, True), (1.0, True), (1.0, False)])
+def test_frozen_layers_stay_put_on_the_gpu_and_match_the_cpu(clip, compiled):
     X, y = playground("xor", 16, 0.1, seed=0)
     X = (X / 6).astype(np.float32)
     runs = {}
@@ -24,7 +25,10 @@ def test_frozen_layers_stay_put_on_the_gpu_and_match_the_cpu(clip):
         model.layers[2].trainable = False
         frozen = model.layers[2].params["W"].copy()
         opt = nn.SGD(model, lr=0.1, momentum=0.9, weight_decay=0.01)
-        trainer = nn.Trainer(model, X, y, nn.BCELoss(backend), opt, batch_size=8, clip_norm=clip)
+        trainer = nn.Trainer(
+            model, X, y, nn.BCELoss(backend), opt, batch_size=8, clip_norm=clip, compiled=compiled
+        )
+        assert trainer.compiled == compiled
         trainer.epoch()
         np.testing.assert_array_equal(model.layers[2].params["W"], frozen)
         model.layers[0].trainable = False  # between epochs: takes effect

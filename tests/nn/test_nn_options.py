@@ -9,7 +9,7 @@ from testkit import numeric_grad
 
 from deepscope import nn
 from deepscope.core.cpu import mlp
-from deepscope.core.cpu import optim as kernels
+from deepscope.core.reference import optim as rules
 from deepscope.nn.optim import penalty_mask
 
 
@@ -174,8 +174,8 @@ def test_penalties_leave_biases_alone_by_default():
     for layer in model.layers:
         if isinstance(layer, nn.Dense):
             w_off, b_off = model.offsets[(id(layer), "W")], model.offsets[(id(layer), "b")]
-            assert (mask[w_off : w_off + layer.params["W"].size] == kernels.PENALIZED).all()
-            assert (mask[b_off : b_off + layer.out_features] == kernels.FREE).all()
+            assert (mask[w_off : w_off + layer.params["W"].size] == rules.PENALIZED).all()
+            assert (mask[b_off : b_off + layer.out_features] == rules.FREE).all()
     model.grad[...] = 0.0  # only the penalty moves the parameters
     opt = nn.SGD(model, lr=0.1, weight_decay=0.5)
     assert opt.penalize == "weights"
@@ -303,7 +303,7 @@ def test_compiled_epoch_matches_step_by_step_and_numpy_with_the_new_options(name
                         event.metrics["accuracy"]))  # fmt: skip
     tol = 1e-12 if dtype == "float64" else 2e-5
     theta0, losses0, norms0, mask0, acc0 = results[0]
-    assert ((mask0 == kernels.PRUNED).sum() > 0) == (name == "playground L1")
+    assert ((mask0 == rules.PRUNED).sum() > 0) == (name == "playground L1")
     for theta, losses, norms, mask, acc in results[1:]:
         np.testing.assert_allclose(theta, theta0, rtol=0, atol=tol)
         np.testing.assert_allclose(losses, losses0, rtol=0, atol=tol)

@@ -1,14 +1,17 @@
 """One switch for where the numbers are computed.
 
-A :class:`Backend` is a record whose fields are the primitives (``dense_forward``, ...).
-Layers receive one when they are built and never ask which device they run on.
+A :class:`Backend` is a record whose fields are the primitives (``dense_forward``, ...) and
+the engines built on them (the optimizer update, a dense network's fused training epoch,
+its loss over a plane of parameter space). Layers, optimizers, trainers and scenes receive
+one and never ask which device they run on. Every field has the same signature on every
+backend; ``core.reference`` is the specification the others follow.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from types import ModuleType
 
 PRIMITIVES = (
@@ -30,6 +33,12 @@ PRIMITIVES = (
     "residual_forward", "residual_backward",
     "weightnorm_forward", "weightnorm_backward",
 )  # fmt: skip
+
+ENGINES = (
+    "apply_update",  # one optimizer step on flat vectors (reference/optim.py)
+    "DenseTrainer",  # a dense network's training epoch in one call (reference/mlp.py)
+    "grid_losses",  # a dense network's loss at many points of a plane (reference/landscape.py)
+)
 
 BACKEND_NAMES = ("auto", "numpy", "cpu", "cuda")
 ENV_VAR = "DEEPSCOPE_BACKEND"
@@ -72,13 +81,16 @@ class Backend:
     residual_backward: Callable
     weightnorm_forward: Callable
     weightnorm_backward: Callable
+    apply_update: Callable
+    DenseTrainer: type
+    grid_losses: Callable
 
     @classmethod
     def from_module(cls, name: str, module: ModuleType) -> Backend:
-        return cls(name=name, **{p: getattr(module, p) for p in PRIMITIVES})
+        return cls(name=name, **{f: getattr(module, f) for f in PRIMITIVES + ENGINES})
 
     def __repr__(self) -> str:
-        return f"Backend({self.name!r}, {len(fields(self)) - 1} primitives)"
+        return f"Backend({self.name!r}, {len(PRIMITIVES)} primitives, {len(ENGINES)} engines)"
 
 
 _CACHE: dict[str, Backend] = {}

@@ -2,7 +2,9 @@
 
 An optimizer drives either a model (``SGD(model, lr=0.1)``, then ``step()`` after
 ``backward``) or plain parameter arrays (``Adam([xy], lr=0.1)``, then ``step([grad])``): the
-descent panel moves a 2-D point with exactly the Adam that trains the networks.
+descent panel moves a 2-D point with exactly the Adam that trains the networks. Every rule
+is one function, ``apply_update`` of the model's backend (``core/reference/optim.py`` is its
+specification); plain arrays are updated by the cpu backend's.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import math
 
 import numpy as np
 
-from ..core.cpu import optim as kernels
+from ..core import get_backend
+from ..core.reference import optim as rules
 
 
 def _positive(name, value, allow_zero=False, below_one=False):
@@ -24,14 +27,14 @@ def _positive(name, value, allow_zero=False, below_one=False):
     return float(value)
 
 
-def update_preview(kind, hyper, theta, grad, s1, s2, lr, t, mask=None) -> np.ndarray:
-    """theta' - theta for one update of rule ``kind`` at step t (1-based), on copies: theta,
-    s1, s2 and ``mask`` (which entries are penalised; None: all of them) are left as they
-    are."""
+def update_preview(backend, kind, hyper, theta, grad, s1, s2, lr, t, mask=None) -> np.ndarray:
+    """theta' - theta for one update of rule ``kind`` at step t (1-based) by ``backend``'s
+    ``apply_update``, on copies: theta, s1, s2 and ``mask`` (which entries are penalised;
+    None: all of them) are left as they are."""
     p = np.array(theta, copy=True).reshape(-1)
     if mask is None:
-        mask = np.full(p.size, kernels.PENALIZED, dtype=np.uint8)
-    kernels.apply_update(
+        mask = np.full(p.size, rules.PENALIZED, dtype=np.uint8)
+    backend.apply_update(
         kind,
         p,
         np.ascontiguousarray(grad, dtype=p.dtype).reshape(-1),
@@ -102,18 +105,18 @@ PENALIZE = ("weights", "all")
 
 
 def penalty_mask(model, penalize: str) -> np.ndarray:
-    """The ``mask`` of ``core.cpu.optim.apply_update`` for ``model.theta``: PENALIZED over
-    each layer's weight (its ``weight_key`` parameter: a Dense or Conv2D W, a WeightNorm's
-    v, a BatchNorm1d's scale W) with ``penalize="weights"``, over every parameter with
-    "all"; FREE elsewhere (the biases b, a WeightNorm's g)."""
+    """The ``mask`` of ``apply_update`` (``core.reference.optim``) for ``model.theta``:
+    PENALIZED over each layer's weight (its ``weight_key`` parameter: a Dense or Conv2D W, a
+    WeightNorm's v, a BatchNorm1d's scale W) with ``penalize="weights"``, over every
+    parameter with "all"; FREE elsewhere (the biases b, a WeightNorm's g)."""
     if penalize == "all":
-        return np.full(model.theta.size, kernels.PENALIZED, dtype=np.uint8)
-    mask = np.full(model.theta.size, kernels.FREE, dtype=np.uint8)
+        return np.full(model.theta.size, rules.PENALIZED, dtype=np.uint8)
+    mask = np.full(model.theta.size, rules.FREE, dtype=np.uint8)
     for layer in model.all_layers():
         key = layer.weight_key
         if key is not None:
             off = model.offsets[(id(layer), key)]
-            mask[off : off + layer.params[key].size] = kernels.PENALIZED
+            mask[off : off + layer.params[key].size] = rules.PENALIZED
     return mask
 
 
@@ -128,7 +131,7 @@ class Optimizer:
     weight, the W of ``Event.norms``, never a bias, as the Playground and most textbooks
     do; see ``penalty_mask``) or "all" (every parameter, as PyTorch's weight_decay). An
     optimizer on plain arrays penalises every entry either way. ``masks`` holds, per
-    parameter array, which entries are penalised (``core.cpu.optim`` codes).
+    parameter array, which entries are penalised (``core.reference.optim`` codes).
 
     Frozen layers (``layer.trainable = False``) are read from the model at every ``step``
     (and by the Trainer at every compiled epoch): their entries carry the FROZEN bit in
@@ -162,16 +165,18 @@ class Optimizer:
         if hasattr(params, "theta") and hasattr(params, "grad"):
             self.model = params
             self.params = [params.theta]
+            self.backend = params.backend
         else:
             self.model = None
             self.params = self._check_arrays(params)
+            self.backend = get_backend("cpu")  # host arrays: the compiled rule
         self.t = 0
         self.state = [(np.zeros_like(p), np.zeros_like(p)) for p in self.params]
-        # per parameter array, which entries the penalties touch (core.cpu.optim codes)
+        # per parameter array, which entries the penalties touch (core.reference.optim codes)
         if self.model is not None:
             self.masks = [penalty_mask(self.model, penalize)]
         else:
-            self.masks = [np.full(p.size, kernels.PENALIZED, dtype=np.uint8) for p in self.params]
+            self.masks = [np.full(p.size, rules.PENALIZED, dtype=np.uint8) for p in self.params]
         self._had_frozen = False
 
     def sync_frozen(self) -> bool:
@@ -184,16 +189,16 @@ class Optimizer:
         mask = self.masks[0]
         ranges = self.model.frozen_ranges()
         if ranges or self._had_frozen:
-            np.bitwise_and(mask, kernels.CODE_BITS, out=mask)
+            np.bitwise_and(mask, rules.CODE_BITS, out=mask)
             for off, n in ranges:
-                mask[off : off + n] |= kernels.FROZEN
+                mask[off : off + n] |= rules.FROZEN
         self._had_frozen = bool(ranges)
         return self._had_frozen
 
     @property
     def frozen(self) -> list[np.ndarray]:
         """Per parameter array, a boolean array of the entries frozen at the last step."""
-        return [(m >= kernels.FROZEN).reshape(p.shape) for m, p in zip(self.masks, self.params)]
+        return [(m >= rules.FROZEN).reshape(p.shape) for m, p in zip(self.masks, self.params)]
 
     @property
     def pruned(self) -> list[np.ndarray]:
@@ -201,7 +206,7 @@ class Optimizer:
         entries an L1 step pruned (``SGD(l1_prune=True)``): zero, and never updated again by
         this optimizer (a new one starts with none pruned)."""
         return [
-            ((m & kernels.CODE_BITS) == kernels.PRUNED).reshape(p.shape)
+            ((m & rules.CODE_BITS) == rules.PRUNED).reshape(p.shape)
             for m, p in zip(self.masks, self.params)
         ]
 
@@ -255,7 +260,7 @@ class Optimizer:
             g = np.ascontiguousarray(g, dtype=p.dtype)
             if g.shape != p.shape:
                 raise ValueError(f"grads[{i}] has shape {g.shape}, its parameter {p.shape}")
-            kernels.apply_update(
+            self.backend.apply_update(
                 self.kind,
                 p.reshape(-1),
                 g.reshape(-1),
@@ -269,7 +274,7 @@ class Optimizer:
 
     def preview(self, grads=None) -> list[np.ndarray]:
         """The change the next ``step(grads)`` would make to each parameter array, without
-        making it (the same compiled rule on copies of the parameters and the state): what
+        making it (the same rule on copies of the parameters and the state): what
         the per-layer update ratios |dW| / |W| of the training events are made of."""
         grads = self._grads(grads, "preview")
         self.sync_frozen()
@@ -277,8 +282,9 @@ class Optimizer:
         out = []
         for p, g, (s1, s2), mask in zip(self.params, grads, self.state, self.masks):
             g = np.ascontiguousarray(g, dtype=p.dtype).reshape(-1)
-            out.append(update_preview(self.kind, hyper, p.reshape(-1), g, s1, s2, lr, t, mask))
-            out[-1] = out[-1].reshape(p.shape)
+            flat = p.reshape(-1)
+            delta = update_preview(self.backend, self.kind, hyper, flat, g, s1, s2, lr, t, mask)
+            out.append(delta.reshape(p.shape))
         return out
 
     def zero_grad(self) -> None:
@@ -297,7 +303,7 @@ class SGD(Optimizer):
     is set to zero and pruned, never updated again (the Playground's dead link; see
     ``pruned``). Without it L1 is the subgradient l1 * sign(p) added to the gradient."""
 
-    kind = kernels.SGD
+    kind = rules.SGD
 
     def __init__(
         self,
@@ -341,7 +347,7 @@ class SGD(Optimizer):
 class RMSprop(Optimizer):
     """v = alpha v + (1 - alpha) g^2; p -= lr g / (sqrt(v) + eps)."""
 
-    kind = kernels.RMSPROP
+    kind = rules.RMSPROP
 
     def __init__(
         self,
@@ -365,7 +371,7 @@ class RMSprop(Optimizer):
 class Adam(Optimizer):
     """Bias-corrected moment estimates m, v; p -= lr m_hat / (sqrt(v_hat) + eps)."""
 
-    kind = kernels.ADAM
+    kind = rules.ADAM
 
     def __init__(
         self,
@@ -394,7 +400,7 @@ class Adam(Optimizer):
 class Adagrad(Optimizer):
     """s += g^2; p -= lr g / (sqrt(s) + eps): each coordinate's rate shrinks with its history."""
 
-    kind = kernels.ADAGRAD
+    kind = rules.ADAGRAD
 
     def __init__(
         self,

@@ -2,8 +2,9 @@
 as events.
 
 ``fit`` is the one-call form; ``Trainer`` runs one epoch at a time so a live panel can train
-in chunks between redraws. Small dense networks on the cpu backend take a compiled path that
-runs a whole epoch in one call (see ``core/cpu/mlp.py``), unless a callback asks for every step.
+in chunks between redraws. Dense networks (Dense layers, each followed by at most one
+element-wise activation) run a whole epoch in one call of their backend's ``DenseTrainer``
+(``core/reference/mlp.py`` says what it computes), unless a callback asks for every step.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.checks import as_float_array, check_class_labels, check_finite, check_int
-from ..core.cpu import mlp
 from ..core.cpu.diagnostics import mean_abs_slope, segment_norms
-from ..core.cpu.optim import FROZEN
-from ..core.cpu.scalar import ACTIVATION_CODES
+from ..core.reference.mlp import ACTIVATION_CODES, BCE, CROSS_ENTROPY, HALF_MSE, MSE
 from .clip import check_threshold, clip_grad_norm, clip_grad_value
 from .layers import BatchNorm1d, Dense, Dropout, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import BCELoss, CrossEntropyLoss, Loss, MSELoss
@@ -241,8 +240,9 @@ def layer_diagnostics(model: Sequential, optimizer: Optimizer | None = None, *, 
 
 
 def compiled_layout(model: Sequential):
-    """(layout, alphas) for the compiled epoch when ``model`` is Dense layers each followed by
-    at most one element-wise activation; None otherwise (conv, pooling, dropout, softmax)."""
+    """(layout, alphas) for the backend's ``DenseTrainer`` when ``model`` is Dense layers each
+    followed by at most one element-wise activation; None otherwise (conv, pooling, dropout,
+    softmax)."""
     rows, alphas = [], []
     layers = model.layers
     i = 0
@@ -289,24 +289,24 @@ def prepare_data(model: Sequential, loss: Loss, xname: str, yname: str, X, y):
 
 
 def compiled_plan(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray):
-    """(layout, alphas, loss kind, y as float rows) for the compiled kernels of ``mlp``, or
-    None when the model, loss or backend cannot run there. X, y as from ``prepare_data``.
-    On the cuda backend the same plan drives ``core.cuda.mlp.DeviceTrainer``."""
-    if model.backend.name not in ("cpu", "cuda") or X.ndim != 2:
+    """(layout, alphas, loss kind, y as float rows) for the backend's ``DenseTrainer`` and
+    ``grid_losses`` (``core/reference/mlp.py``), or None when the model or loss cannot run
+    there. X, y as from ``prepare_data``."""
+    if X.ndim != 2:
         return None
     plan = compiled_layout(model)
     if plan is None:
         return None
     codes = plan[0][:, 4]
     if isinstance(loss, MSELoss):
-        kind = mlp.HALF_MSE if loss.half else mlp.MSE
+        kind = HALF_MSE if loss.half else MSE
     elif isinstance(loss, BCELoss) and codes[-1] == ACTIVATION_CODES["sigmoid"]:
-        kind = mlp.BCE
+        kind = BCE
     elif isinstance(loss, CrossEntropyLoss) and codes[-1] == ACTIVATION_CODES["identity"]:
-        kind = mlp.CROSS_ENTROPY
+        kind = CROSS_ENTROPY
     else:
         return None
-    y = y.astype(model.dtype)[:, None] if kind == mlp.CROSS_ENTROPY else y
+    y = y.astype(model.dtype)[:, None] if kind == CROSS_ENTROPY else y
     return plan[0], plan[1], kind, np.ascontiguousarray(y)
 
 
@@ -366,15 +366,13 @@ class Trainer:
         self.epoch_index = 0
         self.step_index = 0
         self._plan = compiled_plan(model, loss, self.X, self.y) if compiled else None
-        self._device = None  # the GPU copy of everything, on the cuda backend (fused dense)
-        self._gpu_steps = None  # the same for the layer-by-layer GPU path
+        self._dense = None  # the backend's DenseTrainer, built at first use
+        self._gpu_steps = None  # the GPU copy of everything for the layer-by-layer GPU path
 
     @property
     def compiled(self) -> bool:
-        """True when epochs run in one compiled call (the fused GPU epoch does not clip
-        gradients: with clipping asked, the cuda backend trains layer by layer)."""
-        clipping = self.clip_norm is not None or self.clip_value is not None
-        return self._plan is not None and not (clipping and self.model.backend.name == "cuda")
+        """True when epochs run in one call of the backend's ``DenseTrainer``."""
+        return self._plan is not None
 
     def _clip(self) -> None:
         """Clip the model's gradients as asked (host arrays): norm first, then values."""
@@ -395,71 +393,43 @@ class Trainer:
             return np.full(n_steps, opt.lr)
         return np.array([opt.schedule(opt.lr, opt.t + i) for i in range(n_steps)], dtype=float)
 
-    def _run_device(self, order):
-        """The epoch on the GPU: parameters, state and data stay there between epochs; the
-        parameters come back to the host once per epoch for predictions and figures."""
-        from ..core.cuda.mlp import DeviceTrainer
-
-        layout, alphas, kind, y = self._plan
-        model, opt = self.model, self.optimizer
-        s1, s2 = opt.state[0]
-        self._gpu_steps = None  # the layer-by-layer path's copy, if any, is now stale
-        opt.sync_frozen()
-        if self._device is None:
-            if kind == mlp.CROSS_ENTROPY:  # the GPU reads logits[label] unchecked
+    def _dense_trainer(self):
+        """The backend's DenseTrainer on the model's parameters, the optimizer's state and the
+        training data. It trains copies of them on a device backend, so training step by
+        step (which moves the host arrays) drops it and the next compiled epoch builds a
+        new one from the host arrays."""
+        if self._dense is None:
+            layout, alphas, kind, y = self._plan
+            model, opt = self.model, self.optimizer
+            if kind == CROSS_ENTROPY:  # the compiled engines read logits[label] unchecked
                 check_class_labels(self.y, int(layout[-1, 3]))
-            batch = min(self.batch_size, len(order))
-            self._device = DeviceTrainer(
-                model.theta, layout, alphas, self.X, y, batch, kind, s1, s2, opt.masks[0]
+            s1, s2 = opt.state[0]
+            batch = min(self.batch_size, len(self.X))
+            mask = opt.masks[0]
+            self._dense = model.backend.DenseTrainer(
+                model.theta, model.grad, layout, alphas, self.X, y, batch, kind, s1, s2, mask
             )
-        else:  # trainable read at each epoch (the host mask is current: see download)
-            self._device.mask.copy_to_device(opt.masks[0])
-        frozen = opt.masks[0][layout[:, 0]] >= FROZEN
-        n_steps = -(-len(order) // self.batch_size)
-        losses, last_norms, done = self._device.epoch(
-            order, self._lrs(n_steps), opt.t, opt.kind, opt.hyper(), frozen
-        )
-        self._device.download(model.theta, s1, s2, opt.masks[0])
-        opt.t += min(done, n_steps)
-        ok = done == n_steps
-        return losses[: done + (0 if ok else 1)], last_norms[None], ok
+        return self._dense
 
     def _run_compiled(self, order):
-        if self.model.backend.name == "cuda":
-            return self._run_device(order)
-        layout, alphas, kind, y = self._plan
-        model, opt = self.model, self.optimizer
-        n_steps = -(-len(order) // self.batch_size)
-        losses = np.empty(n_steps)
-        norms = np.zeros((n_steps, layout.shape[0], 2))
-        s1, s2 = opt.state[0]
+        """The epoch in one call of the backend's DenseTrainer; returns (losses, the last
+        step's norms, finished without divergence)."""
+        opt = self.optimizer
+        self._gpu_steps = None  # the layer-by-layer GPU path's copy, if any, is now stale
         opt.sync_frozen()  # trainable read now: a change between epochs takes effect
-        done = mlp.train_steps(
-            model.theta,
-            model.grad,
-            layout,
-            alphas,
-            self.X,
-            y,
+        n_steps = -(-len(order) // self.batch_size)
+        losses, norms, done = self._dense_trainer().epoch(
             order,
-            min(self.batch_size, len(order)),
-            kind,
-            model.dtype == np.float64,
-            opt.kind,
-            opt.hyper(),
-            s1,
-            s2,
-            opt.masks[0],
             self._lrs(n_steps),
             opt.t,
-            losses,
-            norms,
+            opt.kind,
+            opt.hyper(),
             self.clip_norm or 0.0,
             self.clip_value or 0.0,
         )
         opt.t += min(done, n_steps)
         ok = done == n_steps
-        return losses[: done + (0 if ok else 1)], norms[: max(done, 1)], ok
+        return losses[: done + (0 if ok else 1)], norms, ok
 
     def _run_gpu_steps(self, order, step_norms):
         """Layer by layer on the GPU (models the fused dense epoch does not cover, such as
@@ -470,7 +440,6 @@ class Trainer:
 
         model, loss, opt = self.model, self.loss, self.optimizer
         labels = isinstance(loss, CrossEntropyLoss)
-        self._device = None  # the fused dense path's copy, if any, is now stale
         if self._gpu_steps is None and labels:  # the GPU reads logits[label] unchecked
             classes = [
                 layer.out_features for layer in model.layers if hasattr(layer, "out_features")
@@ -536,9 +505,9 @@ class Trainer:
                     if self.diagnostics:  # host copies: the same code as the cpu path
                         theta_h, grad_h = g["theta"].copy_to_host(), g["grad"].copy_to_host()
                         delta = update_preview(
-                            opt.kind, opt.hyper(), theta_h, grad_h, g["s1"].copy_to_host(),
-                            g["s2"].copy_to_host(), lrs[step], opt.t + 1,
-                            g["mask"].copy_to_host(),
+                            opt.backend, opt.kind, opt.hyper(), theta_h, grad_h,
+                            g["s1"].copy_to_host(), g["s2"].copy_to_host(), lrs[step],
+                            opt.t + 1, g["mask"].copy_to_host(),
                         )  # fmt: skip
                         diag = layer_diagnostics(model, theta=theta_h, grad=grad_h, delta=delta)
                         self._last_diagnostics = diag
@@ -550,7 +519,7 @@ class Trainer:
                         "step", self.epoch_index, index, value, norms=last_norms, diagnostics=diag
                     )
                     opt.t += 1
-                    gpu.update(
+                    opt.backend.apply_update(
                         opt.kind, g["theta"], g["grad"], g["s1"], g["s2"], g["mask"], hyper,
                         lrs[step], opt.t,
                     )  # fmt: skip
@@ -562,6 +531,7 @@ class Trainer:
     def _run_steps(self, order, step_norms):
         """The epoch step by step, yielding a "step" event after each step's backward pass
         (before the update); returns (losses, last norms, finished without divergence)."""
+        self._dense = None  # its copy of the parameters (on a device backend) goes stale
         if self.model.backend.name == "cuda":
             return (yield from self._run_gpu_steps(order, step_norms))
         model, loss, opt = self.model, self.loss, self.optimizer
@@ -592,14 +562,11 @@ class Trainer:
         return np.array(losses), last_norms, True
 
     def predict(self, X) -> np.ndarray:
-        """The model's output in evaluation mode, in one compiled call when possible."""
+        """The model's output in evaluation mode, by the backend's DenseTrainer when the
+        epochs run there."""
         if self._plan is None:
             return self.model.predict(X)
-        layout, alphas = self._plan[:2]
-        acts = [np.empty((len(X), n), dtype=self.model.dtype) for n in layout[:, 3]]
-        return mlp.forward_into(
-            self.model.theta, layout, alphas, X, acts, self.model.dtype == np.float64
-        )
+        return self._dense_trainer().predict(X)
 
     def evaluate(self, X, y) -> dict:
         """Loss (and accuracy where the loss has one for these targets: classification, or
@@ -650,8 +617,7 @@ class Trainer:
         sizes[-1] = len(order) - self.batch_size * (n_steps - 1)
         self._last_diagnostics = None
         if self.compiled and not steps and not self.diagnostics:
-            losses, norms, ok = self._run_compiled(order)
-            last_norms = norms[-1]
+            losses, last_norms, ok = self._run_compiled(order)
         else:
             losses, last_norms, ok = yield from self._run_steps(order, steps)
         first_step = self.step_index

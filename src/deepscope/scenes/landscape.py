@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
 from .. import nn
 from ..core.checks import check_int
-from ..core.cpu.landscape import grid_losses
 from ..data import playground
 from ..nn.train import compiled_plan, prepare_data
 
@@ -137,9 +135,9 @@ def loss_grid(
     """A LossGrid of ``model``'s loss over a plane, a and b in [-span, span], ready to be
     computed with ``grid.events()`` (or in one go with ``loss_landscape``).
 
-    Dense networks run in one compiled, threaded kernel on the cpu backend and one launch per
-    chunk of rows (a block per grid point) on the cuda backend; other models are evaluated
-    point by point.
+    Dense networks go to the backend's ``grid_losses`` (one compiled, threaded call per
+    chunk of rows on the cpu backend, one launch with a block per grid point on the cuda
+    backend); other models are evaluated point by point.
     """
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model must be a Sequential, got {type(model).__name__}")
@@ -156,25 +154,12 @@ def loss_grid(
     plan = compiled_plan(model, loss, X, y)
     theta = model.theta.copy()
 
-    # one evaluator per engine; what it needs is prepared once, not once per chunk
-    if plan is not None and model.backend.name == "cuda":
-        from ..core.cuda import to_device
-        from ..core.cuda.mlp import landscape
-
+    if plan is not None:
         layout, act_alphas, kind, y_rows = plan
-        on_gpu = [to_device(a) for a in (theta, d1, d2, X, y_rows)]
+        grid_losses = model.backend.grid_losses
 
         def evaluate(coords, out):
-            t, u, v, x_d, y_d = on_gpu
-            out[:] = landscape(t, u, v, coords, layout, act_alphas, x_d, y_d, kind)
-
-    elif plan is not None:
-        layout, act_alphas, kind, y_rows = plan
-        xt = np.ascontiguousarray(X.T)
-        n_threads = numba.get_num_threads()
-
-        def evaluate(coords, out):
-            grid_losses(theta, d1, d2, coords, layout, act_alphas, xt, y_rows, kind, n_threads, out)
+            out[:] = grid_losses(theta, d1, d2, coords, layout, act_alphas, X, y_rows, kind)
 
     else:
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import nn
 from ..core.checks import as_float_array, check_choice, check_int, check_number
-from ..core.cpu import optim as optim_kernels
+from ..core.reference.optim import FREE
 from .playground import REGULARIZATIONS, check_hidden
 
 HIDDEN_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
@@ -174,7 +174,7 @@ class NNNetwork:
         for norm in self._norms:
             if norm is not None:
                 off = self.model.offsets[(id(norm), "W")]
-                mask[off : off + norm.features] = optim_kernels.FREE
+                mask[off : off + norm.features] = FREE
 
     # the Network interface -------------------------------------------------------------
     @classmethod

@@ -1,4 +1,5 @@
-"""numba-compiled versions of every primitive in ``core.reference``, same names and signatures."""
+"""numba-compiled versions of every primitive and engine in ``core.reference``, same names and
+signatures."""
 
 from .activations import (
     leaky_relu_backward,
@@ -18,6 +19,7 @@ from .batchnorm import batchnorm_backward, batchnorm_forward
 from .conv import conv2d_backward, conv2d_forward
 from .dense import dense_backward, dense_forward
 from .dropout import dropout_backward, dropout_forward
+from .landscape import grid_losses
 from .losses import (
     bce_backward,
     bce_forward,
@@ -26,9 +28,16 @@ from .losses import (
     mse_backward,
     mse_forward,
 )
+from .mlp import DenseTrainer
+from .optim import apply_update
 from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 from .residual import residual_backward, residual_forward
 from .threads import POLICY  # noqa: F401  (first: thread policy before any kernel runs)
 from .weightnorm import weightnorm_backward, weightnorm_forward
 
-__all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))] + ["POLICY"]
+__all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))] + [
+    "DenseTrainer",
+    "grid_losses",
+    "apply_update",
+    "POLICY",
+]

@@ -15,7 +15,7 @@ from .scalar import tanh_exact, tanh_fast
 
 @njit(cache=True, error_model="numpy", fastmath=True)
 def mean_abs_slope(code, z, alpha, exact):
-    """Mean over the flat array z of |f'(z)| for activation ``code`` (ACTIVATION_CODES).
+    """Mean over the flat array z of |f'(z)| for activation ``code`` (``reference.mlp`` codes).
     One loop per case, so each vectorises (float32 takes the rational tanh, as the cpu
     backend's forward does; float64 libm's)."""
     n = z.size

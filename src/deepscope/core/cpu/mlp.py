@@ -1,13 +1,14 @@
 """A whole training epoch of a dense network in one compiled call.
 
 Calling a compiled function from Python costs microseconds; a 2-8-8-1 network's step costs
-less than that. So ``nn.train`` hands small dense Sequentials (Dense layers, each followed by
-at most one element-wise activation) to :func:`train_steps`, which runs every mini-batch of
-an epoch - forward, loss, backward, optimizer update, per-layer norms - without returning.
+less than that. So :class:`DenseTrainer` (``reference.mlp.DenseTrainer`` compiled) runs every
+mini-batch of an epoch - forward, loss, backward, clipping, per-layer norms, optimizer
+update - in one call of :func:`train_steps`, without returning to Python.
 
 Parameters live in one flat vector ``theta`` (gradients in ``grad``); ``layout`` row l holds
-(W offset, b offset, in_features, out_features, activation code) of dense layer l.
-Small products run as plain loops (no call overhead); large ones go to BLAS via np.dot.
+(W offset, b offset, in_features, out_features, activation code) of dense layer l (the
+codes of ``reference.mlp``). Small products run as plain loops (no call overhead); large
+ones go to BLAS via np.dot. float32 takes the rational tanh of ``scalar.py``, float64 libm's.
 """
 
 import math
@@ -15,11 +16,12 @@ import math
 import numpy as np
 from numba import njit
 
+from ..reference.mlp import CROSS_ENTROPY, HALF_MSE, MSE
+from ..reference.optim import FROZEN
 from .losses import EPS, LOG_FLOOR, ce_value_grad
-from .optim import FROZEN, apply_update
+from .optim import apply_update
 from .scalar import activate_array, multiply_slope
 
-MSE, BCE, CROSS_ENTROPY, HALF_MSE = 0, 1, 2, 3  # HALF_MSE: 0.5 * MSE
 BLAS_MIN_WORK = 32768  # m * k * n from which np.dot beats hand loops
 
 
@@ -179,20 +181,11 @@ def train_steps(
     clip_norm=0.0,
     clip_value=0.0,
 ):
-    """Run len(lrs) mini-batch steps over the rows ``order`` of (x_all, y_all).
-
-    The update is ``optim.apply_update`` with the optimizer's state s1, s2 and penalty
-    ``mask`` (updated in place, like theta).
-    losses[s] receives step s's batch loss; norms[s, l] = (|dW_l|, |W_l|). Returns the
-    number of steps completed: fewer than asked when a loss turns NaN or inf (divergence).
-    clip_norm > 0 scales the whole gradient by clip_norm / (|g| + 1e-6) when that is below
-    1, then clip_value > 0 clamps each entry to [-clip_value, clip_value] (nn.clip), after
-    the backward pass and before the norms and the update.
-
-    A layer whose W and b entries carry the FROZEN bit in ``mask`` (``trainable = False``)
-    gets no gradient: its grad entries are zero (so clipping and the norms see only the
-    trainable layers), and the backward pass stops below the lowest trainable layer.
-    """
+    """Run len(lrs) mini-batch steps over the rows ``order`` of (x_all, y_all): the epoch
+    of ``reference.mlp.DenseTrainer.epoch``, float32 with the rational tanh unless
+    ``exact``. losses[s] receives step s's batch loss, norms[l] = (|dW_l|, |W_l|) the last
+    completed step's; theta, grad, s1, s2 and mask are updated in place. Returns the number
+    of steps completed."""
     n_layers = layout.shape[0]
     frozen = np.zeros(n_layers, dtype=np.bool_)
     lowest = n_layers  # the lowest trainable layer: the backward pass ends there
@@ -271,7 +264,52 @@ def train_steps(
             for i in range(w_off, w_off + n_w):
                 gs += grad[i] * grad[i]
                 ws += theta[i] * theta[i]
-            norms[step, layer, 0] = math.sqrt(gs)
-            norms[step, layer, 1] = math.sqrt(ws)
+            norms[layer, 0] = math.sqrt(gs)
+            norms[layer, 1] = math.sqrt(ws)
         apply_update(opt_kind, theta, grad, s1, s2, mask, hyper, lrs[step], t0 + step + 1)
     return lrs.shape[0]
+
+
+class DenseTrainer:
+    """``reference.mlp.DenseTrainer`` on the cpu: the caller's arrays, trained in place by one
+    call of :func:`train_steps` per epoch."""
+
+    def __init__(self, theta, grad, layout, alphas, X, Y, batch_size, loss_kind, s1, s2, mask):
+        self.theta, self.grad, self.layout, self.alphas = theta, grad, layout, alphas
+        self.X, self.Y, self.batch_size, self.loss_kind = X, Y, batch_size, loss_kind
+        self.s1, self.s2, self.mask = s1, s2, mask
+        self.exact = theta.dtype == np.float64
+
+    def epoch(self, order, lrs, t0, opt_kind, hyper, clip_norm=0.0, clip_value=0.0):
+        """See ``reference.mlp.DenseTrainer.epoch``: (losses, norms, done)."""
+        losses = np.empty(len(lrs))
+        norms = np.zeros((len(self.layout), 2))
+        done = train_steps(
+            self.theta,
+            self.grad,
+            self.layout,
+            self.alphas,
+            self.X,
+            self.Y,
+            order,
+            self.batch_size,
+            self.loss_kind,
+            self.exact,
+            opt_kind,
+            hyper,
+            self.s1,
+            self.s2,
+            self.mask,
+            lrs,
+            t0,
+            losses,
+            norms,
+            clip_norm,
+            clip_value,
+        )
+        return losses, norms, done
+
+    def predict(self, X):
+        """The network's output for the rows X, in one compiled call."""
+        acts = [np.empty((len(X), n), dtype=self.theta.dtype) for n in self.layout[:, 3]]
+        return forward_into(self.theta, self.layout, self.alphas, X, acts, self.exact)

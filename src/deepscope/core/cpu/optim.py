@@ -1,45 +1,36 @@
-"""One compiled update rule for every optimizer, on flat parameter vectors.
-
-The same function serves ``nn.optim`` (a Python ``step()``), the compiled training epoch in
-``mlp.py`` and the 2-D descent demos, so the numbers a student sees are the numbers that
-train the networks. Rules and defaults follow PyTorch's documentation.
-
-Penalties (weight decay, L1) apply to the entries a mask marks: ``mask[i]`` is FREE (no
-penalty: a bias), PENALIZED (a weight) or PRUNED (set to zero by an L1 step with
-``l1_prune`` and never moved again: the Playground's dead link). On top of the code, the
-flag bit FROZEN marks an entry of a frozen layer (``layer.trainable = False``): it never
-moves, whatever its code, penalties and optimizer state included; clearing the bit gives
-the entry back its code (a pruned weight stays pruned).
+"""``reference.optim.apply_update`` compiled: one loop over the entries, the same rule,
+codes and hyperparameter layout (defined there). ``nn.optim`` steps with it on the cpu
+backend and on plain arrays, and the compiled training epoch in ``mlp.py`` calls it after
+every mini-batch.
 """
 
 import math
 
 from numba import njit
 
-SGD, RMSPROP, ADAM, ADAGRAD = 0, 1, 2, 3
-# hyper layout: [momentum or beta1 or alpha, nesterov (0/1) or beta2, eps, weight_decay, l1,
-# l1_prune (0/1)]
-MOMENTUM, NESTEROV, EPS, WEIGHT_DECAY, L1, L1_PRUNE = 0, 1, 2, 3, 4, 5
-BETA1, BETA2, ALPHA = 0, 1, 0
-FREE, PENALIZED, PRUNED = 0, 1, 2  # mask codes
-FROZEN = 4  # a flag bit over the code: the entry is frozen (mask & CODE_BITS is its code)
-CODE_BITS = 3
+from ..reference.optim import (
+    ADAM,
+    ALPHA,
+    BETA1,
+    BETA2,
+    EPS,
+    FROZEN,
+    L1,
+    L1_PRUNE,
+    MOMENTUM,
+    NESTEROV,
+    PENALIZED,
+    PRUNED,
+    RMSPROP,
+    SGD,
+    WEIGHT_DECAY,
+)
 
 
 @njit(cache=True)
 def apply_update(kind, p, g, s1, s2, mask, hyper, lr, t):
-    """Update p in place from gradient g; s1/s2 are the optimizer's state buffers, ``mask``
-    (uint8, one per entry) says which entries the penalties apply to (codes above).
-
-    t is the 1-based step number (Adam's bias correction, SGD's first momentum step).
-    The gradient seen by the rule includes the penalties of a PENALIZED entry:
-    g + weight_decay * p + l1 * sign(p), both derivatives at p before this step. With
-    l1_prune (plain SGD only, no momentum) the L1 term is a step of its own after the
-    gradient step, as TensorFlow Playground takes it: p' = p - lr * (g + weight_decay * p),
-    then p'' = p' - lr * l1 * sign(p); when p'' has crossed zero from p' the entry is set to
-    0 and marked PRUNED, and PRUNED entries never move again. Entries with the FROZEN bit
-    are left as they are, their state s1, s2 too.
-    """
+    """Update p in place from gradient g (flat vectors, with s1, s2 and ``mask``): the
+    rule of ``reference.optim.apply_update``, in float64 per entry."""
     wd, l1, eps = hyper[WEIGHT_DECAY], hyper[L1], hyper[EPS]
     prune = hyper[L1_PRUNE] != 0.0 and l1 != 0.0 and kind == SGD and hyper[MOMENTUM] == 0.0
     b1, b2, step_size, root_c2 = hyper[BETA1], hyper[BETA2], lr, 1.0

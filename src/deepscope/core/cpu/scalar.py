@@ -37,7 +37,7 @@ def tanh_exact(x):
 
 @njit(inline="always", cache=True, error_model="numpy")
 def activate(code, x, alpha, exact):
-    """Activation by code (see ACTIVATION_CODES); exact=True uses libm for tanh/sigmoid."""
+    """Activation by code (``reference.mlp`` codes); exact=True uses libm for tanh/sigmoid."""
     if code == 0:  # identity
         return x
     if code == 1:  # relu
@@ -50,15 +50,12 @@ def activate(code, x, alpha, exact):
     return t  # 4: tanh
 
 
-ACTIVATION_CODES = {"identity": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4}
-
 __all__ = [
     "tanh_fast",
     "tanh_exact",
     "activate",
     "activate_array",
     "multiply_slope",
-    "ACTIVATION_CODES",
 ]
 
 

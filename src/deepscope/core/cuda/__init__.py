@@ -4,7 +4,8 @@ Each launcher takes numpy arrays (any float dtype, any strides: they are copied 
 contiguous float32 device arrays) or numba device arrays, and answers in kind: numpy in,
 numpy out (the layer-by-layer path); device arrays in, device arrays out, so a caller that
 keeps its tensors on the GPU (``core.cuda.mlp``) never copies them back. Computation is in
-float32. Losses return a Python float.
+float32. Losses return a Python float. The engines are ``apply_update`` (here),
+``mlp.DenseTrainer`` and ``landscape.grid_losses``.
 
 Importing this module imports numba.cuda; ``core.backend.get_backend("cuda")`` is the only
 place that does, so machines without a GPU never touch it.
@@ -70,11 +71,20 @@ def gather(src, order, start: int, out):
     return out
 
 
-def update(kind, theta, grad, s1, s2, mask, hyper, lr: float, t: int) -> None:
-    """One optimizer step on device vectors (the rules of core/cpu/optim.py); ``mask`` is
-    the penalty mask (uint8 on the device, updated in place when L1 prunes)."""
-    blocks, threads = grid_1d(theta.size)
-    K.optimizer_update[blocks, threads](kind, theta, grad, s1, s2, mask, hyper, lr, t)
+def apply_update(kind, p, g, s1, s2, mask, hyper, lr, t):
+    """One optimizer step, in place (the rule of ``reference.optim.apply_update``; ``mask``
+    is uint8, updated where L1 prunes): device vectors are updated on the device, host
+    arrays are copied there and back."""
+    if _host(p, g, s1, s2, mask):
+        d_p, d_g, d_s1, d_s2 = (to_device(a) for a in (p, g, s1, s2))
+        d_mask = to_device(mask, dtype=np.uint8)
+        apply_update(kind, d_p, d_g, d_s1, d_s2, d_mask, hyper, lr, t)
+        for host, dev in ((p, d_p), (s1, d_s1), (s2, d_s2), (mask, d_mask)):
+            host[...] = dev.copy_to_host()
+        return
+    blocks, threads = grid_1d(p.size)
+    hyper = to_device(hyper, dtype=np.float64)
+    K.optimizer_update[blocks, threads](kind, p, g, s1, s2, mask, hyper, lr, t)
 
 
 def scale(x, factor: float):
@@ -457,3 +467,8 @@ def weightnorm_backward(dout, v, g):
     dg = cuda.device_array(v.shape[1], np.float32)
     K.weightnorm_columns_backward[v.shape[1], K.THREADS](dd, dvi, dgi, dv, dg)
     return _answer(dv, host), _answer(dg, host)
+
+
+# the engines, built on the launchers above
+from .landscape import grid_losses  # noqa: E402
+from .mlp import DenseTrainer  # noqa: E402

@@ -1,11 +1,13 @@
-"""Training a dense network with everything on the GPU.
+"""Training a dense network with everything on the GPU: ``reference.mlp.DenseTrainer`` on
+the cuda backend.
 
-``DeviceTrainer`` uploads the parameters, the optimizer state and the whole dataset once; an
-epoch then runs every mini-batch (gather, forward, loss, backward, update) as kernel launches
-on device arrays, with no copy to the host per layer or per step. At the end of an epoch the
-step losses and the per-layer norms (what a view shows) come back, and ``download`` copies
-the parameters back when the host needs them (predictions, saving, a figure). Same layout,
-loss codes and optimizer rules as ``core.cpu.mlp``.
+``DenseTrainer`` uploads the parameters, the optimizer state and the whole dataset once; an
+epoch then runs every mini-batch (gather, forward, loss, backward, clipping, update) as
+kernel launches on device arrays, with no copy to the host per layer or per step. At the
+end of an epoch the step losses and the per-layer norms (what a view shows) come back, and
+the parameters and optimizer state are copied into the host arrays. The device copies stay
+the ones trained from epoch to epoch; only the penalty mask is read from the host at every
+epoch (``trainable`` changes between epochs).
 """
 
 from __future__ import annotations
@@ -13,19 +15,24 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda
 
-from . import column_sums, gather, grid_1d, matmul, mean_of, to_device, update, weight_norms
+from ..reference.optim import FROZEN
+from . import apply_update, column_sums, gather, grid_1d, matmul, mean_of, to_device, weight_norms
+from . import clip_norm as clip_by_norm
+from . import clip_value as clip_by_value
 from . import kernels as K
 
 
-class DeviceTrainer:
-    def __init__(self, theta, layout, alphas, X, Y, batch_size, loss_kind, s1, s2, mask):
+class DenseTrainer:
+    """``reference.mlp.DenseTrainer`` on the GPU: device copies of the arrays it is given."""
+
+    def __init__(self, theta, grad, layout, alphas, X, Y, batch_size, loss_kind, s1, s2, mask):
+        self.host = theta, s1, s2, mask  # what each epoch's results are copied into
         self.layout = np.asarray(layout, dtype=np.int64)
         self.alphas = [np.float32(a) for a in alphas]
         self.loss_kind = int(loss_kind)
-        self.theta = to_device(theta)
-        self.grad = cuda.device_array(self.theta.shape, np.float32)
+        self.theta, self.grad = to_device(theta), to_device(grad)
         self.s1, self.s2 = to_device(s1), to_device(s2)
-        self.mask = to_device(mask, dtype=np.uint8)  # which entries are penalised / pruned
+        self.mask = cuda.device_array(len(mask), np.uint8)  # uploaded at every epoch
         self.X = to_device(X)
         if self.loss_kind == K.CROSS_ENTROPY:
             self.Y = to_device(np.asarray(Y).reshape(len(X), 1), dtype=np.int64)
@@ -47,13 +54,14 @@ class DeviceTrainer:
             b_off : b_off + n_out
         ]
 
-    def _forward(self, x, bsz):
-        prev = x
+    def _forward(self, x, acts):
+        """Each layer's output into acts[layer] (device arrays of x's rows)."""
+        prev, n = x, x.shape[0]
         for layer in range(len(self.layout)):
             w, b = self._weights(self.theta, layer)
-            out = self.acts[layer][:bsz]
+            out = acts[layer]
             matmul(prev, w, out)
-            grid = ((bsz + K.TILE - 1) // K.TILE, (out.shape[1] + K.TILE - 1) // K.TILE)
+            grid = ((n + K.TILE - 1) // K.TILE, (out.shape[1] + K.TILE - 1) // K.TILE)
             K.bias_activate[grid, (K.TILE, K.TILE)](
                 int(self.layout[layer, 4]), out, b, self.alphas[layer]
             )
@@ -78,15 +86,15 @@ class DeviceTrainer:
         )
         mean_of(terms, size, losses, step)
 
-    def epoch(self, order, lrs, t0, opt_kind, hyper, frozen=None):
-        """Run len(lrs) steps over the rows ``order``; return (step losses, per-layer norms
-        (|dW|, |W|) after the last step, steps completed before the loss left the reals).
-        ``frozen`` (one bool per layout row, or None): layers that get no gradient (zero,
-        as ``core.cpu.mlp.train_steps``; the update skips their FROZEN-marked entries), the
-        backward pass ending at the lowest trainable layer."""
+    def epoch(self, order, lrs, t0, opt_kind, hyper, clip_norm=0.0, clip_value=0.0):
+        """See ``reference.mlp.DenseTrainer.epoch``: (losses, norms, done). The norms are
+        the last step's; after a divergence the remaining steps still run on the device
+        (their losses are NaN or inf too)."""
+        mask_h = self.host[3]
+        self.mask.copy_to_device(mask_h)
         n_rows, n_steps = len(order), len(lrs)
         n_layers = len(self.layout)
-        frozen = np.zeros(n_layers, bool) if frozen is None else np.asarray(frozen, bool)
+        frozen = (mask_h[self.layout[:, 0]] >= FROZEN) & (mask_h[self.layout[:, 1]] >= FROZEN)
         trainable = np.flatnonzero(~frozen)
         lowest = int(trainable[0]) if trainable.size else n_layers
         for layer in np.flatnonzero(frozen):
@@ -103,7 +111,7 @@ class DeviceTrainer:
             xb, yb = self.xb[:bsz], self.yb[:bsz]
             gather(self.X, order_d, start, xb)
             gather(self.Y, order_d, start, yb)
-            out = self._forward(xb, bsz)
+            out = self._forward(xb, [a[:bsz] for a in self.acts])
             self._loss(out, yb, self.deltas[-1][:bsz], losses, step)
             for layer in range(n_layers - 1, lowest - 1, -1):
                 a, dz = self.acts[layer][:bsz], self.deltas[layer][:bsz]
@@ -122,9 +130,13 @@ class DeviceTrainer:
                 if layer > lowest:
                     w, _ = self._weights(self.theta, layer)
                     matmul(dz, w, self.deltas[layer - 1][:bsz], trans_b=True)
+            if clip_norm > 0.0:
+                clip_by_norm(self.grad, clip_norm)
+            if clip_value > 0.0:
+                clip_by_value(self.grad, clip_value)
             if step == n_steps - 1:  # the norms a view shows: before the last update
                 weight_norms(self.theta, self.grad, self.layout_d, norms)
-            update(
+            apply_update(
                 opt_kind,
                 self.theta,
                 self.grad,
@@ -138,34 +150,12 @@ class DeviceTrainer:
         host_losses = losses.copy_to_host().astype(np.float64)
         bad = np.flatnonzero(~np.isfinite(host_losses))
         done = int(bad[0]) if bad.size else n_steps
+        for dev, host in zip((self.theta, self.s1, self.s2, self.mask), self.host):
+            host[...] = dev.copy_to_host()
         return host_losses, np.sqrt(norms.copy_to_host().astype(np.float64)), done
 
-    def download(self, theta, s1, s2, mask) -> None:
-        """Copy the parameters and the optimizer state (its penalty mask too: L1 may have
-        pruned) into the host arrays."""
-        for dev, host in ((self.theta, theta), (self.s1, s1), (self.s2, s2), (self.mask, mask)):
-            host[...] = dev.copy_to_host()
-
-
-def landscape(theta, d1, d2, coords, layout, alphas, X, Y, loss_kind) -> np.ndarray:
-    """Loss at every grid point, one block per point, in one launch (``kernels.grid_losses``)."""
-    widths = np.asarray(layout)[:, 2:4]
-    if widths.max() > K.MAX_WIDTH:
-        raise ValueError(
-            f"the CUDA landscape kernel holds layers up to {K.MAX_WIDTH} units in registers; "
-            f"this network has a layer of {int(widths.max())}"
-        )
-    out = cuda.device_array(len(coords), np.float32)
-    K.grid_losses[len(coords), K.THREADS](
-        to_device(theta),
-        to_device(d1),
-        to_device(d2),
-        to_device(coords),
-        cuda.to_device(np.asarray(layout, dtype=np.int64)),
-        to_device(alphas),
-        to_device(X),
-        to_device(Y, dtype=np.float32),
-        int(loss_kind),
-        out,
-    )
-    return out.copy_to_host()
+    def predict(self, X):
+        """The network's output for the rows X, computed on the device (float32)."""
+        x = to_device(X)
+        acts = [cuda.device_array((len(X), int(w)), np.float32) for w in self.layout[:, 3]]
+        return self._forward(x, acts).copy_to_host()

@@ -1,8 +1,10 @@
-"""The specification: every primitive in plain numpy, written to be read.
+"""The specification: every primitive and engine in plain numpy, written to be read.
 
 The cpu and cuda backends must agree with these functions (float64 to ~1e-10,
 float32 to ~1e-5); the gradient checks in tests/core test these against central
-differences.
+differences. The engines are the optimizer update (``optim.apply_update``), a dense
+network's whole training epoch (``mlp.DenseTrainer``) and its loss over a plane of
+parameter space (``landscape.grid_losses``), built on the primitives.
 """
 
 from .activations import (
@@ -23,6 +25,7 @@ from .batchnorm import batchnorm_backward, batchnorm_forward
 from .conv import conv2d_backward, conv2d_forward
 from .dense import dense_backward, dense_forward
 from .dropout import dropout_backward, dropout_forward
+from .landscape import grid_losses
 from .losses import (
     bce_backward,
     bce_forward,
@@ -31,8 +34,14 @@ from .losses import (
     mse_backward,
     mse_forward,
 )
+from .mlp import DenseTrainer
+from .optim import apply_update
 from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
 from .residual import residual_backward, residual_forward
 from .weightnorm import weightnorm_backward, weightnorm_forward
 
-__all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))]
+__all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))] + [
+    "DenseTrainer",
+    "grid_losses",
+    "apply_update",
+]
