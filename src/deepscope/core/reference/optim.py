@@ -47,38 +47,38 @@ def apply_update(kind, p, g, s1, s2, mask, hyper, lr, t):
     """
     wd, l1, eps = hyper[WEIGHT_DECAY], hyper[L1], hyper[EPS]
     prune = hyper[L1_PRUNE] != 0.0 and l1 != 0.0 and kind == SGD and hyper[MOMENTUM] == 0.0
-    idx = np.flatnonzero((mask != PRUNED) & (mask < FROZEN))  # the entries that move
-    w = p[idx].astype(np.float64)  # their values before the step
-    grad = g[idx].astype(np.float64)
-    penalized = mask[idx] == PENALIZED
+    moves = (mask != PRUNED) & (mask < FROZEN)  # the others keep their values and state
+    w = p.astype(np.float64)  # the values before the step
+    grad = g.astype(np.float64)
+    penalized = mask == PENALIZED
     sign = np.where(penalized, np.sign(w), 0.0)  # of a penalized weight; 0 elsewhere
-    grad[penalized] += wd * w[penalized]  # L2: the derivative of wd / 2 * w^2
+    grad += np.where(penalized, wd * w, 0.0)  # L2: the derivative of wd / 2 * w^2
     if l1 != 0.0 and not prune:
         grad += l1 * sign  # L1: the derivative of l1 * |w|
     if kind == SGD:
         mu = hyper[MOMENTUM]
         if mu != 0.0:
-            buf = grad if t == 1 else mu * s1[idx] + grad
-            s1[idx] = buf
+            buf = grad if t == 1 else mu * s1 + grad
+            np.copyto(s1, buf, where=moves)
             grad = grad + mu * buf if hyper[NESTEROV] != 0.0 else buf
         new = w - lr * grad
         if prune:  # the Playground's L1 step; a weight it carries across zero dies
             moved = new - (lr * l1) * sign
             crossed = penalized & (new * moved < 0.0)
             new = np.where(crossed, 0.0, np.where(penalized, moved, new))
-            mask[idx[crossed]] = PRUNED
+            np.copyto(mask, PRUNED, where=crossed)
     elif kind == RMSPROP:
         a = hyper[ALPHA]
-        s1[idx] = a * s1[idx] + (1.0 - a) * grad * grad  # running mean of g^2
-        new = w - lr * grad / (np.sqrt(s1[idx]) + eps)
+        np.copyto(s1, a * s1 + (1.0 - a) * grad * grad, where=moves)  # running mean of g^2
+        new = w - lr * grad / (np.sqrt(s1) + eps)
     elif kind == ADAM:
         b1, b2 = hyper[BETA1], hyper[BETA2]
-        s1[idx] = b1 * s1[idx] + (1.0 - b1) * grad  # first moment m
-        s2[idx] = b2 * s2[idx] + (1.0 - b2) * grad * grad  # second moment v
+        np.copyto(s1, b1 * s1 + (1.0 - b1) * grad, where=moves)  # first moment m
+        np.copyto(s2, b2 * s2 + (1.0 - b2) * grad * grad, where=moves)  # second moment v
         step_size = lr / (1.0 - b1**t)  # m's bias correction
         root_c2 = np.sqrt(1.0 - b2**t)  # v's, under the square root
-        new = w - step_size * s1[idx] / (np.sqrt(s2[idx]) / root_c2 + eps)
+        new = w - step_size * s1 / (np.sqrt(s2) / root_c2 + eps)
     else:  # ADAGRAD
-        s1[idx] += grad * grad  # sum of every g^2 so far
-        new = w - lr * grad / (np.sqrt(s1[idx]) + eps)
-    p[idx] = new
+        np.copyto(s1, s1 + grad * grad, where=moves)  # the sum of every g^2 so far
+        new = w - lr * grad / (np.sqrt(s1) + eps)
+    np.copyto(p, new, where=moves)
