@@ -157,3 +157,28 @@ def test_float32_conv_close_to_float64(rng):
     out = CPU.conv2d_forward(x.astype(np.float32), w.astype(np.float32), b.astype(np.float32), 2, 1)
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, ref, atol=1e-5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(conv_cases, st.integers(1, 3), st.integers(1, 3), st.integers(0, 10_000))
+def test_fused_conv_relu_maxpool_is_the_three_in_a_row(case, size, pool_stride, seed):
+    n, c, o, k, s, p, eh, ew = case
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, c, k + eh, k + ew))
+    w, b = rng.normal(size=(o, c, k, k)), rng.normal(size=o)
+    z = REF.relu_forward(REF.conv2d_forward(x, w, b, s, p))
+    if size > min(z.shape[2:]):
+        with pytest.raises(ValueError, match="pool size|larger than"):
+            CPU.conv2d_relu_maxpool2d_forward(x, w, b, s, p, size, pool_stride)
+        return
+    want = REF.maxpool2d_forward(z, size, pool_stride)
+    np.testing.assert_array_equal(
+        REF.conv2d_relu_maxpool2d_forward(x, w, b, s, p, size, pool_stride), want
+    )
+    got = CPU.conv2d_relu_maxpool2d_forward(x, w, b, s, p, size, pool_stride)
+    np.testing.assert_allclose(got, want, atol=1e-10)
+    got32 = CPU.conv2d_relu_maxpool2d_forward(
+        *(a.astype(np.float32) for a in (x, w, b)), s, p, size, pool_stride
+    )
+    assert got32.dtype == np.float32
+    np.testing.assert_allclose(got32, want, atol=1e-4)

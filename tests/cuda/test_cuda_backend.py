@@ -84,6 +84,12 @@ def test_conv2d(cu, rng, shape, out_ch, k, stride, padding):
         close(got, want)
 
 
+def test_fused_conv_relu_maxpool(cu, rng):
+    x, w, b = rng.normal(size=(2, 2, 9, 8)), rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
+    want = REF.conv2d_relu_maxpool2d_forward(x, w, b, 1, 1, 2, 2)
+    close(cu.conv2d_relu_maxpool2d_forward(x, w, b, 1, 1, 2, 2), want)
+
+
 @pytest.mark.parametrize("size, stride", [(2, 2), (3, 1), (2, 3)])
 @pytest.mark.parametrize("kind", ["max", "avg"])
 def test_pooling(cu, rng, size, stride, kind):

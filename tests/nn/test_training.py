@@ -253,3 +253,27 @@ def test_cross_entropy_compiled_epoch_matches_numpy():
         thetas.append(model.theta.copy())
     for theta in thetas[1:]:
         np.testing.assert_allclose(theta, thetas[0], atol=2e-5)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+def test_predict_fuses_conv_relu_pool_and_agrees_with_forward(backend):
+    model = nn.Sequential(
+        [
+            nn.Conv2D(1, 4, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2D(2),
+            nn.Conv2D(4, 3, 3),
+            nn.ReLU(),
+            nn.AvgPool2D(2),  # not fused: only max pooling is
+            nn.Flatten(),
+            nn.Dense(3 * 2 * 2, 5),
+        ],
+        seed=1,
+        backend=backend,
+    )
+    X = np.random.default_rng(0).normal(size=(6, 1, 12, 12)).astype(np.float32)
+    want = model.forward(X, training=False)
+    np.testing.assert_allclose(model.predict(X), want, rtol=1e-5, atol=1e-6)
+    # the fused layers kept nothing: a backward now is an error, not stale gradients
+    with pytest.raises(RuntimeError, match="MaxPool2D.backward called before forward"):
+        model.backward(np.ones_like(want))

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..core import get_backend
-from .layers import Layer, check_widths, resolve_dtype
+from .layers import Conv2D, Layer, MaxPool2D, ReLU, check_widths, resolve_dtype
 
 
 class Sequential:
@@ -212,8 +212,26 @@ class Sequential:
     __call__ = forward
 
     def predict(self, x) -> np.ndarray:
-        """Forward pass in evaluation mode (dropout off)."""
-        return self.forward(x, training=False)
+        """Forward pass in evaluation mode (dropout off), for reading the outputs: each
+        Conv2D, ReLU, MaxPool2D run goes through the backend's fused
+        ``conv2d_relu_maxpool2d_forward``, and those layers keep nothing for a backward pass
+        (run ``forward(x, training=False)`` before a ``backward``)."""
+        layers, i = self.layers, 0
+        while i < len(layers):
+            run = layers[i : i + 3]
+            if [type(layer) for layer in run] == [Conv2D, ReLU, MaxPool2D]:
+                conv, pool = run[0], run[2]
+                x = self.backend.conv2d_relu_maxpool2d_forward(
+                    conv._input(x), conv.params["W"], conv.params["b"], conv.stride,
+                    conv.padding, pool.size, pool.stride,
+                )  # fmt: skip
+                for layer in run:
+                    layer._x = None
+                i += 3
+            else:
+                x = layers[i].forward(x, training=False)
+                i += 1
+        return x
 
     def backward(self, dout) -> np.ndarray:
         """Back-propagate ``dout``; returns d loss / d input. The gradients of frozen layers

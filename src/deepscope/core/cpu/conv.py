@@ -11,7 +11,7 @@ pair (dw).
 import numpy as np
 from numba import njit, prange
 
-from ..checks import check_conv
+from ..checks import check_conv, check_pool
 
 
 @njit(cache=True)
@@ -22,29 +22,56 @@ def pad(x, padding):
     return xp
 
 
+@njit(cache=True, fastmath=True)
+def _plane(acc, flat, w, b, n, o, stride, wp):
+    """acc[u] = output cell u of image n, out channel o, on the ``wp``-wide flat layout."""
+    n_in, k, span = w.shape[1], w.shape[2], acc.shape[0]
+    acc[:] = b[o]
+    for c in range(n_in):
+        for p in range(k):
+            for q in range(k):
+                wv, src = w[o, c, p, q], flat[n, c, p * wp + q :]
+                if stride == 1:  # contiguous reads: this loop vectorises
+                    for u in range(span):
+                        acc[u] += wv * src[u]
+                else:
+                    for u in range(span):
+                        acc[u] += wv * src[stride * u]
+
+
 @njit(parallel=True, cache=True, fastmath=True)
 def _forward(xp, w, b, stride, ho, wo):
     n_img, n_in, hp, wp = xp.shape
-    n_out, k = w.shape[0], w.shape[2]
-    span = (ho - 1) * wp + wo  # the flat output cells up to the last real one
     flat = xp.reshape(n_img, n_in, hp * wp)
-    out = np.empty((n_img, n_out, ho, wo), dtype=xp.dtype)
+    out = np.empty((n_img, w.shape[0], ho, wo), dtype=xp.dtype)
     for n in prange(n_img):
-        acc = np.empty(span, dtype=xp.dtype)
-        for o in range(n_out):
-            acc[:] = b[o]
-            for c in range(n_in):
-                for p in range(k):
-                    for q in range(k):
-                        wv, src = w[o, c, p, q], flat[n, c, p * wp + q :]
-                        if stride == 1:  # contiguous reads: this loop vectorises
-                            for u in range(span):
-                                acc[u] += wv * src[u]
-                        else:
-                            for u in range(span):
-                                acc[u] += wv * src[stride * u]
+        acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)  # up to the last real cell
+        for o in range(w.shape[0]):
+            _plane(acc, flat, w, b, n, o, stride, wp)
             for i in range(ho):
                 out[n, o, i] = acc[i * wp : i * wp + wo]
+    return out
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq):
+    """max over each pool window of relu(conv): the conv plane stays in a buffer of the
+    task's own and only the pooled cells are written (relu(max) = max(relu): one pass)."""
+    n_img, n_in, hp, wp = xp.shape
+    flat = xp.reshape(n_img, n_in, hp * wp)
+    out = np.empty((n_img, w.shape[0], hq, wq), dtype=xp.dtype)
+    for n in prange(n_img):
+        acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)
+        for o in range(w.shape[0]):
+            _plane(acc, flat, w, b, n, o, stride, wp)
+            for i in range(hq):
+                row = out[n, o, i]
+                row[:] = 0.0  # the ReLU's floor
+                for p in range(size):
+                    src = acc[(i * pool_stride + p) * wp :]
+                    for q in range(size):
+                        for j in range(wq):
+                            row[j] = max(row[j], src[j * pool_stride + q])
     return out
 
 
@@ -108,6 +135,14 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     ho, wo = check_conv(x, w, b, stride, padding)
     xp = pad(np.ascontiguousarray(x), padding)
     return _forward(xp, np.ascontiguousarray(w), np.ascontiguousarray(b), stride, ho, wo)
+
+
+def conv2d_relu_maxpool2d_forward(x, w, b, stride, padding, size, pool_stride):
+    ho, wo = check_conv(x, w, b, stride, padding)
+    hq, wq = check_pool(np.empty((1, 1, ho, wo), dtype=x.dtype), size, pool_stride)
+    xp = pad(np.ascontiguousarray(x), padding)
+    w, b = np.ascontiguousarray(w), np.ascontiguousarray(b)
+    return _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq)
 
 
 def conv2d_backward(dout, x, w, stride=1, padding=0):

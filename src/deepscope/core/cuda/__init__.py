@@ -380,6 +380,13 @@ def maxpool2d_forward(x, size, stride):
     return _pool_forward(x, size, stride, True)
 
 
+def conv2d_relu_maxpool2d_forward(x, w, b, stride, padding, size, pool_stride):
+    """The three kernels in a row, every intermediate kept on the device."""
+    host = _host(x, w, b)
+    z = conv2d_forward(to_device(x), to_device(w), to_device(b), stride, padding)
+    return _answer(maxpool2d_forward(relu_forward(z), size, pool_stride), host)
+
+
 def maxpool2d_backward(dout, x, size, stride):
     return _pool_backward(dout, x, size, stride, True)
 

@@ -36,7 +36,13 @@ from .losses import (
 )
 from .mlp import DenseTrainer
 from .optim import apply_update
-from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+from .pool import (
+    avgpool2d_backward,
+    avgpool2d_forward,
+    conv2d_relu_maxpool2d_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+)
 from .residual import residual_backward, residual_forward
 from .weightnorm import weightnorm_backward, weightnorm_forward
 

@@ -1,9 +1,11 @@
-"""Max and average pooling over size x size windows moved by ``stride`` (no padding)."""
+"""Max and average pooling over size x size windows moved by ``stride`` (no padding), and
+convolution, ReLU and max pooling in a row for inference."""
 
 import numpy as np
 
 from ..checks import check_pool
-from .conv import windows
+from .activations import relu_forward
+from .conv import conv2d_forward, windows
 
 
 def maxpool2d_forward(x, size, stride):
@@ -39,3 +41,11 @@ def avgpool2d_backward(dout, x, size, stride):
         for q in range(size):
             dx[:, :, p : p + stride * ho : stride, q : q + stride * wo : stride] += share
     return dx
+
+
+def conv2d_relu_maxpool2d_forward(x, w, b, stride, padding, size, pool_stride):
+    """Conv2D, ReLU, MaxPool2D in a row, for a forward pass no backward follows (predict).
+    Faster backends compute it in one pass without storing the conv's output."""
+    return maxpool2d_forward(
+        relu_forward(conv2d_forward(x, w, b, stride, padding)), size, pool_stride
+    )
