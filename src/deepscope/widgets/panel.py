@@ -20,10 +20,17 @@ the current frame). A panel that trains live writes ``start_training()`` returni
 ``Training`` (an iterator of nn.Events and the number of epochs), ``on_event(event)`` and
 ``draw_training()``; the base gives it ``train()``, ``pause()``, ``resume()``, ``stop()``,
 ``step_epoch()``, ``running`` and ``task`` (see ``live.py``).
+
+Where numba compiles while a panel computes (a cold cache: a new machine, or changed
+sources), the message line says so with a count, and goes back to the panel's own text once
+the picture is there (``CompileWatch``). In a Voila page a training that starts with the
+panel waits until the page has its widgets, so that the page shows the panel (and that line)
+rather than "Loading widget..." while the kernel compiles.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import math
@@ -36,6 +43,7 @@ from urllib.parse import parse_qsl, quote
 
 import ipywidgets as W
 import traitlets as T
+from numba.core import event as numba_event
 
 from ..nn import Event
 from .figure import Figure
@@ -125,6 +133,147 @@ def format_value(value) -> str:
     return str(value)
 
 
+class CompileWatch(numba_event.Listener):
+    """numba compiling while a panel computes, told on the panel's message line.
+
+    A listener on numba's own ``"numba:compile"`` event (broadcast only when a function is
+    really compiled, not when it comes from the cache). ``watching()`` wraps a compute: while
+    it runs, each function compiled (numba's own helpers not counted) updates the line, at
+    most once every ``interval`` seconds; when it ends, the line goes back. A training pulls
+    its events inside ``pulling()`` and clears the line at its next frame (``clear()``).
+    ``show(text)`` writes the line (None: back to the panel's own text).
+    """
+
+    interval = 0.25
+
+    def __init__(self, show):
+        self.show = show
+        self.active = 0  # watched computes under way
+        self._held = 0  # reasons to stay registered with numba
+        self._reset()
+
+    def _reset(self) -> None:
+        self.count = 0
+        self.current = ""
+        self._t0: float | None = None
+        self._shown_at: float | None = None
+
+    # registration ---------------------------------------------------------------------
+    def hold(self) -> None:
+        if not self._held:
+            numba_event.register("numba:compile", self)
+        self._held += 1
+
+    def release(self) -> None:
+        if not self._held:
+            return
+        self._held -= 1
+        if not self._held:
+            numba_event.unregister("numba:compile", self)
+
+    @contextmanager
+    def watching(self):
+        """A compute: what it compiles is counted, and the line goes back when it ends."""
+        self.hold()
+        try:
+            with self.pulling():
+                yield self
+        finally:
+            self.release()
+            if not self.active:  # (a training under way keeps its count)
+                self.clear(reset=not self._held)
+
+    @contextmanager
+    def pulling(self):
+        """Count what is compiled in here (registered already: see ``hold``)."""
+        self.active += 1
+        try:
+            yield self
+        finally:
+            self.active -= 1
+
+    def clear(self, reset: bool = False) -> None:
+        """The picture is there: the line goes back (``reset``: the count too)."""
+        if self._shown_at is not None:
+            self._shown_at = None
+            self.show(None)
+        if reset:
+            self._reset()
+
+    # numba's events -------------------------------------------------------------------
+    def on_start(self, event) -> None:
+        if not self.active:
+            return
+        func = getattr(event.data.get("dispatcher"), "py_func", None)
+        module = getattr(func, "__module__", "") or ""
+        if func is None or module == "numba" or module.startswith("numba."):
+            return  # numba's own helpers (np.zeros, max, dot) inside a kernel
+        now = time.perf_counter()
+        self.count += 1
+        self.current = f"{module.rsplit('.', 1)[-1]}.{getattr(func, '__name__', '?')}"
+        if self._t0 is None:
+            self._t0 = now
+        if self._shown_at is None or now - self._shown_at >= self.interval:
+            self._shown_at = now
+            self.show(self.text(now))
+
+    def on_end(self, event) -> None:
+        pass
+
+    def text(self, now: float | None = None) -> str:
+        now = time.perf_counter() if now is None else now
+        seconds = now - (self._t0 if self._t0 is not None else now)
+        return (
+            "First start on this machine: numba is compiling deepscope's kernels "
+            f"({self.count} so far, {seconds:.0f} s; now {html.escape(self.current)}); "
+            "later starts take a second."
+        )
+
+
+class _Watched:
+    """A training's event stream whose pulls are watched for numba compiling."""
+
+    def __init__(self, events, watch: CompileWatch):
+        self.events, self.watch = iter(events), watch
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        with self.watch.pulling():
+            return next(self.events)
+
+    def close(self) -> None:
+        close = getattr(self.events, "close", None)
+        if close is not None:
+            close()
+
+
+#: a Voila page's widgets: how long a training that starts with its panel waits for them
+PAGE_WAIT_S = 30.0
+
+
+def _voila_page_to_come() -> bool:
+    """A Voila kernel whose page has not loaded its widgets yet? The page asks for them on
+    ipywidgets' control channel, which it closes once it has them; until then the kernel
+    must stay free to answer (the page waits 4 s, then asks widget by widget)."""
+    if "VOILA_KERNEL_ID" not in os.environ or not hasattr(W.Widget, "_control_comm"):
+        return False  # (an ipywidgets without that channel: nothing to wait for)
+    comm = W.Widget._control_comm
+    return comm is None or not getattr(comm, "_closed", True)
+
+
+async def page_has_widgets(timeout: float = PAGE_WAIT_S, poll: float = 0.05) -> bool:
+    """Until this kernel's Voila page has its widgets (False if ``timeout`` passed first)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while _voila_page_to_come():
+        if loop.time() >= end:
+            return False
+        await asyncio.sleep(poll)
+    return True
+
+
 class Panel(W.VBox):
     """The base of every panel (see the module docstring)."""
 
@@ -160,6 +309,10 @@ class Panel(W.VBox):
         self.figures: list[Figure] = []
         self.message = W.HTML()
         self._said, self._before_error = "", None
+        self._notice: str | None = None  # the compiling line, while it is shown
+        self._normal = ""  # what the line said before it
+        self._compile_watch = CompileWatch(self._show_compiling)
+        self._waiting = None  # a training waiting for the page's widgets
         self.link = W.HTML(layout=W.Layout(margin="6px 0 0 0"))
         self.controls: dict[str, W.Widget] = {}
         for name in self._declared():
@@ -188,10 +341,23 @@ class Panel(W.VBox):
 
     def _compute_on_start(self) -> None:
         if self.trains() and self.train_on_start:
-            self.train()
+            loop = running_loop()
+            if loop is not None and _voila_page_to_come():
+                # the kernel compiling now would leave the page at "Loading widget..."
+                self._waiting = self.task = loop.create_task(self._train_once_shown())
+            else:
+                self.train()
+
+    async def _train_once_shown(self):
+        await page_has_widgets(self.page_wait_s)
+        self._waiting = None
+        task = self.train()
+        return await task if task is not None else None
 
     #: a panel that trains: does building it (compute=True) start the training?
     train_on_start = False
+    #: in a Voila page, how long that training waits for the page's widgets at most
+    page_wait_s = PAGE_WAIT_S
     #: how often a live training redraws, at most (a heavy figure wants fewer)
     live_fps = 20.0
     #: epochs a second at most while training in a notebook or dashboard (None: flat out);
@@ -354,7 +520,7 @@ class Panel(W.VBox):
             return
         self._depth += 1  # changes made while recomputing mark, they do not flush again
         try:
-            with self.figures_batch():
+            with self._compile_watch.watching(), self.figures_batch():
                 while self._dirty is not None:
                     what, self._dirty = self._dirty, None
                     if what == "recompute":
@@ -404,6 +570,19 @@ class Panel(W.VBox):
         """An error in the message line; once a recompute succeeds again, the line goes
         back to what was said before it."""
         self.message.value = error_html(err) + self._link_warning
+
+    def _show_compiling(self, text: str | None) -> None:
+        """numba compiling: ``text`` in the message line; None: the line goes back to what
+        the panel says (what it said before, or what it said meanwhile)."""
+        if text is None:
+            if self._notice is not None and self.message.value == self._notice:
+                self.message.value = self._normal
+            self._notice = None
+            return
+        if self._notice is None or self.message.value != self._notice:
+            self._normal = self.message.value  # the panel's own text, kept to come back to
+        self._notice = status_html(text, "info") + self._link_warning
+        self.message.value = self._notice
 
     # classroom controls ------------------------------------------------------------------
     def show_control(self, name: str, visible: bool) -> None:
@@ -532,7 +711,7 @@ class Panel(W.VBox):
             return False
         self._t0 = time.perf_counter()
         self._runner = Runner(
-            self._training.events,
+            _Watched(self._training.events, self._compile_watch),
             self._on_event,
             self._draw_live,
             self._finished,
@@ -540,6 +719,7 @@ class Panel(W.VBox):
             pace=self.live_pace,
         )
         self.task = None
+        self._compile_watch.hold()  # released when it finishes
         self._diverged = ""
         self.paused = False
         self.running = True
@@ -615,9 +795,12 @@ class Panel(W.VBox):
         Jupyter server stops forwarding a kernel's messages above 1000 a second."""
         with self.figures_batch():
             self.draw_training()
+        self._compile_watch.clear()  # what was compiling is drawn
         self.training_bar.report(*self._progress, time.perf_counter() - self._t0)
 
     def _finished(self, reason: str) -> None:
+        self._compile_watch.release()
+        self._compile_watch.clear(reset=True)
         self.running = False
         self.paused = False
         ended = reason.split(":")[0]
@@ -638,6 +821,9 @@ class Panel(W.VBox):
         again leaves nothing behind)."""
         if getattr(self, "_runner", None) is not None:  # (a half-built panel has none)
             self.stop()
+        if getattr(self, "_waiting", None) is not None:  # a training waiting for the page
+            self._waiting.cancel()
+            self._waiting = None
         for widget in [*getattr(self, "figures", ()), *getattr(self, "controls", {}).values()]:
             widget.close()
         super().close()
