@@ -95,6 +95,14 @@ def forward_into(theta, layout, alphas, x, acts, exact):
 
 
 @njit(cache=True, error_model="numpy")
+def predict_rows(theta, layout, alphas, x, exact):
+    """The network's output for the rows x: forward_into on workspaces made here (a list
+    built inside compiled code costs nothing to pass; one from Python is unboxed per call)."""
+    acts = [np.empty((x.shape[0], n), dtype=theta.dtype) for n in layout[:, 3]]
+    return forward_into(theta, layout, alphas, x, acts, exact)
+
+
+@njit(cache=True, error_model="numpy")
 def _loss_and_grad(kind, out, yb, dout):
     """Batch loss (reduced like reference/losses.py) and d loss / d out into dout."""
     n, k = out.shape
@@ -311,5 +319,4 @@ class DenseTrainer:
 
     def predict(self, X):
         """The network's output for the rows X, in one compiled call."""
-        acts = [np.empty((len(X), n), dtype=self.theta.dtype) for n in self.layout[:, 3]]
-        return forward_into(self.theta, self.layout, self.alphas, X, acts, self.exact)
+        return predict_rows(self.theta, self.layout, self.alphas, X, self.exact)
