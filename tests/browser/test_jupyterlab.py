@@ -63,6 +63,7 @@ def lab(serve, tmp_path_factory, unused_port):
     return url
 
 
+SAVED = "() => !document.querySelector('.lm-TabBar-tab.jp-mod-dirty')"  # the tab's dirty mark gone
 STARTED = (
     "() => Array.from(document.querySelectorAll('.jp-InputArea-prompt'))"
     ".some(p => /\\[(\\d+|\\*)\\]/.test(p.textContent))"
@@ -152,9 +153,10 @@ def test_run_all_draws_every_figure_inside_the_column(lab, browser, shots, noteb
         page.screenshot(path=str(shots / f"lab_{notebook}.png"), full_page=False)
         # save, then reload with the kernel running: the outputs come back from the file and
         # every figure's current state from the kernel
-        shown = [f["title"] for f in figures]
         page.keyboard.press("Control+s")
-        page.wait_for_timeout(2000)
+        page.wait_for_function(SAVED, timeout=120_000, polling=500)  # a reload mid-save
+        page.wait_for_timeout(500)  # would open the file as it was
+        shown = [f["title"] for f in page.evaluate(FIGURES)]  # as saved
         page.reload()
         page.wait_for_selector(".jp-Notebook", timeout=180_000)
         figures = wait_drawn(page, timeout_s=150, count=len(shown))  # they come back in turn
