@@ -71,7 +71,7 @@ WORKLOADS = {
         5,
     ),
 }
-ISOLATED = ("E", "G", "L")  # workloads timed in a fresh process per side
+ISOLATED = ("E", "G", "L")  # deepscope timed in a fresh process too (torch always is)
 NO_NUMPY = ("L",)  # no numpy column: the numpy landscape evaluates one grid point at a time
 EPSILONS = np.linspace(0.01, 0.3, 20)  # workload E (the sweep adds eps = 0 first: 21 passes)
 
@@ -452,8 +452,22 @@ def time_side(key: str, side: str) -> float:
 
 
 def _time_in_process(key: str, side: str) -> float:
-    code = f"from deepscope.bench import time_side; print(time_side({key!r}, {side!r}))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    """``time_side`` in a fresh interpreter. For PyTorch, torch is imported there before
+    deepscope and without the OMP_WAIT_POLICY deepscope set here: deepscope's thread policy
+    (idle OpenMP threads sleep, one BLAS thread) must not reach torch's own thread pool,
+    which it made 2-5x slower (F: 10.7 ms against 1.9 ms)."""
+    from .core.cpu.threads import OMP_WAIT_SET_HERE
+
+    env = dict(os.environ)
+    first = ""
+    if side == "torch":
+        first = "import torch; "
+        if OMP_WAIT_SET_HERE:
+            env.pop("OMP_WAIT_POLICY", None)
+    code = f"{first}from deepscope.bench import time_side; print(time_side({key!r}, {side!r}))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -484,7 +498,7 @@ def run_workload(key: str, with_numpy=True, with_torch=True, with_cold=True) -> 
     if with_numpy and key not in NO_NUMPY:
         row["numpy"] = timer(key, "numpy")
     if with_torch and torch_available():
-        row["torch"] = timer(key, "torch")
+        row["torch"] = _time_in_process(key, "torch")  # always on its own (see there)
     row["limit"] = machine_limit(key, row["deepscope"])
     return row
 

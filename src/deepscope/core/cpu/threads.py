@@ -12,6 +12,10 @@ import os
 USER_SET = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+#: set by deepscope (not by the user): a process started from this one inherits it
+OMP_WAIT_SET_HERE = "OMP_WAIT_POLICY" not in os.environ
+
+
 def configure_threads() -> dict:
     """Apply the policy above once; returns what was decided (shown by ``deepscope info``)."""
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
