@@ -45,13 +45,17 @@ $(VENV)/.warm: $(VENV)/.runtime $(shell find src/deepscope -name '*.py')
 serve: $(VENV)/.warm
 	$(VENV)/bin/deepscope serve --port $(PORT) --host $(HOST)
 
-# Two runs: everything on the CPU, then the CUDA kernels in numba's simulator (the variable
-# must be set before numba is first imported, hence a process of its own). Each spreads its
-# test files over TEST_WORKERS processes (pytest-xdist; 1 runs them in this one).
+# Three runs: everything on the CPU but JupyterLab, its test files spread over TEST_WORKERS
+# processes (pytest-xdist; 1 runs them in this one); then JupyterLab running every notebook,
+# alone (its reload waits on the kernel's widget state, which a busy machine delays past any
+# sane limit); then the CUDA kernels in numba's simulator (the variable must be set before
+# numba is first imported, hence a process of its own).
 TEST_WORKERS ?= 2
 XDIST := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+LAB   := tests/browser/test_jupyterlab.py
 test: install chromium proxy
-	$(PY) -m pytest $(XDIST)
+	$(PY) -m pytest $(XDIST) --ignore=$(LAB)
+	$(PY) -m pytest $(LAB)
 	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest $(XDIST) -m cuda tests/cuda
 
 bench: install

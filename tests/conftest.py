@@ -9,9 +9,6 @@ def rng():
     return np.random.default_rng(1234)
 
 
-LONGEST = "tests/browser/test_jupyterlab.py"
-
-
 def _cuda_runnable() -> bool:
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         return True
@@ -23,16 +20,13 @@ def _cuda_runnable() -> bool:
 def pytest_collection_modifyitems(config, items):
     """Browser tests need Debian's chromium; on a laptop without it they skip with a reason,
     under CI=true they must run (a missing browser fails). CUDA tests run under
-    NUMBA_ENABLE_CUDASIM=1 (make test's second run) or on a machine with a GPU. The longest
-    file (JupyterLab running every notebook) goes first, so that with two test workers
-    (make test) one starts on it while the other takes the rest."""
-    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST))  # stable: else in order
+    NUMBA_ENABLE_CUDASIM=1 (make test's last run) or on a machine with a GPU."""
     need_browser = not (os.path.exists("/usr/bin/chromium") or os.environ.get("CI") == "true")
     no_browser = pytest.mark.skip(
         reason="no /usr/bin/chromium (apt-get install chromium); set CI=true to make this a failure"
     )
     no_cuda = pytest.mark.skip(
-        reason="no GPU: run with NUMBA_ENABLE_CUDASIM=1 (make test does, in a second run)"
+        reason="no GPU: run with NUMBA_ENABLE_CUDASIM=1 (make test does, in its last run)"
     )
     cuda_checked = None
     for item in items:
