@@ -46,6 +46,52 @@ def test_conv2d_gradients_match_central_differences(case, seed):
     np.testing.assert_allclose(CPU.conv2d_forward(x, w, b, s, p), out, atol=1e-10)
     for a, r in zip(CPU.conv2d_backward(dout, x, w, s, p), (dx, dw, db)):
         np.testing.assert_allclose(a, r, atol=1e-10)
+    for backend in (REF, CPU):  # dx alone, as the full backward gives it
+        np.testing.assert_allclose(backend.conv2d_backward_input(dout, x, w, s, p), dx, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape, out_ch, padding", [((3, 2, 7, 9), 4, 1), ((2, 1, 28, 28), 8, 0)])
+def test_conv3x3_stride1_loops_match_the_reference(shape, out_ch, padding, rng):
+    """The 3x3 stride-1 kernel has loops of its own (nine taps in one pass, a gathered dx):
+    forward, backward, dx alone and the fused inference pass against the specification,
+    in float64 and float32."""
+    x = rng.normal(size=shape)
+    w, b = rng.normal(size=(out_ch, shape[1], 3, 3)), rng.normal(size=out_ch)
+    out = REF.conv2d_forward(x, w, b, 1, padding)
+    dout = rng.normal(size=out.shape)
+    want = REF.conv2d_backward(dout, x, w, 1, padding)
+    for dtype, tol in ((np.float64, 1e-10), (np.float32, 2e-4)):
+        xs, ws, bs, ds = (a.astype(dtype) for a in (x, w, b, dout))
+        scale = max(1.0, float(np.abs(out).max()))
+        np.testing.assert_allclose(
+            CPU.conv2d_forward(xs, ws, bs, 1, padding), out, atol=tol * scale
+        )
+        for got, ref in zip(CPU.conv2d_backward(ds, xs, ws, 1, padding), want):
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, ref, atol=tol * max(1.0, float(np.abs(ref).max())))
+        np.testing.assert_allclose(
+            CPU.conv2d_backward_input(ds, xs, ws, 1, padding), want[0], atol=tol * scale
+        )
+        for size, stride in ((2, 2), (3, 2), (2, 1)):
+            np.testing.assert_allclose(
+                CPU.conv2d_relu_maxpool2d_forward(xs, ws, bs, 1, padding, size, stride),
+                REF.maxpool2d_forward(REF.relu_forward(out), size, stride),
+                atol=tol * scale,
+            )
+
+
+def test_maxpool_2x2_loops_match_the_reference_with_ties(rng):
+    """The 2x2 stride-2 max pool's own loops: odd sizes leave the last row and column out,
+    and a tie sends the gradient to the first of the window in row-major order."""
+    x = rng.normal(size=(2, 3, 7, 9))
+    x[0, 0, :2, :2] = 1.0  # a four-way tie
+    x[1, 2, 2:4, 4] = 2.0  # a tie down a column
+    dout = rng.normal(size=(2, 3, 3, 4))
+    np.testing.assert_array_equal(CPU.maxpool2d_forward(x, 2, 2), REF.maxpool2d_forward(x, 2, 2))
+    dx = CPU.maxpool2d_backward(dout, x, 2, 2)
+    np.testing.assert_array_equal(dx, REF.maxpool2d_backward(dout, x, 2, 2))
+    assert dx[0, 0, 0, 0] == dout[0, 0, 0, 0] and not dx[0, 0, :2, :2].ravel()[1:].any()
+    assert not dx[:, :, 6].any() and not dx[:, :, :, 8].any()
 
 
 @settings(max_examples=25, deadline=None)

@@ -82,6 +82,10 @@ def test_conv2d(cu, rng, shape, out_ch, k, stride, padding):
         cu.conv2d_backward(d, x, w, stride, padding), REF.conv2d_backward(d, x, w, stride, padding)
     ):
         close(got, want)
+    close(
+        cu.conv2d_backward_input(d, x, w, stride, padding),
+        REF.conv2d_backward(d, x, w, stride, padding)[0],
+    )
 
 
 def test_fused_conv_relu_maxpool(cu, rng):

@@ -277,3 +277,25 @@ def test_predict_fuses_conv_relu_pool_and_agrees_with_forward(backend):
     # the fused layers kept nothing: a backward now is an error, not stale gradients
     with pytest.raises(RuntimeError, match="MaxPool2D.backward called before forward"):
         model.backward(np.ones_like(want))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+def test_input_backward_is_backwards_dx_and_leaves_the_gradients(backend):
+    """Sequential.input_backward (an attack's gradient): the same d loss / d input as the
+    full backward, with every parameter's gradient left as it was (Conv2D skips its dw)."""
+    model = nn.Sequential(
+        [nn.Conv2D(1, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2D(2), nn.Flatten(), nn.Dense(48, 4)],
+        seed=0,
+        backend=backend,
+    )
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(5, 1, 8, 8)).astype(np.float32)
+    dout = rng.normal(size=(5, 4)).astype(np.float32)
+    model.grad[:] = rng.normal(size=model.grad.shape)
+    before = model.grad.copy()
+    model.forward(X, training=False)
+    dx = model.input_backward(dout)
+    np.testing.assert_array_equal(model.grad, before)
+    model.forward(X, training=False)
+    np.testing.assert_allclose(dx, model.backward(dout), rtol=1e-6, atol=1e-7)
+    assert not np.array_equal(model.grad, before)  # the full backward does write them

@@ -17,6 +17,7 @@ from types import ModuleType
 PRIMITIVES = (
     "dense_forward", "dense_backward",
     "conv2d_forward", "conv2d_backward",
+    "conv2d_backward_input",  # dx alone (an attack's input gradient): no dw, no db
     "conv2d_relu_maxpool2d_forward",  # inference only: conv, ReLU, max pool in one pass
     "maxpool2d_forward", "maxpool2d_backward",
     "avgpool2d_forward", "avgpool2d_backward",
@@ -52,6 +53,7 @@ class Backend:
     dense_backward: Callable
     conv2d_forward: Callable
     conv2d_backward: Callable
+    conv2d_backward_input: Callable
     conv2d_relu_maxpool2d_forward: Callable
     maxpool2d_forward: Callable
     maxpool2d_backward: Callable

@@ -165,6 +165,12 @@ class Layer:
     def backward(self, dout) -> np.ndarray:
         raise NotImplementedError
 
+    def input_backward(self, dout) -> np.ndarray:
+        """d loss / d input alone, for an attack rather than training. Here the whole
+        ``backward`` (``Sequential.input_backward`` puts the parameters' gradients back);
+        a layer whose backend can leave its parameters' gradients out does (Conv2D)."""
+        return self.backward(dout)
+
     def __call__(self, x, training: bool = True) -> np.ndarray:
         return self.forward(x, training)
 
@@ -364,6 +370,11 @@ class Conv2D(Layer):
         self._set_grad("W", dw)
         self._set_grad("b", db)
         return dx
+
+    def input_backward(self, dout):
+        return self.backend.conv2d_backward_input(
+            dout, self._saved(), self.params["W"], self.stride, self.padding
+        )
 
     def __repr__(self):
         extra = "".join(
@@ -623,6 +634,11 @@ class BatchNorm1d(Layer):
         self._set_grad("W", dw)
         self._set_grad("b", db)
         return dx
+
+    def input_backward(self, dout):
+        return self.backend.conv2d_backward_input(
+            dout, self._saved(), self.params["W"], self.stride, self.padding
+        )
 
     def __repr__(self):
         extra = "".join(

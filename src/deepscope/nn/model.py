@@ -248,6 +248,17 @@ class Sequential:
                     layer._set_grad(k, np.zeros(g.shape, dtype=g.dtype))
         return dout
 
+    def input_backward(self, dout) -> np.ndarray:
+        """d loss / d input alone (an attack's gradient): the parameters' gradients are
+        left as they were, and layers that can skip computing theirs (Conv2D's dw, db) do."""
+        kept = self.grad.copy()
+        try:
+            for layer in reversed(self.layers):
+                dout = layer.input_backward(dout)
+        finally:
+            self.grad[:] = kept
+        return dout
+
     # persistence ------------------------------------------------------------------------
     def _state_arrays(self) -> dict[str, np.ndarray]:
         return {

@@ -99,12 +99,8 @@ def input_gradient(model: nn.Sequential, X, y, loss: nn.Loss | None = None) -> n
     they were."""
     X, labels = _inputs(model, X, y)
     loss = loss or nn.CrossEntropyLoss(backend=model.backend)
-    kept = model.grad.copy()
-    try:
-        loss.forward(model.forward(X, training=False), labels)
-        dx = model.backward(loss.backward())
-    finally:
-        model.grad[:] = kept
+    loss.forward(model.forward(X, training=False), labels)
+    dx = model.input_backward(loss.backward())
     return np.asarray(dx, dtype=X.dtype).reshape(X.shape) * len(X)
 
 

@@ -16,7 +16,12 @@ from .activations import (
     tanh_forward,
 )
 from .batchnorm import batchnorm_backward, batchnorm_forward
-from .conv import conv2d_backward, conv2d_forward, conv2d_relu_maxpool2d_forward
+from .conv import (
+    conv2d_backward,
+    conv2d_backward_input,
+    conv2d_forward,
+    conv2d_relu_maxpool2d_forward,
+)
 from .dense import dense_backward, dense_forward
 from .dropout import dropout_backward, dropout_forward
 from .landscape import grid_losses
@@ -35,7 +40,7 @@ from .residual import residual_backward, residual_forward
 from .threads import POLICY  # noqa: F401  (first: thread policy before any kernel runs)
 from .weightnorm import weightnorm_backward, weightnorm_forward
 
-__all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))] + [
+__all__ = [name for name in dir() if name.endswith(("_forward", "_backward", "_input"))] + [
     "DenseTrainer",
     "grid_losses",
     "apply_update",

@@ -6,6 +6,11 @@ kernel tap (p, q). The columns ``j >= Wo`` are computed and dropped, so the inne
 runs over a whole plane (hundreds of numbers, it vectorises) instead of one short output
 row, for every stride. One parallel task per image (forward, dx) or per (out, in) channel
 pair (dw).
+
+The 3x3 kernel at stride 1 (every shipped CNN's) has loops of its own: all nine taps in one
+pass over the plane, so each output cell is loaded and stored once rather than nine times,
+and its input gradient is gathered (each input cell sums the nine cells it reached, from a
+copy of ``dout`` with a zero margin) rather than scattered.
 """
 
 import numpy as np
@@ -25,9 +30,38 @@ def pad(x, padding):
 
 
 @njit(cache=True, fastmath=True)
+def _plane3(acc, flat, w, b, n, o, wp):
+    """``_plane`` for a 3x3 kernel at stride 1: the nine taps in one pass."""
+    span = acc.shape[0]
+    for c in range(w.shape[1]):
+        r0, r1, r2 = flat[n, c, 0:], flat[n, c, wp:], flat[n, c, 2 * wp :]
+        w00, w01, w02 = w[o, c, 0, 0], w[o, c, 0, 1], w[o, c, 0, 2]
+        w10, w11, w12 = w[o, c, 1, 0], w[o, c, 1, 1], w[o, c, 1, 2]
+        w20, w21, w22 = w[o, c, 2, 0], w[o, c, 2, 1], w[o, c, 2, 2]
+        if c == 0:  # two loops: a branch inside one keeps it from vectorising
+            for u in range(span):
+                acc[u] = (
+                    b[o]
+                    + w00 * r0[u] + w01 * r0[u + 1] + w02 * r0[u + 2]
+                    + w10 * r1[u] + w11 * r1[u + 1] + w12 * r1[u + 2]
+                    + w20 * r2[u] + w21 * r2[u + 1] + w22 * r2[u + 2]
+                )  # fmt: skip
+        else:
+            for u in range(span):
+                acc[u] += (
+                    w00 * r0[u] + w01 * r0[u + 1] + w02 * r0[u + 2]
+                    + w10 * r1[u] + w11 * r1[u + 1] + w12 * r1[u + 2]
+                    + w20 * r2[u] + w21 * r2[u + 1] + w22 * r2[u + 2]
+                )  # fmt: skip
+
+
+@njit(cache=True, fastmath=True)
 def _plane(acc, flat, w, b, n, o, stride, wp):
     """acc[u] = output cell u of image n, out channel o, on the ``wp``-wide flat layout."""
     n_in, k, span = w.shape[1], w.shape[2], acc.shape[0]
+    if k == 3 and stride == 1:
+        _plane3(acc, flat, w, b, n, o, wp)
+        return
     acc[:] = b[o]
     for c in range(n_in):
         for p in range(k):
@@ -58,22 +92,38 @@ def _forward(xp, w, b, stride, ho, wo):
 @njit(parallel=True, cache=True, fastmath=True)
 def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq):
     """max over each pool window of relu(conv): the conv plane stays in a buffer of the
-    task's own and only the pooled cells are written (relu(max) = max(relu): one pass)."""
+    task's own and only the pooled cells are written (relu(max) = max(relu): one pass).
+    Each window row takes the max down its columns first, then across each window."""
     n_img, n_in, hp, wp = xp.shape
     flat = xp.reshape(n_img, n_in, hp * wp)
     out = np.empty((n_img, w.shape[0], hq, wq), dtype=xp.dtype)
+    cols = (wq - 1) * pool_stride + size  # the columns the windows cover
+    zero = np.zeros(1, dtype=xp.dtype)[0]  # the ReLU's floor, in the arrays' own type
     for n in prange(n_img):
         acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)
+        colmax = np.empty(cols, dtype=xp.dtype)
         for o in range(w.shape[0]):
             _plane(acc, flat, w, b, n, o, stride, wp)
             for i in range(hq):
-                row = out[n, o, i]
-                row[:] = 0.0  # the ReLU's floor
-                for p in range(size):
-                    src = acc[(i * pool_stride + p) * wp :]
-                    for q in range(size):
-                        for j in range(wq):
-                            row[j] = max(row[j], src[j * pool_stride + q])
+                top, row = i * pool_stride * wp, out[n, o, i]
+                if size == 2 and pool_stride == 2:  # the usual pool: its loops of its own
+                    a0, a1 = acc[top:], acc[top + wp :]
+                    for j in range(cols):
+                        colmax[j] = max(a0[j], a1[j])
+                    for j in range(wq):
+                        row[j] = max(max(colmax[2 * j], colmax[2 * j + 1]), zero)
+                    continue
+                for j in range(cols):
+                    colmax[j] = max(acc[top + j], zero)
+                for p in range(1, size):
+                    a = acc[top + p * wp :]
+                    for j in range(cols):
+                        colmax[j] = max(colmax[j], a[j])
+                for j in range(wq):
+                    row[j] = colmax[j * pool_stride]
+                for q in range(1, size):
+                    for j in range(wq):
+                        row[j] = max(row[j], colmax[j * pool_stride + q])
     return out
 
 
@@ -87,6 +137,76 @@ def _widen(dout, wp):
             for i in range(ho):
                 wide[n, o, i * wp : i * wp + wo] = dout[n, o, i]
     return wide
+
+
+@njit(cache=True)
+def _widen_plane(buf, plane, wp, margin):
+    """One dout plane (Ho, Wo) into the task's own ``buf``, ``wp`` wide from ``margin`` on;
+    the cells in between are never written, so they stay the zeros ``buf`` started with."""
+    for i in range(plane.shape[0]):
+        at = margin + i * wp
+        for j in range(plane.shape[1]):
+            buf[at + j] = plane[i, j]
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def _grad_w3(dout, xp):
+    """``_grad_w`` for a 3x3 kernel at stride 1: the nine sums in one pass."""
+    n_img, n_out, ho, wo = dout.shape
+    n_in, hp, wp = xp.shape[1], xp.shape[2], xp.shape[3]
+    flat, span = xp.reshape(n_img, n_in, hp * wp), (ho - 1) * wp + wo
+    dw = np.zeros((n_out, n_in, 3, 3), dtype=xp.dtype)
+    for oc in prange(n_out * n_in):
+        o, c = oc // n_in, oc % n_in
+        d = np.zeros(span, dtype=xp.dtype)
+        s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = 0.0
+        for n in range(n_img):
+            _widen_plane(d, dout[n, o], wp, 0)
+            r0, r1, r2 = flat[n, c, 0:], flat[n, c, wp:], flat[n, c, 2 * wp :]
+            for u in range(span):
+                g = d[u]
+                s00 += g * r0[u]
+                s01 += g * r0[u + 1]
+                s02 += g * r0[u + 2]
+                s10 += g * r1[u]
+                s11 += g * r1[u + 1]
+                s12 += g * r1[u + 2]
+                s20 += g * r2[u]
+                s21 += g * r2[u + 1]
+                s22 += g * r2[u + 2]
+        dw[o, c, 0, 0], dw[o, c, 0, 1], dw[o, c, 0, 2] = s00, s01, s02
+        dw[o, c, 1, 0], dw[o, c, 1, 1], dw[o, c, 1, 2] = s10, s11, s12
+        dw[o, c, 2, 0], dw[o, c, 2, 1], dw[o, c, 2, 2] = s20, s21, s22
+    return dw
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def _grad_x3(dout, w, hp, wp):
+    """``_grad_x`` for a 3x3 kernel at stride 1, gathered: input cell v sums
+    w[p, q] * (dout cell v - p * wp - q), read from the image's dout planes laid out ``wp``
+    wide after a zero margin of 2 * wp + 2 cells (standing for the cells before the first)."""
+    n_img, n_out = dout.shape[0], dout.shape[1]
+    n_in, cells, margin = w.shape[1], hp * wp, 2 * wp + 2
+    dxp = np.empty((n_img, n_in, cells), dtype=dout.dtype)
+    for n in prange(n_img):
+        wide = np.zeros((n_out, margin + cells), dtype=dout.dtype)
+        for o in range(n_out):
+            _widen_plane(wide[o], dout[n, o], wp, margin)
+        for c in range(n_in):
+            g = dxp[n, c]
+            g[:] = 0.0
+            for o in range(n_out):
+                d0, d1, d2 = wide[o, 2 * wp :], wide[o, wp:], wide[o, 0:]
+                w00, w01, w02 = w[o, c, 0, 0], w[o, c, 0, 1], w[o, c, 0, 2]
+                w10, w11, w12 = w[o, c, 1, 0], w[o, c, 1, 1], w[o, c, 1, 2]
+                w20, w21, w22 = w[o, c, 2, 0], w[o, c, 2, 1], w[o, c, 2, 2]
+                for v in range(cells):
+                    g[v] += (
+                        w00 * d0[v + 2] + w01 * d0[v + 1] + w02 * d0[v]
+                        + w10 * d1[v + 2] + w11 * d1[v + 1] + w12 * d1[v]
+                        + w20 * d2[v + 2] + w21 * d2[v + 1] + w22 * d2[v]
+                    )  # fmt: skip
+    return dxp.reshape(n_img, n_in, hp, wp)
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -147,17 +267,39 @@ def conv2d_relu_maxpool2d_forward(x, w, b, stride, padding, size, pool_stride):
     return _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq)
 
 
-def conv2d_backward(dout, x, w, stride=1, padding=0):
+def _backward_setup(dout, x, w, stride, padding):
     ho, wo = check_conv(x, w, None, stride, padding)
     if dout.shape != (x.shape[0], w.shape[0], ho, wo):
         raise ValueError(f"dout must be {(x.shape[0], w.shape[0], ho, wo)}, got {dout.shape}")
     dout = np.ascontiguousarray(dout, dtype=x.dtype)
-    w = np.ascontiguousarray(w)
     xp = pad(np.ascontiguousarray(x), padding)
+    return dout, xp, np.ascontiguousarray(w), (ho - 1) * xp.shape[3] + wo
+
+
+def _input_grad(dout, xp, w, stride, span, wide=None):
     hp, wp = xp.shape[2], xp.shape[3]
-    wide, span = _widen(dout, wp), (ho - 1) * wp + wo
-    dw = _grad_w(wide, xp, w.shape[2], stride, span)
-    dxp = _grad_x(wide, w, stride, hp, wp, span)
+    if w.shape[2] == 3 and stride == 1:
+        return _grad_x3(dout, w, hp, wp)
+    return _grad_x(_widen(dout, wp) if wide is None else wide, w, stride, hp, wp, span)
+
+
+def _unpad(dxp, x, padding):
     h, wd = x.shape[2], x.shape[3]
+    return dxp[:, :, padding : padding + h, padding : padding + wd]
+
+
+def conv2d_backward_input(dout, x, w, stride=1, padding=0):
+    dout, xp, w, span = _backward_setup(dout, x, w, stride, padding)
+    return _unpad(_input_grad(dout, xp, w, stride, span), x, padding)
+
+
+def conv2d_backward(dout, x, w, stride=1, padding=0):
+    dout, xp, w, span = _backward_setup(dout, x, w, stride, padding)
+    if w.shape[2] == 3 and stride == 1:
+        dw, wide = _grad_w3(dout, xp), None
+    else:
+        wide = _widen(dout, xp.shape[3])
+        dw = _grad_w(wide, xp, w.shape[2], stride, span)
+    dxp = _input_grad(dout, xp, w, stride, span, wide)
     db = dout.sum(axis=(0, 2, 3), dtype=x.dtype)
-    return dxp[:, :, padding : padding + h, padding : padding + wd], dw, db
+    return _unpad(dxp, x, padding), dw, db

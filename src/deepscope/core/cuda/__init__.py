@@ -333,18 +333,32 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     return _answer(out, host)
 
 
-def conv2d_backward(dout, x, w, stride=1, padding=0):
-    """(dx, dw, db) of the convolution."""
+def _conv_backward_setup(dout, x, w, stride, padding):
     ho, wo = check_conv(x, w, None, stride, padding)
     if tuple(dout.shape) != (x.shape[0], w.shape[0], ho, wo):
         raise ValueError(
             f"dout must be {(x.shape[0], w.shape[0], ho, wo)}, got {tuple(dout.shape)}"
         )
-    host = _host(dout, x, w)
-    dd, dxi, dwi = to_device(dout), to_device(x), to_device(w)
+    return _host(dout, x, w), to_device(dout), to_device(x), to_device(w)
+
+
+def _conv_input_grad(dd, dxi, dwi, stride, padding):
     dx = cuda.device_array(dxi.shape, np.float32)
     blocks, threads = grid_1d(dx.size)
     K.conv2d_backward_input[blocks, threads](dd, dwi, stride, padding, dx)
+    return dx
+
+
+def conv2d_backward_input(dout, x, w, stride=1, padding=0):
+    """dx of the convolution alone."""
+    host, dd, dxi, dwi = _conv_backward_setup(dout, x, w, stride, padding)
+    return _answer(_conv_input_grad(dd, dxi, dwi, stride, padding), host)
+
+
+def conv2d_backward(dout, x, w, stride=1, padding=0):
+    """(dx, dw, db) of the convolution."""
+    host, dd, dxi, dwi = _conv_backward_setup(dout, x, w, stride, padding)
+    dx = _conv_input_grad(dd, dxi, dwi, stride, padding)
     dw = cuda.device_array(dwi.shape, np.float32)
     K.conv2d_backward_weight[dw.size, K.THREADS](dd, dxi, stride, padding, dw)
     db = cuda.device_array(w.shape[0], np.float32)

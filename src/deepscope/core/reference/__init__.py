@@ -22,7 +22,7 @@ from .activations import (
     tanh_forward,
 )
 from .batchnorm import batchnorm_backward, batchnorm_forward
-from .conv import conv2d_backward, conv2d_forward
+from .conv import conv2d_backward, conv2d_backward_input, conv2d_forward
 from .dense import dense_backward, dense_forward
 from .dropout import dropout_backward, dropout_forward
 from .landscape import grid_losses
@@ -46,7 +46,7 @@ from .pool import (
 from .residual import residual_backward, residual_forward
 from .weightnorm import weightnorm_backward, weightnorm_forward
 
-__all__ = [name for name in dir() if name.endswith(("_forward", "_backward"))] + [
+__all__ = [name for name in dir() if name.endswith(("_forward", "_backward", "_input"))] + [
     "DenseTrainer",
     "grid_losses",
     "apply_update",

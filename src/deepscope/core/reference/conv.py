@@ -28,15 +28,18 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     return np.einsum("nchwpq,ocpq->nohw", win, w, optimize=True) + b[None, :, None, None]
 
 
-def conv2d_backward(dout, x, w, stride=1, padding=0):
-    """Return (dx, dw, db). Each output cell sends dout * w back to the window it read."""
+def _check_dout(dout, x, w, stride, padding):
     ho, wo = check_conv(x, w, None, stride, padding)
     if dout.shape != (x.shape[0], w.shape[0], ho, wo):
         raise ValueError(f"dout must be {(x.shape[0], w.shape[0], ho, wo)}, got {dout.shape}")
+    return ho, wo
+
+
+def conv2d_backward_input(dout, x, w, stride=1, padding=0):
+    """dx alone: each output cell sends dout * w back to the window it read (an attack's
+    gradient needs no dw or db)."""
+    ho, wo = _check_dout(dout, x, w, stride, padding)
     k = w.shape[2]
-    win = windows(x, k, stride, padding)
-    dw = np.einsum("nohw,nchwpq->ocpq", dout, win, optimize=True)
-    db = dout.sum(axis=(0, 2, 3))
     dxp = np.zeros_like(pad(x, padding))
     for p in range(k):
         for q in range(k):
@@ -44,4 +47,14 @@ def conv2d_backward(dout, x, w, stride=1, padding=0):
                 "nohw,oc->nchw", dout, w[:, :, p, q]
             )
     h, wd = x.shape[2], x.shape[3]
-    return dxp[:, :, padding : padding + h, padding : padding + wd], dw, db
+    return dxp[:, :, padding : padding + h, padding : padding + wd]
+
+
+def conv2d_backward(dout, x, w, stride=1, padding=0):
+    """Return (dx, dw, db): dx as ``conv2d_backward_input``; dw sums dout times the window
+    each output cell read, db sums dout."""
+    _check_dout(dout, x, w, stride, padding)
+    win = windows(x, w.shape[2], stride, padding)
+    dw = np.einsum("nohw,nchwpq->ocpq", dout, win, optimize=True)
+    db = dout.sum(axis=(0, 2, 3))
+    return conv2d_backward_input(dout, x, w, stride, padding), dw, db
