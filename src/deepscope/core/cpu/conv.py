@@ -14,7 +14,7 @@ copy of ``dout`` with a zero margin) rather than scattered.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
 from ..checks import check_conv, check_pool
 
@@ -59,9 +59,6 @@ def _plane3(acc, flat, w, b, n, o, wp):
 def _plane(acc, flat, w, b, n, o, stride, wp):
     """acc[u] = output cell u of image n, out channel o, on the ``wp``-wide flat layout."""
     n_in, k, span = w.shape[1], w.shape[2], acc.shape[0]
-    if k == 3 and stride == 1:
-        _plane3(acc, flat, w, b, n, o, wp)
-        return
     acc[:] = b[o]
     for c in range(n_in):
         for p in range(k):
@@ -90,6 +87,22 @@ def _forward(xp, w, b, stride, ho, wo):
 
 
 @njit(parallel=True, cache=True, fastmath=True)
+def _forward3(xp, w, b, ho, wo):
+    """``_forward`` for a 3x3 kernel at stride 1 (a kernel of its own, so that a cold cache
+    compiles only the loops a network uses)."""
+    n_img, n_in, hp, wp = xp.shape
+    flat = xp.reshape(n_img, n_in, hp * wp)
+    out = np.empty((n_img, w.shape[0], ho, wo), dtype=xp.dtype)
+    for n in prange(n_img):
+        acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)
+        for o in range(w.shape[0]):
+            _plane3(acc, flat, w, b, n, o, wp)
+            for i in range(ho):
+                out[n, o, i] = acc[i * wp : i * wp + wo]
+    return out
+
+
+@njit(parallel=True, cache=True, fastmath=True)
 def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq):
     """max over each pool window of relu(conv): the conv plane stays in a buffer of the
     task's own and only the pooled cells are written (relu(max) = max(relu): one pass).
@@ -106,13 +119,6 @@ def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq):
             _plane(acc, flat, w, b, n, o, stride, wp)
             for i in range(hq):
                 top, row = i * pool_stride * wp, out[n, o, i]
-                if size == 2 and pool_stride == 2:  # the usual pool: its loops of its own
-                    a0, a1 = acc[top:], acc[top + wp :]
-                    for j in range(cols):
-                        colmax[j] = max(a0[j], a1[j])
-                    for j in range(wq):
-                        row[j] = max(max(colmax[2 * j], colmax[2 * j + 1]), zero)
-                    continue
                 for j in range(cols):
                     colmax[j] = max(acc[top + j], zero)
                 for p in range(1, size):
@@ -124,6 +130,27 @@ def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq):
                 for q in range(1, size):
                     for j in range(wq):
                         row[j] = max(row[j], colmax[j * pool_stride + q])
+    return out
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def _forward3_relu_maxpool2(xp, w, b, ho, wo, hq, wq):
+    """``_forward_relu_maxpool`` for a 3x3 kernel at stride 1 and a 2x2 pool at stride 2."""
+    n_img, n_in, hp, wp = xp.shape
+    flat = xp.reshape(n_img, n_in, hp * wp)
+    out = np.empty((n_img, w.shape[0], hq, wq), dtype=xp.dtype)
+    zero = np.zeros(1, dtype=xp.dtype)[0]
+    for n in prange(n_img):
+        acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)
+        colmax = np.empty(2 * wq, dtype=xp.dtype)
+        for o in range(w.shape[0]):
+            _plane3(acc, flat, w, b, n, o, wp)
+            for i in range(hq):
+                a0, a1, row = acc[2 * i * wp :], acc[(2 * i + 1) * wp :], out[n, o, i]
+                for j in range(2 * wq):
+                    colmax[j] = max(a0[j], a1[j])
+                for j in range(wq):
+                    row[j] = max(max(colmax[2 * j], colmax[2 * j + 1]), zero)
     return out
 
 
@@ -150,63 +177,73 @@ def _widen_plane(buf, plane, wp, margin):
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _grad_w3(dout, xp):
-    """``_grad_w`` for a 3x3 kernel at stride 1: the nine sums in one pass."""
+def _backward3(dout, xp, w, with_params, chunks):
+    """dx, and with ``with_params`` the per-chunk sums of dw and db, of a 3x3 convolution
+    at stride 1, in one parallel pass: the images are split into ``chunks`` (one per
+    thread), and a chunk lays each image's dout planes out ``wp`` wide once, after a zero
+    margin of 2 * wp + 2 cells, for both. dx is gathered: input cell v sums
+    w[p, q] * (dout cell v - p * wp - q). dw and db are summed per chunk (dw's nine sums in
+    one pass over a plane); the caller adds the chunks.
+    """
     n_img, n_out, ho, wo = dout.shape
     n_in, hp, wp = xp.shape[1], xp.shape[2], xp.shape[3]
-    flat, span = xp.reshape(n_img, n_in, hp * wp), (ho - 1) * wp + wo
-    dw = np.zeros((n_out, n_in, 3, 3), dtype=xp.dtype)
-    for oc in prange(n_out * n_in):
-        o, c = oc // n_in, oc % n_in
-        d = np.zeros(span, dtype=xp.dtype)
-        s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = 0.0
-        for n in range(n_img):
-            _widen_plane(d, dout[n, o], wp, 0)
-            r0, r1, r2 = flat[n, c, 0:], flat[n, c, wp:], flat[n, c, 2 * wp :]
-            for u in range(span):
-                g = d[u]
-                s00 += g * r0[u]
-                s01 += g * r0[u + 1]
-                s02 += g * r0[u + 2]
-                s10 += g * r1[u]
-                s11 += g * r1[u + 1]
-                s12 += g * r1[u + 2]
-                s20 += g * r2[u]
-                s21 += g * r2[u + 1]
-                s22 += g * r2[u + 2]
-        dw[o, c, 0, 0], dw[o, c, 0, 1], dw[o, c, 0, 2] = s00, s01, s02
-        dw[o, c, 1, 0], dw[o, c, 1, 1], dw[o, c, 1, 2] = s10, s11, s12
-        dw[o, c, 2, 0], dw[o, c, 2, 1], dw[o, c, 2, 2] = s20, s21, s22
-    return dw
-
-
-@njit(parallel=True, cache=True, fastmath=True)
-def _grad_x3(dout, w, hp, wp):
-    """``_grad_x`` for a 3x3 kernel at stride 1, gathered: input cell v sums
-    w[p, q] * (dout cell v - p * wp - q), read from the image's dout planes laid out ``wp``
-    wide after a zero margin of 2 * wp + 2 cells (standing for the cells before the first)."""
-    n_img, n_out = dout.shape[0], dout.shape[1]
-    n_in, cells, margin = w.shape[1], hp * wp, 2 * wp + 2
-    dxp = np.empty((n_img, n_in, cells), dtype=dout.dtype)
-    for n in prange(n_img):
-        wide = np.zeros((n_out, margin + cells), dtype=dout.dtype)
-        for o in range(n_out):
-            _widen_plane(wide[o], dout[n, o], wp, margin)
-        for c in range(n_in):
-            g = dxp[n, c]
-            g[:] = 0.0
+    cells, margin, span = hp * wp, 2 * wp + 2, (ho - 1) * wp + wo
+    flat = xp.reshape(n_img, n_in, cells)
+    dxp = np.empty((n_img, n_in, cells), dtype=xp.dtype)
+    part_w = np.zeros((chunks, n_out, n_in, 9))
+    part_b = np.zeros((chunks, n_out))
+    for t in prange(chunks):
+        wide = np.zeros((n_out, margin + cells), dtype=xp.dtype)
+        for n in range(t * n_img // chunks, (t + 1) * n_img // chunks):
             for o in range(n_out):
-                d0, d1, d2 = wide[o, 2 * wp :], wide[o, wp:], wide[o, 0:]
-                w00, w01, w02 = w[o, c, 0, 0], w[o, c, 0, 1], w[o, c, 0, 2]
-                w10, w11, w12 = w[o, c, 1, 0], w[o, c, 1, 1], w[o, c, 1, 2]
-                w20, w21, w22 = w[o, c, 2, 0], w[o, c, 2, 1], w[o, c, 2, 2]
-                for v in range(cells):
-                    g[v] += (
-                        w00 * d0[v + 2] + w01 * d0[v + 1] + w02 * d0[v]
-                        + w10 * d1[v + 2] + w11 * d1[v + 1] + w12 * d1[v]
-                        + w20 * d2[v + 2] + w21 * d2[v + 1] + w22 * d2[v]
-                    )  # fmt: skip
-    return dxp.reshape(n_img, n_in, hp, wp)
+                _widen_plane(wide[o], dout[n, o], wp, margin)
+            for c in range(n_in):
+                g = dxp[n, c]
+                g[:] = 0.0
+                for o in range(n_out):
+                    d0, d1, d2 = wide[o, 2 * wp :], wide[o, wp:], wide[o, 0:]
+                    w00, w01, w02 = w[o, c, 0, 0], w[o, c, 0, 1], w[o, c, 0, 2]
+                    w10, w11, w12 = w[o, c, 1, 0], w[o, c, 1, 1], w[o, c, 1, 2]
+                    w20, w21, w22 = w[o, c, 2, 0], w[o, c, 2, 1], w[o, c, 2, 2]
+                    for v in range(cells):
+                        g[v] += (
+                            w00 * d0[v + 2] + w01 * d0[v + 1] + w02 * d0[v]
+                            + w10 * d1[v + 2] + w11 * d1[v + 1] + w12 * d1[v]
+                            + w20 * d2[v + 2] + w21 * d2[v + 1] + w22 * d2[v]
+                        )  # fmt: skip
+            if not with_params:
+                continue
+            for o in range(n_out):
+                d = wide[o, margin:]
+                sb = 0.0
+                for u in range(span):
+                    sb += d[u]
+                part_b[t, o] += sb
+                for c in range(n_in):
+                    r0, r1, r2 = flat[n, c, 0:], flat[n, c, wp:], flat[n, c, 2 * wp :]
+                    s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = 0.0
+                    for u in range(span):
+                        e = d[u]
+                        s00 += e * r0[u]
+                        s01 += e * r0[u + 1]
+                        s02 += e * r0[u + 2]
+                        s10 += e * r1[u]
+                        s11 += e * r1[u + 1]
+                        s12 += e * r1[u + 2]
+                        s20 += e * r2[u]
+                        s21 += e * r2[u + 1]
+                        s22 += e * r2[u + 2]
+                    acc = part_w[t, o, c]
+                    acc[0] += s00
+                    acc[1] += s01
+                    acc[2] += s02
+                    acc[3] += s10
+                    acc[4] += s11
+                    acc[5] += s12
+                    acc[6] += s20
+                    acc[7] += s21
+                    acc[8] += s22
+    return dxp.reshape(n_img, n_in, hp, wp), part_w, part_b
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -253,10 +290,17 @@ def _grad_x(wide, w, stride, hp, wp, span):
     return dxp.reshape(n_img, n_in, hp, wp)
 
 
+def _is3(w, stride):
+    return w.shape[2] == 3 and stride == 1
+
+
 def conv2d_forward(x, w, b, stride=1, padding=0):
     ho, wo = check_conv(x, w, b, stride, padding)
     xp = pad(np.ascontiguousarray(x), padding)
-    return _forward(xp, np.ascontiguousarray(w), np.ascontiguousarray(b), stride, ho, wo)
+    w, b = np.ascontiguousarray(w), np.ascontiguousarray(b)
+    if _is3(w, stride):
+        return _forward3(xp, w, b, ho, wo)
+    return _forward(xp, w, b, stride, ho, wo)
 
 
 def conv2d_relu_maxpool2d_forward(x, w, b, stride, padding, size, pool_stride):
@@ -264,6 +308,8 @@ def conv2d_relu_maxpool2d_forward(x, w, b, stride, padding, size, pool_stride):
     hq, wq = check_pool(np.empty((1, 1, ho, wo), dtype=x.dtype), size, pool_stride)
     xp = pad(np.ascontiguousarray(x), padding)
     w, b = np.ascontiguousarray(w), np.ascontiguousarray(b)
+    if _is3(w, stride) and size == 2 and pool_stride == 2:
+        return _forward3_relu_maxpool2(xp, w, b, ho, wo, hq, wq)
     return _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq)
 
 
@@ -276,11 +322,8 @@ def _backward_setup(dout, x, w, stride, padding):
     return dout, xp, np.ascontiguousarray(w), (ho - 1) * xp.shape[3] + wo
 
 
-def _input_grad(dout, xp, w, stride, span, wide=None):
-    hp, wp = xp.shape[2], xp.shape[3]
-    if w.shape[2] == 3 and stride == 1:
-        return _grad_x3(dout, w, hp, wp)
-    return _grad_x(_widen(dout, wp) if wide is None else wide, w, stride, hp, wp, span)
+def _chunks(dout):
+    return min(dout.shape[0], get_num_threads())
 
 
 def _unpad(dxp, x, padding):
@@ -290,16 +333,21 @@ def _unpad(dxp, x, padding):
 
 def conv2d_backward_input(dout, x, w, stride=1, padding=0):
     dout, xp, w, span = _backward_setup(dout, x, w, stride, padding)
-    return _unpad(_input_grad(dout, xp, w, stride, span), x, padding)
+    if _is3(w, stride):
+        return _unpad(_backward3(dout, xp, w, False, _chunks(dout))[0], x, padding)
+    hp, wp = xp.shape[2], xp.shape[3]
+    return _unpad(_grad_x(_widen(dout, wp), w, stride, hp, wp, span), x, padding)
 
 
 def conv2d_backward(dout, x, w, stride=1, padding=0):
     dout, xp, w, span = _backward_setup(dout, x, w, stride, padding)
-    if w.shape[2] == 3 and stride == 1:
-        dw, wide = _grad_w3(dout, xp), None
-    else:
-        wide = _widen(dout, xp.shape[3])
-        dw = _grad_w(wide, xp, w.shape[2], stride, span)
-    dxp = _input_grad(dout, xp, w, stride, span, wide)
+    if _is3(w, stride):
+        dxp, part_w, part_b = _backward3(dout, xp, w, True, _chunks(dout))
+        dw = part_w.sum(axis=0).reshape(w.shape).astype(x.dtype)
+        return _unpad(dxp, x, padding), dw, part_b.sum(axis=0).astype(x.dtype)
+    hp, wp = xp.shape[2], xp.shape[3]
+    wide = _widen(dout, wp)
+    dw = _grad_w(wide, xp, w.shape[2], stride, span)
+    dxp = _grad_x(wide, w, stride, hp, wp, span)
     db = dout.sum(axis=(0, 2, 3), dtype=x.dtype)
     return _unpad(dxp, x, padding), dw, db

@@ -1,5 +1,6 @@
 """numba max and average pooling, one parallel task per image. The usual 2x2 max pool at
-stride 2 has loops of its own: each window's four cells read at once, no window loops."""
+stride 2 has kernels of its own (each window's four cells read at once, no window loops),
+apart so that a cold cache compiles only what a network uses."""
 
 import numpy as np
 from numba import njit, prange
@@ -16,12 +17,6 @@ def _pool(x, size, stride, ho, wo, use_max):
     for n in prange(n_img):
         for c in range(n_ch):
             plane, dst = x[n, c], out[n, c]
-            if use_max and size == 2 and stride == 2:
-                for i in range(ho):
-                    a0, a1, row = plane[2 * i], plane[2 * i + 1], dst[i]
-                    for j in range(wo):
-                        row[j] = max(max(a0[2 * j], a0[2 * j + 1]), max(a1[2 * j], a1[2 * j + 1]))
-                continue
             for i in range(ho):
                 row = dst[i]
                 for p in range(size):
@@ -42,23 +37,42 @@ def _pool(x, size, stride, ho, wo, use_max):
     return out
 
 
-@njit(cache=True)
-def _max_backward_2x2(dout, plane, dx):
-    """One plane of the 2x2, stride-2 max pool's backward: each window's gradient goes to
-    its first arg-max in row-major order (as the reference), without branches."""
-    for i in range(dout.shape[0]):
-        a0, a1, d = plane[2 * i], plane[2 * i + 1], dout[i]
-        g0, g1 = dx[2 * i], dx[2 * i + 1]
-        for j in range(dout.shape[1]):
-            p, q, r, s = a0[2 * j], a0[2 * j + 1], a1[2 * j], a1[2 * j + 1]
-            m, v = max(max(p, q), max(r, s)), d[j]
-            tp = p == m
-            tq = (q == m) & ~tp
-            tr = (r == m) & ~(tp | tq)
-            g0[2 * j] = v if tp else 0
-            g0[2 * j + 1] = v if tq else 0
-            g1[2 * j] = v if tr else 0
-            g1[2 * j + 1] = 0 if (tp | tq | tr) else v
+@njit(parallel=True, cache=True)
+def _max2(x, ho, wo):
+    """The 2x2 max pool at stride 2: each window's four cells read at once."""
+    n_img, n_ch = x.shape[0], x.shape[1]
+    out = np.empty((n_img, n_ch, ho, wo), dtype=x.dtype)
+    for n in prange(n_img):
+        for c in range(n_ch):
+            for i in range(ho):
+                a0, a1, row = x[n, c, 2 * i], x[n, c, 2 * i + 1], out[n, c, i]
+                for j in range(wo):
+                    row[j] = max(max(a0[2 * j], a0[2 * j + 1]), max(a1[2 * j], a1[2 * j + 1]))
+    return out
+
+
+@njit(parallel=True, cache=True)
+def _max2_backward(dout, x):
+    """The 2x2, stride-2 max pool's backward: each window's gradient goes to its first
+    arg-max in row-major order (as the reference), without branches."""
+    n_img, n_ch, ho, wo = dout.shape
+    dx = np.zeros_like(x)
+    for n in prange(n_img):
+        for c in range(n_ch):
+            for i in range(ho):
+                a0, a1, d = x[n, c, 2 * i], x[n, c, 2 * i + 1], dout[n, c, i]
+                g0, g1 = dx[n, c, 2 * i], dx[n, c, 2 * i + 1]
+                for j in range(wo):
+                    p, q, r, s = a0[2 * j], a0[2 * j + 1], a1[2 * j], a1[2 * j + 1]
+                    m, v = max(max(p, q), max(r, s)), d[j]
+                    tp = p == m
+                    tq = (q == m) & ~tp
+                    tr = (r == m) & ~(tp | tq)
+                    g0[2 * j] = v if tp else 0
+                    g0[2 * j + 1] = v if tq else 0
+                    g1[2 * j] = v if tr else 0
+                    g1[2 * j + 1] = 0 if (tp | tq | tr) else v
+    return dx
 
 
 @njit(parallel=True, cache=True)
@@ -68,9 +82,6 @@ def _pool_backward(dout, x, size, stride, use_max):
     share = 1.0 / (size * size)
     for n in prange(n_img):
         for c in range(n_ch):
-            if use_max and size == 2 and stride == 2:
-                _max_backward_2x2(dout[n, c], x[n, c], dx[n, c])
-                continue
             for i in range(ho):
                 for j in range(wo):
                     r0, c0 = i * stride, j * stride
@@ -91,6 +102,8 @@ def _pool_backward(dout, x, size, stride, use_max):
 
 def _forward(x, size, stride, use_max):
     ho, wo = check_pool(x, size, stride)
+    if use_max and size == 2 and stride == 2:
+        return _max2(np.ascontiguousarray(x), ho, wo)
     return _pool(np.ascontiguousarray(x), size, stride, ho, wo, use_max)
 
 
@@ -99,6 +112,8 @@ def _backward(dout, x, size, stride, use_max):
     if dout.shape != (x.shape[0], x.shape[1], ho, wo):
         raise ValueError(f"dout must be {(x.shape[0], x.shape[1], ho, wo)}, got {dout.shape}")
     d = np.ascontiguousarray(dout, dtype=x.dtype)
+    if use_max and size == 2 and stride == 2:
+        return _max2_backward(d, np.ascontiguousarray(x))
     return _pool_backward(d, np.ascontiguousarray(x), size, stride, use_max)
 
 
