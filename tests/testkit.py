@@ -94,6 +94,7 @@ def assert_one_interface(records):
 
 
 RULES = {  # kind, [momentum | beta1 | alpha, nesterov | beta2, eps, weight_decay, l1, l1_prune]
+    "plain": (SGD, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),  # no penalty: the loop of its own
     "sgd": (SGD, [0.0, 0.0, 0.0, 0.01, 0.0, 0.0]),
     "momentum": (SGD, [0.9, 0.0, 0.0, 0.01, 0.02, 0.0]),
     "nesterov": (SGD, [0.9, 1.0, 0.0, 0.0, 0.0, 0.0]),

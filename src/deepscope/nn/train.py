@@ -641,8 +641,8 @@ class Trainer:
         # np.average(losses, weights=sizes), without its argument handling (one-step epochs)
         mean = np.multiply(losses, sizes, dtype=np.float64).sum() / sizes.sum(dtype=np.float64)
         metrics = {"loss": float(mean)}
-        if self._accuracy:
-            metrics["accuracy"] = self.evaluate(self.X, self.y)["accuracy"]
+        if self._accuracy:  # the training data, prepared already; no loss needed here
+            metrics["accuracy"] = self.loss.accuracy(self.predict(self.X), self.y)
         if self.validation is not None:
             metrics.update({f"val_{k}": v for k, v in self.evaluate(*self.validation).items()})
         yield Event(
@@ -715,7 +715,7 @@ def fit(
     history = History()
     for _ in range(epochs):
         event = trainer.epoch(on_step if step_cbs else None)
-        history.step_loss.extend(float(v) for v in event.step_losses)
+        history.step_loss.extend(np.asarray(event.step_losses, dtype=float).tolist())
         if event.kind == "diverged":
             history.diverged_at = event.step
             for cb in cbs:

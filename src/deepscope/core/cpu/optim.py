@@ -33,6 +33,10 @@ def apply_update(kind, p, g, s1, s2, mask, hyper, lr, t):
     rule of ``reference.optim.apply_update``, in float64 per entry."""
     wd, l1, eps = hyper[WEIGHT_DECAY], hyper[L1], hyper[EPS]
     prune = hyper[L1_PRUNE] != 0.0 and l1 != 0.0 and kind == SGD and hyper[MOMENTUM] == 0.0
+    if kind == SGD and hyper[MOMENTUM] == 0.0 and wd == 0.0 and l1 == 0.0:
+        for i in range(p.size):  # plain SGD: a select, not a branch, so the loop vectorises
+            p[i] = p[i] if (mask[i] == PRUNED or mask[i] >= FROZEN) else p[i] - lr * g[i]
+        return
     b1, b2, step_size, root_c2 = hyper[BETA1], hyper[BETA2], lr, 1.0
     if kind == ADAM:
         step_size = lr / (1.0 - b1**t)
