@@ -1,13 +1,20 @@
+import pytest
+
 from deepscope.bench import (
     ISOLATED,
     WORKLOADS,
     deepscope_runner,
     dense_epoch_shapes,
+    format_gpu_table,
     format_table,
     machine_limit,
     median_time,
     sgemm_rate,
+    torch_available,
+    torch_runner,
 )
+from deepscope.cli import main as cli_main
+from deepscope.core import cuda_status
 
 
 def test_workload_e_deepscope_runner_runs_once():
@@ -33,3 +40,30 @@ def test_machine_limit_is_the_sgemm_rate_and_deepscope_share_of_it():
     table = format_table([{**row, "limit": limit, "cold": 3.0}])
     assert "59% (>= 60% not met)" in table and "<= 0.75 met" in table and "3.00 s" in table
     assert "(>= 60% met)" in format_table([{**row, "limit": {**limit, "rate": 60.0}}])
+
+
+def test_the_gpu_table_gives_speed_ups_and_verdicts():
+    rows = [
+        {"key": "B", "title": "t", "cuda": 0.01, "cpu": 0.12, "torch_cuda": 0.008},
+        {"key": "L", "title": "t", "cuda": 0.02, "cpu": 0.1, "torch_cuda": 0.03},
+        {"key": "A", "title": "t", "cuda": 0.002, "cpu": 0.001},  # torch saw no GPU
+    ]
+    lines = format_gpu_table(rows).splitlines()
+    assert "| 12.0x | >= 10x met | 8.000 ms | 1.250 | - |" in lines[2]  # B: no torch target
+    assert "| 5.0x | >= 10x not met | 30.000 ms | 0.667 | <= 1 met |" in lines[3]
+    assert "| 0.5x | - | torch sees no GPU | - | - |" in lines[4]
+
+
+@pytest.mark.skipif(cuda_status()[0], reason="a CUDA GPU is present: the bench would run")
+def test_bench_on_cuda_without_a_gpu_says_why(capsys):
+    assert cli_main(["bench", "--backend", "cuda", "A"]) == 2
+    err = capsys.readouterr().err
+    assert "deepscope bench --backend cuda: no CUDA GPU to time on:" in err
+    assert cuda_status()[1] in err
+
+
+@pytest.mark.skipif(not torch_available(), reason="PyTorch is not installed")
+@pytest.mark.parametrize("key", sorted(WORKLOADS))
+def test_every_torch_workload_runs_on_a_named_device(key):
+    """The PyTorch side takes its device (the GPU table's column runs it on "cuda")."""
+    assert median_time(torch_runner(key, "cpu"), repeats=1, warmup=0) > 0

@@ -1,5 +1,7 @@
 """``deepscope bench``: time training workloads against the numpy reference and, when it is
 importable, PyTorch on the CPU, in the same run, same dtype (float32), same work.
+``deepscope bench --backend cuda``: the same workloads on the cuda backend, against the cpu
+backend and PyTorch on the same GPU (it needs a CUDA GPU; the simulator is far too slow).
 
 Printed figures are medians; the ratio columns are deepscope time / other time, so 0.02
 means deepscope took 2% of the other's time (50x faster). Nothing here is asserted on.
@@ -244,13 +246,15 @@ def deepscope_runner(key, backend):
 
 
 # ---- the same workloads in PyTorch -------------------------------------------------------
-def _torch_landscape():
+def _torch_landscape(device):
     import torch
 
     run, d1, d2 = _landscape_setup()
-    theta, d1, d2 = (torch.from_numpy(np.ascontiguousarray(a)) for a in (run.model.theta, d1, d2))
-    X, y = torch.from_numpy(run.X), torch.from_numpy(run.y)[None, :, None]
-    axis = torch.linspace(-1.0, 1.0, 101)
+    theta, d1, d2 = (
+        torch.from_numpy(np.ascontiguousarray(a)).to(device) for a in (run.model.theta, d1, d2)
+    )
+    X, y = torch.from_numpy(run.X).to(device), torch.from_numpy(run.y).to(device)[None, :, None]
+    axis = torch.linspace(-1.0, 1.0, 101, device=device)
     coords = torch.cartesian_prod(axis, axis).to(torch.float32)
     layers = [
         (run.model.offsets[(id(layer), "W")], run.model.offsets[(id(layer), "b")], layer)
@@ -258,7 +262,7 @@ def _torch_landscape():
     ]
 
     def evaluate():
-        out = torch.empty(len(coords))
+        out = torch.empty(len(coords), device=device)
         with torch.no_grad():
             for s in range(0, len(coords), 256):
                 c = coords[s : s + 256]
@@ -301,7 +305,7 @@ def _torch_fgsm_sweep(model, X, y):
     return sweep
 
 
-def _torch_residual_step(X, y):
+def _torch_residual_step(X, y, device):
     """Workload G in PyTorch: 20 blocks x + tanh(BN(Linear x)), MSE, SGD; after backward the
     same per-layer numbers as ``Event.diagnostics`` (every Linear and BatchNorm weight's
     |dW| and |W|, the update ratio from a copy of the weights before the step, and each
@@ -319,7 +323,7 @@ def _torch_residual_step(X, y):
             self.out = self.act(self.bn(self.linear(x)))
             return x + self.out
 
-    model = tnn.Sequential(*[Block() for _ in range(20)])
+    model = tnn.Sequential(*[Block() for _ in range(20)]).to(device)
     loss_fn, opt = tnn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1)
     weights = [w for block in model for w in (block.linear.weight, block.bn.weight)]
 
@@ -340,15 +344,32 @@ def _torch_residual_step(X, y):
     return step
 
 
-def torch_runner(key):
+def torch_runner(key, device="cpu"):
+    """A zero-argument function that runs one unit of workload ``key`` in PyTorch on
+    ``device`` ("cpu" or "cuda"; on a GPU each unit ends in ``torch.cuda.synchronize()``)."""
+    import torch
+
+    run = _torch_unit(key, device)
+    if device == "cpu":
+        return run
+
+    def synchronized():
+        out = run()
+        torch.cuda.synchronize()
+        return out
+
+    return synchronized
+
+
+def _torch_unit(key, device):
     import torch
 
     torch.manual_seed(0)
     if key == "L":
-        return _torch_landscape()
-    X, y = (torch.from_numpy(a) for a in _data(key))
+        return _torch_landscape(device)
+    X, y = (torch.from_numpy(a).to(device) for a in _data(key))
     if key == "G":
-        return _torch_residual_step(X, y)
+        return _torch_residual_step(X, y, device)
     tnn = torch.nn
     if key == "A":
         model = tnn.Sequential(
@@ -358,12 +379,12 @@ def torch_runner(key):
             tnn.Tanh(),
             tnn.Linear(8, 1),
             tnn.Sigmoid(),
-        )
+        ).to(device)
         loss_fn, opt = tnn.BCELoss(), torch.optim.SGD(model.parameters(), lr=0.03)
         y = y[:, None]
 
         def epoch():
-            order = torch.randperm(len(X))
+            order = torch.randperm(len(X), device=device)
             for s in range(0, len(X), 10):
                 idx = order[s : s + 10]
                 opt.zero_grad()
@@ -382,11 +403,11 @@ def torch_runner(key):
             tnn.ReLU(),
             tnn.Linear(128, 784),
             tnn.Sigmoid(),
-        )
+        ).to(device)
         loss_fn, opt = tnn.MSELoss(), torch.optim.Adam(model.parameters(), lr=1e-3)
 
         def epoch():
-            order = torch.randperm(len(X))
+            order = torch.randperm(len(X), device=device)
             for s in range(0, len(X), B_BATCH):
                 idx = order[s : s + B_BATCH]
                 opt.zero_grad()
@@ -402,7 +423,7 @@ def torch_runner(key):
             tnn.MaxPool2d(2),
             tnn.Flatten(),
             tnn.Linear(8 * 13 * 13, 10),
-        )
+        ).to(device)
         if key == "E":
             return _torch_fgsm_sweep(model, X, y)
         loss_fn, opt = tnn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.01)
@@ -410,7 +431,7 @@ def torch_runner(key):
         layers = []
         for _ in range(20):
             layers += [tnn.Linear(32, 32), tnn.Sigmoid()]
-        model = tnn.Sequential(*layers)
+        model = tnn.Sequential(*layers).to(device)
         loss_fn, opt = tnn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1)
     weights = [m.weight for m in model if isinstance(m, (tnn.Linear, tnn.Conv2d))]
 
@@ -442,11 +463,26 @@ def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
+def _synchronized(run):
+    """``run`` followed by numba's ``cuda.synchronize()``: a unit on the GPU ends there."""
+    from numba import cuda
+
+    def unit():
+        out = run()
+        cuda.synchronize()
+        return out
+
+    return unit
+
+
 def time_side(key: str, side: str) -> float:
-    """Median seconds of one unit of workload ``key`` on ``side`` ("cpu", "numpy", "torch")."""
+    """Median seconds of one unit of workload ``key`` on ``side``: deepscope's "cpu",
+    "numpy" or "cuda" backend, or PyTorch's "torch" (CPU) or "torch-cuda"."""
     w = WORKLOADS[key]
-    if side == "torch":
-        return median_time(torch_runner(key), w.repeats)
+    if side in ("torch", "torch-cuda"):
+        return median_time(torch_runner(key, "cpu" if side == "torch" else "cuda"), w.repeats)
+    if side == "cuda":
+        return median_time(_synchronized(deepscope_runner(key, "cuda")), w.repeats)
     repeats = w.repeats if side == "cpu" else max(3, w.repeats // 5)
     return median_time(deepscope_runner(key, side), repeats)
 
@@ -460,7 +496,7 @@ def _time_in_process(key: str, side: str) -> float:
 
     env = dict(os.environ)
     first = ""
-    if side == "torch":
+    if side.startswith("torch"):
         first = "import torch; "
         if OMP_WAIT_SET_HERE:
             env.pop("OMP_WAIT_POLICY", None)
@@ -515,11 +551,15 @@ def _fmt_time(seconds: float) -> str:
     return f"{seconds * 1e3:.3f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "not met"
+
+
 def _limit_cell(limit: dict | None) -> str:
     if limit is None:
         return "-"
     share = limit["rate"] / limit["sgemm"]
-    verdict = "met" if share >= LIMIT_SHARE else "not met"
+    verdict = _verdict(share >= LIMIT_SHARE)
     return (
         f"numpy sgemm {limit['sgemm']:.0f} GFLOP/s ({limit['threads']} threads); deepscope "
         f"{limit['rate']:.0f} GFLOP/s = {share:.0%} (>= {LIMIT_SHARE:.0%} {verdict})"
@@ -534,7 +574,7 @@ def format_table(rows: list[dict]) -> str:
     ]
     for r in rows:
         ds, ref, th = r["deepscope"], r.get("numpy"), r.get("torch")
-        verdict = "" if th is None else (" met" if ds / th <= r["target"] else " not met")
+        verdict = "" if th is None else " " + _verdict(ds / th <= r["target"])
         cells = [
             f"{r['key']}. {r['title']}",
             _fmt_time(ds),
@@ -548,6 +588,85 @@ def format_table(rows: list[dict]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+GPU_SPEEDUP = {"B": 10.0, "L": 10.0}  # cuda backend at least this many times the cpu's speed
+GPU_VS_TORCH = {"L": 1.0}  # ... and at most this ratio to PyTorch CUDA's time
+
+
+def torch_sees_a_gpu() -> bool:
+    """Whether PyTorch is importable and sees a CUDA GPU (asked in a process of its own)."""
+    if not torch_available():
+        return False
+    code = "import torch; print(torch.cuda.is_available())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return out.returncode == 0 and out.stdout.strip().endswith("True")
+
+
+def run_gpu_workload(key: str, with_torch=True) -> dict:
+    """One row of the GPU table: every side in a process of its own."""
+    row = {"key": key, "title": WORKLOADS[key].title}
+    row["cuda"] = _time_in_process(key, "cuda")
+    row["cpu"] = _time_in_process(key, "cpu")
+    if with_torch:
+        row["torch_cuda"] = _time_in_process(key, "torch-cuda")
+    return row
+
+
+def format_gpu_table(rows: list[dict]) -> str:
+    """The GPU table: deepscope's cuda backend against its cpu backend (speed-up = cpu time /
+    cuda time) and against PyTorch CUDA (ratio = deepscope time / torch time)."""
+    lines = [
+        "| workload | deepscope (cuda) | deepscope (cpu) | speed-up over cpu | target "
+        "| PyTorch CUDA | vs torch CUDA | target vs torch CUDA |",
+        "|" + "---|" * 8,
+    ]
+    for r in rows:
+        key, cu, cpu, th = r["key"], r["cuda"], r["cpu"], r.get("torch_cuda")
+        speedup = cpu / cu
+        want, vs = GPU_SPEEDUP.get(key), GPU_VS_TORCH.get(key)
+        reach = "-" if want is None else f">= {want:.0f}x {_verdict(speedup >= want)}"
+        beat = "-" if vs is None or not th else f"<= {vs:.2g} {_verdict(cu / th <= vs)}"
+        cells = [
+            f"{key}. {r['title']}",
+            _fmt_time(cu),
+            _fmt_time(cpu),
+            f"{speedup:.1f}x",
+            reach,
+            _fmt_time(th) if th else "torch sees no GPU",
+            f"{cu / th:.3f}" if th else "-",
+            beat,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def gpu_main(keys=None, out=print) -> list[dict]:
+    """``deepscope bench --backend cuda``: every workload (or ``keys``) on the cuda backend,
+    the cpu backend and PyTorch CUDA. Raises RuntimeError, with the reason, without a GPU."""
+    from numba import cuda
+
+    from .core import cuda_status
+
+    ok, why = cuda_status()
+    if not ok:
+        raise RuntimeError(f"no CUDA GPU to time on: {why}")
+    keys = list(keys or WORKLOADS)
+    unknown = [k for k in keys if k not in WORKLOADS]
+    if unknown:
+        raise ValueError(f"workloads must be among {', '.join(WORKLOADS)}; got {unknown}")
+    with_torch = torch_sees_a_gpu()
+    if not with_torch:
+        out("PyTorch is not importable or sees no GPU: the PyTorch CUDA column stays empty.")
+    rows = []
+    for key in keys:
+        out(f"running {key} on the GPU: {WORKLOADS[key].title} ...")
+        rows.append(run_gpu_workload(key, with_torch))
+    name = cuda.get_current_device().name
+    out("")
+    out(f"{versions()}; GPU: {name.decode() if isinstance(name, bytes) else name}")
+    out(format_gpu_table(rows))
+    return rows
 
 
 def import_time() -> float:

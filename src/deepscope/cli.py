@@ -238,6 +238,10 @@ def main(argv=None) -> int:
     p_bench.add_argument("workloads", nargs="*", help="A B C E F G L (default: all)")
     p_bench.add_argument("--no-numpy", action="store_true", help="skip the numpy reference")
     p_bench.add_argument(
+        "--backend", choices=("cpu", "cuda"), default="cpu",
+        help="cuda: the workloads on a GPU, against the cpu backend and PyTorch CUDA",
+    )  # fmt: skip
+    p_bench.add_argument(
         "--no-startup", action="store_true", help="skip import and compile-time measurements"
     )
     p_warm = sub.add_parser("warmup", help="fill numba's cache so that first pages are fast")
@@ -277,6 +281,13 @@ def main(argv=None) -> int:
     if args.command == "bench":
         from . import bench
 
+        if args.backend == "cuda":
+            try:
+                bench.gpu_main(args.workloads)
+            except (RuntimeError, ValueError) as exc:
+                print(f"deepscope bench --backend cuda: {exc}", file=sys.stderr)
+                return 2
+            return 0
         bench.main(args.workloads, not args.no_numpy, not args.no_startup)
         return 0
     print(info())
