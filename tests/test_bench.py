@@ -40,6 +40,8 @@ def test_machine_limit_is_the_sgemm_rate_and_deepscope_share_of_it():
     table = format_table([{**row, "limit": limit, "cold": 3.0}])
     assert "59% (>= 60% not met)" in table and "<= 0.75 met" in table and "3.00 s" in table
     assert "(>= 60% met)" in format_table([{**row, "limit": {**limit, "rate": 60.0}}])
+    ranged = format_table([{**row, "ratio_range": (0.41, 0.62)}])
+    assert "| 0.500 (0.410-0.620) | <= 0.75 met |" in ranged  # the median judges, the range shows
 
 
 def test_the_gpu_table_gives_speed_ups_and_verdicts():

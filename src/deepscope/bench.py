@@ -229,7 +229,7 @@ def deepscope_runner(key, backend):
 
         def step():
             loss.forward(model.forward(X), y)
-            model.backward(loss.backward())
+            model.backward(loss.backward(), input_grad=False)
             opt.step()
 
         return step
@@ -524,17 +524,28 @@ def cold_start(key: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+ROUNDS = 3  # deepscope and torch each timed this many times, alternately; medians shown
+
+
 def run_workload(key: str, with_numpy=True, with_torch=True, with_cold=True) -> dict:
     w = WORKLOADS[key]
     row = {"key": key, "title": w.title, "target": w.target}
     timer = _time_in_process if key in ISOLATED else time_side
-    row["deepscope"] = timer(key, "cpu")
+    torch = with_torch and torch_available()
+    ours, theirs = [], []
+    for _ in range(ROUNDS):  # alternately, so that the machine's drift reaches both sides
+        ours.append(timer(key, "cpu"))
+        if torch:
+            theirs.append(_time_in_process(key, "torch"))  # always on its own (see there)
+    row["deepscope"] = statistics.median(ours)
+    if theirs:
+        row["torch"] = statistics.median(theirs)
+        ratios = sorted(a / b for a, b in zip(ours, theirs))
+        row["ratio_range"] = (ratios[0], ratios[-1])
     if with_cold:
         row["cold"] = cold_start(key)
     if with_numpy and key not in NO_NUMPY:
         row["numpy"] = timer(key, "numpy")
-    if with_torch and torch_available():
-        row["torch"] = _time_in_process(key, "torch")  # always on its own (see there)
     row["limit"] = machine_limit(key, row["deepscope"])
     return row
 
@@ -549,6 +560,11 @@ def descent_recompute_time() -> float:
 
 def _fmt_time(seconds: float) -> str:
     return f"{seconds * 1e3:.3f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _range_note(span) -> str:
+    """ " (0.21-0.36)": the lowest and highest ratio of the alternating rounds."""
+    return "" if span is None else f" ({span[0]:.3f}-{span[1]:.3f})"
 
 
 def _verdict(ok: bool) -> str:
@@ -582,7 +598,7 @@ def format_table(rows: list[dict]) -> str:
             _fmt_time(ref) if ref else "-",
             _fmt_time(th) if th else "not installed",
             f"{ds / ref:.3f}" if ref else "-",
-            f"{ds / th:.3f}" if th else "-",
+            f"{ds / th:.3f}{_range_note(r.get('ratio_range'))}" if th else "-",
             f"<= {r['target']:.2g}{verdict}",
             _limit_cell(r.get("limit")),
         ]

@@ -46,8 +46,10 @@ def test_conv2d_gradients_match_central_differences(case, seed):
     np.testing.assert_allclose(CPU.conv2d_forward(x, w, b, s, p), out, atol=1e-10)
     for a, r in zip(CPU.conv2d_backward(dout, x, w, s, p), (dx, dw, db)):
         np.testing.assert_allclose(a, r, atol=1e-10)
-    for backend in (REF, CPU):  # dx alone, as the full backward gives it
+    for backend in (REF, CPU):  # dx alone, and dw, db alone, as the full backward gives them
         np.testing.assert_allclose(backend.conv2d_backward_input(dout, x, w, s, p), dx, atol=1e-10)
+        for a, r in zip(backend.conv2d_backward_params(dout, x, w, s, p), (dw, db)):
+            np.testing.assert_allclose(a, r, atol=1e-10)
 
 
 @pytest.mark.parametrize("shape, out_ch, padding", [((3, 2, 7, 9), 4, 1), ((2, 1, 28, 28), 8, 0)])
@@ -72,6 +74,8 @@ def test_conv3x3_stride1_loops_match_the_reference(shape, out_ch, padding, rng):
         np.testing.assert_allclose(
             CPU.conv2d_backward_input(ds, xs, ws, 1, padding), want[0], atol=tol * scale
         )
+        for got, ref in zip(CPU.conv2d_backward_params(ds, xs, ws, 1, padding), want[1:]):
+            np.testing.assert_allclose(got, ref, atol=tol * max(1.0, float(np.abs(ref).max())))
         for size, stride in ((2, 2), (3, 2), (2, 1)):
             np.testing.assert_allclose(
                 CPU.conv2d_relu_maxpool2d_forward(xs, ws, bs, 1, padding, size, stride),

@@ -86,6 +86,11 @@ def test_conv2d(cu, rng, shape, out_ch, k, stride, padding):
         cu.conv2d_backward_input(d, x, w, stride, padding),
         REF.conv2d_backward(d, x, w, stride, padding)[0],
     )
+    for got, want in zip(
+        cu.conv2d_backward_params(d, x, w, stride, padding),
+        REF.conv2d_backward_params(d, x, w, stride, padding),
+    ):
+        close(got, want)
 
 
 def test_fused_conv_relu_maxpool(cu, rng):

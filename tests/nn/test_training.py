@@ -299,3 +299,8 @@ def test_input_backward_is_backwards_dx_and_leaves_the_gradients(backend):
     model.forward(X, training=False)
     np.testing.assert_allclose(dx, model.backward(dout), rtol=1e-6, atol=1e-7)
     assert not np.array_equal(model.grad, before)  # the full backward does write them
+    full = model.grad.copy()
+    model.grad[:] = before
+    model.forward(X)
+    assert model.backward(dout, input_grad=False) is None  # training's: no dx for the input
+    np.testing.assert_allclose(model.grad, full, rtol=1e-6, atol=1e-7)

@@ -18,6 +18,7 @@ PRIMITIVES = (
     "dense_forward", "dense_backward",
     "conv2d_forward", "conv2d_backward",
     "conv2d_backward_input",  # dx alone (an attack's input gradient): no dw, no db
+    "conv2d_backward_params",  # dw, db alone (a network's first layer): no dx
     "conv2d_relu_maxpool2d_forward",  # inference only: conv, ReLU, max pool in one pass
     "maxpool2d_forward", "maxpool2d_backward",
     "avgpool2d_forward", "avgpool2d_backward",
@@ -54,6 +55,7 @@ class Backend:
     conv2d_forward: Callable
     conv2d_backward: Callable
     conv2d_backward_input: Callable
+    conv2d_backward_params: Callable
     conv2d_relu_maxpool2d_forward: Callable
     maxpool2d_forward: Callable
     maxpool2d_backward: Callable

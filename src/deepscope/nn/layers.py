@@ -165,6 +165,11 @@ class Layer:
     def backward(self, dout) -> np.ndarray:
         raise NotImplementedError
 
+    def param_backward(self, dout) -> None:
+        """The parameters' gradients alone, for a network's first layer in training (nothing
+        reads its d loss / d input). Here the whole ``backward``; Conv2D leaves its dx out."""
+        self.backward(dout)
+
     def input_backward(self, dout) -> np.ndarray:
         """d loss / d input alone, for an attack rather than training. Here the whole
         ``backward`` (``Sequential.input_backward`` puts the parameters' gradients back);
@@ -370,6 +375,13 @@ class Conv2D(Layer):
         self._set_grad("W", dw)
         self._set_grad("b", db)
         return dx
+
+    def param_backward(self, dout):
+        dw, db = self.backend.conv2d_backward_params(
+            dout, self._saved(), self.params["W"], self.stride, self.padding
+        )
+        self._set_grad("W", dw)
+        self._set_grad("b", db)
 
     def input_backward(self, dout):
         return self.backend.conv2d_backward_input(
@@ -634,6 +646,13 @@ class BatchNorm1d(Layer):
         self._set_grad("W", dw)
         self._set_grad("b", db)
         return dx
+
+    def param_backward(self, dout):
+        dw, db = self.backend.conv2d_backward_params(
+            dout, self._saved(), self.params["W"], self.stride, self.padding
+        )
+        self._set_grad("W", dw)
+        self._set_grad("b", db)
 
     def input_backward(self, dout):
         return self.backend.conv2d_backward_input(

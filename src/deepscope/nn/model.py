@@ -233,13 +233,19 @@ class Sequential:
                 i += 1
         return x
 
-    def backward(self, dout) -> np.ndarray:
-        """Back-propagate ``dout``; returns d loss / d input. The gradients of frozen layers
-        (``trainable = False``) are computed on the way and then set to zero, so clipping,
-        norms and diagnostics count only what training moves (as PyTorch, where a frozen
-        parameter has no gradient)."""
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
+    def backward(self, dout, input_grad: bool = True) -> np.ndarray | None:
+        """Back-propagate ``dout``; returns d loss / d input, or with ``input_grad=False``
+        (a training step, where nothing reads it) None, the first layer computing only its
+        parameters' gradients (a Conv2D's dx is left out, as PyTorch leaves out the input's
+        gradient). The gradients of frozen layers (``trainable = False``) are computed on
+        the way and then set to zero, so clipping, norms and diagnostics count only what
+        training moves (as PyTorch, where a frozen parameter has no gradient)."""
+        for i in range(len(self.layers) - 1, -1, -1):
+            if i == 0 and not input_grad:
+                self.layers[0].param_backward(dout)
+                dout = None
+            else:
+                dout = self.layers[i].backward(dout)
         for layer in self.frozen_layers():
             for k, g in layer.grads.items():
                 if isinstance(g, np.ndarray):

@@ -496,7 +496,7 @@ class Trainer:
                     if not math.isfinite(value):
                         ok = False
                         break
-                    model.backward(loss.backward())
+                    model.backward(loss.backward(), input_grad=False)
                     if self.clip_norm is not None:
                         gpu.clip_norm(g["grad"], self.clip_norm)
                     if self.clip_value is not None:
@@ -542,7 +542,7 @@ class Trainer:
             losses.append(value)
             if not math.isfinite(value):
                 return np.array(losses), last_norms, False
-            model.backward(loss.backward())
+            model.backward(loss.backward(), input_grad=False)
             self._clip()
             diag = None
             if self.diagnostics:

@@ -19,6 +19,7 @@ from .batchnorm import batchnorm_backward, batchnorm_forward
 from .conv import (
     conv2d_backward,
     conv2d_backward_input,
+    conv2d_backward_params,
     conv2d_forward,
     conv2d_relu_maxpool2d_forward,
 )
@@ -40,7 +41,8 @@ from .residual import residual_backward, residual_forward
 from .threads import POLICY  # noqa: F401  (first: thread policy before any kernel runs)
 from .weightnorm import weightnorm_backward, weightnorm_forward
 
-__all__ = [name for name in dir() if name.endswith(("_forward", "_backward", "_input"))] + [
+_ENDINGS = ("_forward", "_backward", "_backward_input", "_backward_params")
+__all__ = [name for name in dir() if name.endswith(_ENDINGS)] + [
     "DenseTrainer",
     "grid_losses",
     "apply_update",

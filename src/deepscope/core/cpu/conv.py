@@ -177,19 +177,19 @@ def _widen_plane(buf, plane, wp, margin):
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _backward3(dout, xp, w, with_params, chunks):
-    """dx, and with ``with_params`` the per-chunk sums of dw and db, of a 3x3 convolution
-    at stride 1, in one parallel pass: the images are split into ``chunks`` (one per
-    thread), and a chunk lays each image's dout planes out ``wp`` wide once, after a zero
-    margin of 2 * wp + 2 cells, for both. dx is gathered: input cell v sums
-    w[p, q] * (dout cell v - p * wp - q). dw and db are summed per chunk (dw's nine sums in
-    one pass over a plane); the caller adds the chunks.
+def _backward3(dout, xp, w, with_dx, with_params, chunks):
+    """dx (``with_dx``; else an empty array) and the per-chunk sums of dw and db
+    (``with_params``) of a 3x3 convolution at stride 1, in one parallel pass: the images
+    are split into ``chunks`` (one per thread), and a chunk lays each image's dout planes
+    out ``wp`` wide once, after a zero margin of 2 * wp + 2 cells, for both. dx is
+    gathered: input cell v sums w[p, q] * (dout cell v - p * wp - q). dw and db are summed
+    per chunk (dw's nine sums in one pass over a plane); the caller adds the chunks.
     """
     n_img, n_out, ho, wo = dout.shape
     n_in, hp, wp = xp.shape[1], xp.shape[2], xp.shape[3]
     cells, margin, span = hp * wp, 2 * wp + 2, (ho - 1) * wp + wo
     flat = xp.reshape(n_img, n_in, cells)
-    dxp = np.empty((n_img, n_in, cells), dtype=xp.dtype)
+    dxp = np.empty((n_img if with_dx else 0, n_in, cells), dtype=xp.dtype)
     part_w = np.zeros((chunks, n_out, n_in, 9))
     part_b = np.zeros((chunks, n_out))
     for t in prange(chunks):
@@ -197,7 +197,7 @@ def _backward3(dout, xp, w, with_params, chunks):
         for n in range(t * n_img // chunks, (t + 1) * n_img // chunks):
             for o in range(n_out):
                 _widen_plane(wide[o], dout[n, o], wp, margin)
-            for c in range(n_in):
+            for c in range(n_in if with_dx else 0):
                 g = dxp[n, c]
                 g[:] = 0.0
                 for o in range(n_out):
@@ -243,7 +243,7 @@ def _backward3(dout, xp, w, with_params, chunks):
                     acc[6] += s20
                     acc[7] += s21
                     acc[8] += s22
-    return dxp.reshape(n_img, n_in, hp, wp), part_w, part_b
+    return dxp.reshape(dxp.shape[0], n_in, hp, wp), part_w, part_b
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -334,17 +334,29 @@ def _unpad(dxp, x, padding):
 def conv2d_backward_input(dout, x, w, stride=1, padding=0):
     dout, xp, w, span = _backward_setup(dout, x, w, stride, padding)
     if _is3(w, stride):
-        return _unpad(_backward3(dout, xp, w, False, _chunks(dout))[0], x, padding)
+        return _unpad(_backward3(dout, xp, w, True, False, _chunks(dout))[0], x, padding)
     hp, wp = xp.shape[2], xp.shape[3]
     return _unpad(_grad_x(_widen(dout, wp), w, stride, hp, wp, span), x, padding)
+
+
+def _param_sums(part_w, part_b, w, dtype):
+    return part_w.sum(axis=0).reshape(w.shape).astype(dtype), part_b.sum(axis=0).astype(dtype)
+
+
+def conv2d_backward_params(dout, x, w, stride=1, padding=0):
+    dout, xp, w, span = _backward_setup(dout, x, w, stride, padding)
+    if _is3(w, stride):
+        _, part_w, part_b = _backward3(dout, xp, w, False, True, _chunks(dout))
+        return _param_sums(part_w, part_b, w, x.dtype)
+    dw = _grad_w(_widen(dout, xp.shape[3]), xp, w.shape[2], stride, span)
+    return dw, dout.sum(axis=(0, 2, 3), dtype=x.dtype)
 
 
 def conv2d_backward(dout, x, w, stride=1, padding=0):
     dout, xp, w, span = _backward_setup(dout, x, w, stride, padding)
     if _is3(w, stride):
-        dxp, part_w, part_b = _backward3(dout, xp, w, True, _chunks(dout))
-        dw = part_w.sum(axis=0).reshape(w.shape).astype(x.dtype)
-        return _unpad(dxp, x, padding), dw, part_b.sum(axis=0).astype(x.dtype)
+        dxp, part_w, part_b = _backward3(dout, xp, w, True, True, _chunks(dout))
+        return (_unpad(dxp, x, padding), *_param_sums(part_w, part_b, w, x.dtype))
     hp, wp = xp.shape[2], xp.shape[3]
     wide = _widen(dout, wp)
     dw = _grad_w(wide, xp, w.shape[2], stride, span)

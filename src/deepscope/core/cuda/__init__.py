@@ -355,14 +355,25 @@ def conv2d_backward_input(dout, x, w, stride=1, padding=0):
     return _answer(_conv_input_grad(dd, dxi, dwi, stride, padding), host)
 
 
+def _conv_param_grads(dd, dxi, dwi, stride, padding):
+    dw = cuda.device_array(dwi.shape, np.float32)
+    K.conv2d_backward_weight[dw.size, K.THREADS](dd, dxi, stride, padding, dw)
+    db = cuda.device_array(dwi.shape[0], np.float32)
+    K.channel_sums[dwi.shape[0], K.THREADS](dd, db)
+    return dw, db
+
+
+def conv2d_backward_params(dout, x, w, stride=1, padding=0):
+    """(dw, db) of the convolution alone."""
+    host, dd, dxi, dwi = _conv_backward_setup(dout, x, w, stride, padding)
+    return tuple(_answer(a, host) for a in _conv_param_grads(dd, dxi, dwi, stride, padding))
+
+
 def conv2d_backward(dout, x, w, stride=1, padding=0):
     """(dx, dw, db) of the convolution."""
     host, dd, dxi, dwi = _conv_backward_setup(dout, x, w, stride, padding)
     dx = _conv_input_grad(dd, dxi, dwi, stride, padding)
-    dw = cuda.device_array(dwi.shape, np.float32)
-    K.conv2d_backward_weight[dw.size, K.THREADS](dd, dxi, stride, padding, dw)
-    db = cuda.device_array(w.shape[0], np.float32)
-    K.channel_sums[w.shape[0], K.THREADS](dd, db)
+    dw, db = _conv_param_grads(dd, dxi, dwi, stride, padding)
     return tuple(_answer(a, host) for a in (dx, dw, db))
 
 

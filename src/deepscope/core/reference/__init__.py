@@ -22,7 +22,12 @@ from .activations import (
     tanh_forward,
 )
 from .batchnorm import batchnorm_backward, batchnorm_forward
-from .conv import conv2d_backward, conv2d_backward_input, conv2d_forward
+from .conv import (
+    conv2d_backward,
+    conv2d_backward_input,
+    conv2d_backward_params,
+    conv2d_forward,
+)
 from .dense import dense_backward, dense_forward
 from .dropout import dropout_backward, dropout_forward
 from .landscape import grid_losses
@@ -46,7 +51,8 @@ from .pool import (
 from .residual import residual_backward, residual_forward
 from .weightnorm import weightnorm_backward, weightnorm_forward
 
-__all__ = [name for name in dir() if name.endswith(("_forward", "_backward", "_input"))] + [
+_ENDINGS = ("_forward", "_backward", "_backward_input", "_backward_params")
+__all__ = [name for name in dir() if name.endswith(_ENDINGS)] + [
     "DenseTrainer",
     "grid_losses",
     "apply_update",

@@ -50,11 +50,15 @@ def conv2d_backward_input(dout, x, w, stride=1, padding=0):
     return dxp[:, :, padding : padding + h, padding : padding + wd]
 
 
-def conv2d_backward(dout, x, w, stride=1, padding=0):
-    """Return (dx, dw, db): dx as ``conv2d_backward_input``; dw sums dout times the window
-    each output cell read, db sums dout."""
+def conv2d_backward_params(dout, x, w, stride=1, padding=0):
+    """(dw, db) alone: dw sums dout times the window each output cell read, db sums dout
+    (a network's first layer needs no dx)."""
     _check_dout(dout, x, w, stride, padding)
     win = windows(x, w.shape[2], stride, padding)
-    dw = np.einsum("nohw,nchwpq->ocpq", dout, win, optimize=True)
-    db = dout.sum(axis=(0, 2, 3))
+    return np.einsum("nohw,nchwpq->ocpq", dout, win, optimize=True), dout.sum(axis=(0, 2, 3))
+
+
+def conv2d_backward(dout, x, w, stride=1, padding=0):
+    """Return (dx, dw, db): ``conv2d_backward_input`` and ``conv2d_backward_params``."""
+    dw, db = conv2d_backward_params(dout, x, w, stride, padding)
     return conv2d_backward_input(dout, x, w, stride, padding), dw, db
