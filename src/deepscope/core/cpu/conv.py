@@ -103,7 +103,7 @@ def _forward3(xp, w, b, ho, wo):
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq):
+def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq, zero):
     """max over each pool window of relu(conv): the conv plane stays in a buffer of the
     task's own and only the pooled cells are written (relu(max) = max(relu): one pass).
     Each window row takes the max down its columns first, then across each window."""
@@ -111,7 +111,6 @@ def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq):
     flat = xp.reshape(n_img, n_in, hp * wp)
     out = np.empty((n_img, w.shape[0], hq, wq), dtype=xp.dtype)
     cols = (wq - 1) * pool_stride + size  # the columns the windows cover
-    zero = np.zeros(1, dtype=xp.dtype)[0]  # the ReLU's floor, in the arrays' own type
     for n in prange(n_img):
         acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)
         colmax = np.empty(cols, dtype=xp.dtype)
@@ -134,12 +133,11 @@ def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq):
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _forward3_relu_maxpool2(xp, w, b, ho, wo, hq, wq):
+def _forward3_relu_maxpool2(xp, w, b, ho, wo, hq, wq, zero):
     """``_forward_relu_maxpool`` for a 3x3 kernel at stride 1 and a 2x2 pool at stride 2."""
     n_img, n_in, hp, wp = xp.shape
     flat = xp.reshape(n_img, n_in, hp * wp)
     out = np.empty((n_img, w.shape[0], hq, wq), dtype=xp.dtype)
-    zero = np.zeros(1, dtype=xp.dtype)[0]
     for n in prange(n_img):
         acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)
         colmax = np.empty(2 * wq, dtype=xp.dtype)
@@ -177,21 +175,22 @@ def _widen_plane(buf, plane, wp, margin):
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _backward3(dout, xp, w, with_dx, with_params, chunks):
+def _backward3(dout, xp, w, with_dx, with_params, part_w, part_b):
     """dx (``with_dx``; else an empty array) and the per-chunk sums of dw and db
     (``with_params``) of a 3x3 convolution at stride 1, in one parallel pass: the images
     are split into ``chunks`` (one per thread), and a chunk lays each image's dout planes
     out ``wp`` wide once, after a zero margin of 2 * wp + 2 cells, for both. dx is
     gathered: input cell v sums w[p, q] * (dout cell v - p * wp - q). dw and db are summed
-    per chunk (dw's nine sums in one pass over a plane); the caller adds the chunks.
+    per chunk (dw's nine sums in one pass over a plane) into ``part_w`` (chunks, O, C, 9)
+    and ``part_b`` (chunks, O), zeros from the caller (an allocation in here would be a
+    parallel region of its own); the caller adds the chunks.
     """
     n_img, n_out, ho, wo = dout.shape
     n_in, hp, wp = xp.shape[1], xp.shape[2], xp.shape[3]
     cells, margin, span = hp * wp, 2 * wp + 2, (ho - 1) * wp + wo
     flat = xp.reshape(n_img, n_in, cells)
     dxp = np.empty((n_img if with_dx else 0, n_in, cells), dtype=xp.dtype)
-    part_w = np.zeros((chunks, n_out, n_in, 9))
-    part_b = np.zeros((chunks, n_out))
+    chunks = part_w.shape[0]
     for t in prange(chunks):
         wide = np.zeros((n_out, margin + cells), dtype=xp.dtype)
         for n in range(t * n_img // chunks, (t + 1) * n_img // chunks):
@@ -243,7 +242,7 @@ def _backward3(dout, xp, w, with_dx, with_params, chunks):
                     acc[6] += s20
                     acc[7] += s21
                     acc[8] += s22
-    return dxp.reshape(dxp.shape[0], n_in, hp, wp), part_w, part_b
+    return dxp.reshape(dxp.shape[0], n_in, hp, wp)
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -308,9 +307,10 @@ def conv2d_relu_maxpool2d_forward(x, w, b, stride, padding, size, pool_stride):
     hq, wq = check_pool(np.empty((1, 1, ho, wo), dtype=x.dtype), size, pool_stride)
     xp = pad(np.ascontiguousarray(x), padding)
     w, b = np.ascontiguousarray(w), np.ascontiguousarray(b)
+    zero = x.dtype.type(0)  # the ReLU's floor, in the arrays' own type
     if _is3(w, stride) and size == 2 and pool_stride == 2:
-        return _forward3_relu_maxpool2(xp, w, b, ho, wo, hq, wq)
-    return _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq)
+        return _forward3_relu_maxpool2(xp, w, b, ho, wo, hq, wq, zero)
+    return _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq, zero)
 
 
 def _backward_setup(dout, x, w, stride, padding):
@@ -322,8 +322,13 @@ def _backward_setup(dout, x, w, stride, padding):
     return dout, xp, np.ascontiguousarray(w), (ho - 1) * xp.shape[3] + wo
 
 
-def _chunks(dout):
-    return min(dout.shape[0], get_num_threads())
+def _run3(dout, xp, w, with_dx, with_params):
+    """``_backward3`` split into one chunk per thread: (dxp, dw, db) in x's dtype."""
+    chunks = min(dout.shape[0], get_num_threads())
+    part_w, part_b = np.zeros((chunks, w.shape[0], w.shape[1], 9)), np.zeros((chunks, w.shape[0]))
+    dxp = _backward3(dout, xp, w, with_dx, with_params, part_w, part_b)
+    dw = part_w.sum(axis=0).reshape(w.shape).astype(xp.dtype)
+    return dxp, dw, part_b.sum(axis=0).astype(xp.dtype)
 
 
 def _unpad(dxp, x, padding):
@@ -334,20 +339,15 @@ def _unpad(dxp, x, padding):
 def conv2d_backward_input(dout, x, w, stride=1, padding=0):
     dout, xp, w, span = _backward_setup(dout, x, w, stride, padding)
     if _is3(w, stride):
-        return _unpad(_backward3(dout, xp, w, True, False, _chunks(dout))[0], x, padding)
+        return _unpad(_run3(dout, xp, w, True, False)[0], x, padding)
     hp, wp = xp.shape[2], xp.shape[3]
     return _unpad(_grad_x(_widen(dout, wp), w, stride, hp, wp, span), x, padding)
-
-
-def _param_sums(part_w, part_b, w, dtype):
-    return part_w.sum(axis=0).reshape(w.shape).astype(dtype), part_b.sum(axis=0).astype(dtype)
 
 
 def conv2d_backward_params(dout, x, w, stride=1, padding=0):
     dout, xp, w, span = _backward_setup(dout, x, w, stride, padding)
     if _is3(w, stride):
-        _, part_w, part_b = _backward3(dout, xp, w, False, True, _chunks(dout))
-        return _param_sums(part_w, part_b, w, x.dtype)
+        return _run3(dout, xp, w, False, True)[1:]
     dw = _grad_w(_widen(dout, xp.shape[3]), xp, w.shape[2], stride, span)
     return dw, dout.sum(axis=(0, 2, 3), dtype=x.dtype)
 
@@ -355,8 +355,8 @@ def conv2d_backward_params(dout, x, w, stride=1, padding=0):
 def conv2d_backward(dout, x, w, stride=1, padding=0):
     dout, xp, w, span = _backward_setup(dout, x, w, stride, padding)
     if _is3(w, stride):
-        dxp, part_w, part_b = _backward3(dout, xp, w, True, True, _chunks(dout))
-        return (_unpad(dxp, x, padding), *_param_sums(part_w, part_b, w, x.dtype))
+        dxp, dw, db = _run3(dout, xp, w, True, True)
+        return _unpad(dxp, x, padding), dw, db
     hp, wp = xp.shape[2], xp.shape[3]
     wide = _widen(dout, wp)
     dw = _grad_w(wide, xp, w.shape[2], stride, span)

@@ -54,11 +54,17 @@ def _max2(x, ho, wo):
 @njit(parallel=True, cache=True)
 def _max2_backward(dout, x):
     """The 2x2, stride-2 max pool's backward: each window's gradient goes to its first
-    arg-max in row-major order (as the reference), without branches."""
+    arg-max in row-major order (as the reference), without branches. Every cell of dx is
+    written (np.zeros here would be a parallel region of its own)."""
     n_img, n_ch, ho, wo = dout.shape
-    dx = np.zeros_like(x)
+    h, w = x.shape[2], x.shape[3]
+    dx = np.empty_like(x)
     for n in prange(n_img):
         for c in range(n_ch):
+            for j in range(w if h % 2 else 0):  # an odd last row no window covers
+                dx[n, c, h - 1, j] = 0
+            for i in range(h if w % 2 else 0):  # ... and an odd last column
+                dx[n, c, i, w - 1] = 0
             for i in range(ho):
                 a0, a1, d = x[n, c, 2 * i], x[n, c, 2 * i + 1], dout[n, c, i]
                 g0, g1 = dx[n, c, 2 * i], dx[n, c, 2 * i + 1]
