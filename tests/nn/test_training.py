@@ -304,3 +304,35 @@ def test_input_backward_is_backwards_dx_and_leaves_the_gradients(backend):
     model.forward(X)
     assert model.backward(dout, input_grad=False) is None  # training's: no dx for the input
     np.testing.assert_allclose(model.grad, full, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("first", ["batchnorm", "weightnorm", "residual"])
+def test_input_backward_and_training_steps_through_every_layer_with_parameters(first):
+    """The input-only and the parameters-only backward of the layers without a path of their
+    own (the Layer defaults), first in the network and in the middle."""
+
+    def block():
+        return {
+            "batchnorm": nn.BatchNorm1d(6),
+            "weightnorm": nn.WeightNorm(nn.Dense(6, 6)),
+            "residual": nn.Residual([nn.Dense(6, 6), nn.Tanh()]),
+        }[first]
+
+    model = nn.Sequential([block(), nn.Dense(6, 6), block(), nn.Dense(6, 3)], seed=0, backend="cpu")
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(16, 6)).astype(np.float32), rng.integers(0, 3, 16)
+    model.forward(X)
+    dout = rng.normal(size=(16, 3)).astype(np.float32)
+    want = model.backward(dout)
+    grads = model.grad.copy()
+    model.grad[:] = 0
+    model.forward(X)
+    np.testing.assert_allclose(model.input_backward(dout), want, rtol=1e-5, atol=1e-6)
+    assert not model.grad.any()  # left as they were
+    model.forward(X)
+    assert model.backward(dout, input_grad=False) is None
+    np.testing.assert_allclose(model.grad, grads, rtol=1e-5, atol=1e-6)
+    history = nn.fit(
+        model, X, y, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.1), epochs=2, batch_size=8
+    )
+    assert np.isfinite(history.step_loss).all()

@@ -647,18 +647,6 @@ class BatchNorm1d(Layer):
         self._set_grad("b", db)
         return dx
 
-    def param_backward(self, dout):
-        dw, db = self.backend.conv2d_backward_params(
-            dout, self._saved(), self.params["W"], self.stride, self.padding
-        )
-        self._set_grad("W", dw)
-        self._set_grad("b", db)
-
-    def input_backward(self, dout):
-        return self.backend.conv2d_backward_input(
-            dout, self._saved(), self.params["W"], self.stride, self.padding
-        )
-
     def __repr__(self):
         extra = "".join(
             f", {n}={v}"
