@@ -12,7 +12,12 @@ HEADS = f"() => ({FIG})('perturbation').layout.annotations.map(a => a.text)"
 def test_train_attack_move_eps_and_defend(voila, open_page, shots):
     page, errors = open_page(f"{voila}/voila/render/adversarial.ipynb", height=1500)
     page.wait_for_selector("text=of 100 held-out images right", timeout=180_000)
-    page.wait_for_function(f"() => ({HEADS})()[4].startsWith('now reads')", timeout=30_000)
+    # the message can come a redraw before the figures: wait for the trained network's heads
+    page.wait_for_function(
+        f"() => {{ const h = ({HEADS})(); return h[3].startsWith('reads') && "
+        "h[4].startsWith('now reads'); }",
+        timeout=30_000,
+    )
     heads = page.evaluate(HEADS)
     assert "L∞ 0.100" in heads[1] and heads[3].startswith("reads")
     page.wait_for_timeout(800)
