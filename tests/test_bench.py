@@ -69,3 +69,30 @@ def test_bench_on_cuda_without_a_gpu_says_why(capsys):
 def test_every_torch_workload_runs_on_a_named_device(key):
     """The PyTorch side takes its device (the GPU table's column runs it on "cuda")."""
     assert median_time(torch_runner(key, "cpu"), repeats=1, warmup=0) > 0
+
+
+def test_a_workload_that_fails_on_the_gpu_is_reported_and_the_rest_go_on(monkeypatch):
+    """gpu_main's own logic, without a GPU: the device and the timed processes stood in for."""
+    import subprocess
+    from types import SimpleNamespace
+
+    from numba import cuda
+
+    from deepscope import bench, core
+
+    def timed(key, side):
+        if key == "B" and side == "cuda":
+            raise subprocess.CalledProcessError(1, "python", stderr="Traceback\nCudaError: boom")
+        return {"cuda": 0.01, "cpu": 0.2, "torch-cuda": 0.02}[side]
+
+    monkeypatch.setattr(core, "cuda_status", lambda: (True, "a CUDA GPU is present"))
+    monkeypatch.setattr(bench, "torch_sees_a_gpu", lambda: True)
+    monkeypatch.setattr(bench, "_time_in_process", timed)
+    monkeypatch.setattr(cuda, "get_current_device", lambda: SimpleNamespace(name=b"Test GPU"))
+    printed = []
+    rows = bench.gpu_main(["A", "B", "L"], out=printed.append)
+    assert [r["key"] for r in rows] == ["A", "L"]
+    assert "  B failed, left out of the table: CudaError: boom" in printed
+    assert any(line.endswith("GPU: Test GPU") for line in printed)
+    table = printed[-1]
+    assert "| L. " in table and "20.0x | >= 10x met" in table and "<= 1 met" in table

@@ -677,7 +677,11 @@ def gpu_main(keys=None, out=print) -> list[dict]:
     rows = []
     for key in keys:
         out(f"running {key} on the GPU: {WORKLOADS[key].title} ...")
-        rows.append(run_gpu_workload(key, with_torch))
+        try:
+            rows.append(run_gpu_workload(key, with_torch))
+        except subprocess.CalledProcessError as exc:  # one workload's failure, the rest go on
+            last = (exc.stderr or "").strip().splitlines()[-1:] or [str(exc)]
+            out(f"  {key} failed, left out of the table: {last[0]}")
     name = cuda.get_current_device().name
     out("")
     out(f"{versions()}; GPU: {name.decode() if isinstance(name, bytes) else name}")

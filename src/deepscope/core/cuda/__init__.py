@@ -334,46 +334,48 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
 
 
 def _conv_backward_setup(dout, x, w, stride, padding):
+    """(answer on the host, dout on the device), after the shape checks."""
     ho, wo = check_conv(x, w, None, stride, padding)
     if tuple(dout.shape) != (x.shape[0], w.shape[0], ho, wo):
         raise ValueError(
             f"dout must be {(x.shape[0], w.shape[0], ho, wo)}, got {tuple(dout.shape)}"
         )
-    return _host(dout, x, w), to_device(dout), to_device(x), to_device(w)
+    return _host(dout, x, w), to_device(dout)
 
 
-def _conv_input_grad(dd, dxi, dwi, stride, padding):
-    dx = cuda.device_array(dxi.shape, np.float32)
+def _conv_input_grad(dd, x_shape, dwi, stride, padding):
+    dx = cuda.device_array(tuple(x_shape), np.float32)
     blocks, threads = grid_1d(dx.size)
     K.conv2d_backward_input[blocks, threads](dd, dwi, stride, padding, dx)
     return dx
 
 
 def conv2d_backward_input(dout, x, w, stride=1, padding=0):
-    """dx of the convolution alone."""
-    host, dd, dxi, dwi = _conv_backward_setup(dout, x, w, stride, padding)
-    return _answer(_conv_input_grad(dd, dxi, dwi, stride, padding), host)
+    """dx of the convolution alone (x itself stays where it is: only its shape is read)."""
+    host, dd = _conv_backward_setup(dout, x, w, stride, padding)
+    return _answer(_conv_input_grad(dd, x.shape, to_device(w), stride, padding), host)
 
 
-def _conv_param_grads(dd, dxi, dwi, stride, padding):
-    dw = cuda.device_array(dwi.shape, np.float32)
+def _conv_param_grads(dd, dxi, w_shape, stride, padding):
+    dw = cuda.device_array(tuple(w_shape), np.float32)
     K.conv2d_backward_weight[dw.size, K.THREADS](dd, dxi, stride, padding, dw)
-    db = cuda.device_array(dwi.shape[0], np.float32)
-    K.channel_sums[dwi.shape[0], K.THREADS](dd, db)
+    db = cuda.device_array(w_shape[0], np.float32)
+    K.channel_sums[w_shape[0], K.THREADS](dd, db)
     return dw, db
 
 
 def conv2d_backward_params(dout, x, w, stride=1, padding=0):
-    """(dw, db) of the convolution alone."""
-    host, dd, dxi, dwi = _conv_backward_setup(dout, x, w, stride, padding)
-    return tuple(_answer(a, host) for a in _conv_param_grads(dd, dxi, dwi, stride, padding))
+    """(dw, db) of the convolution alone (w itself stays where it is: only its shape is read)."""
+    host, dd = _conv_backward_setup(dout, x, w, stride, padding)
+    grads = _conv_param_grads(dd, to_device(x), w.shape, stride, padding)
+    return tuple(_answer(a, host) for a in grads)
 
 
 def conv2d_backward(dout, x, w, stride=1, padding=0):
     """(dx, dw, db) of the convolution."""
-    host, dd, dxi, dwi = _conv_backward_setup(dout, x, w, stride, padding)
-    dx = _conv_input_grad(dd, dxi, dwi, stride, padding)
-    dw, db = _conv_param_grads(dd, dxi, dwi, stride, padding)
+    host, dd = _conv_backward_setup(dout, x, w, stride, padding)
+    dx = _conv_input_grad(dd, x.shape, to_device(w), stride, padding)
+    dw, db = _conv_param_grads(dd, to_device(x), w.shape, stride, padding)
     return tuple(_answer(a, host) for a in (dx, dw, db))
 
 
