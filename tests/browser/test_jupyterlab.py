@@ -70,6 +70,23 @@ STARTED = (
 )
 
 
+KERNEL_DIALOGS = ("Select Kernel", "Kernel Restarting", "Restart Kernel")
+
+
+def clear_kernel_dialogs(page):
+    """A dialog a kernel's start or restart left open (JupyterLab asks for a kernel when a
+    session is slow to come, says so when one restarts) is answered as a person would, with
+    its default button; any other dialog fails the test with its text."""
+    dialogs = page.locator(".jp-Dialog")
+    for _ in range(3):
+        if not dialogs.count():
+            return
+        text = dialogs.first.inner_text()
+        assert any(t in text for t in KERNEL_DIALOGS), f"an unexpected dialog: {text[:300]}"
+        dialogs.first.locator("button.jp-mod-accept").click(timeout=10_000)
+        page.wait_for_timeout(1000)
+
+
 def run_all(page):
     """Run All, once the kernel is up; again if nothing started (a Run All that lands while
     a fresh server still starts the kernel runs nothing), then wait until all has run."""
@@ -79,6 +96,7 @@ def run_all(page):
         timeout=180_000,
     )
     for attempt in range(3):
+        clear_kernel_dialogs(page)
         page.click("text=Run", timeout=60_000)
         page.click("text=Run All Cells", timeout=30_000)
         try:
