@@ -24,10 +24,15 @@ def server(serve, tmp_path_factory):
 
 
 def kernel_ids(proc) -> set[str]:
-    """The ids of the server's kernels, from their processes' connection files."""
+    """The ids of the server's live kernels, from their processes' connection files (a kernel
+    that has exited but is not yet reaped, a zombie, or that is gone mid-scan counts as ended)."""
     ids = set()
     for p in proc.children(recursive=True):
-        for part in p.cmdline():
+        try:
+            cmdline = p.cmdline()
+        except psutil.Error:
+            continue
+        for part in cmdline:
             if part.endswith(".json") and "kernel-" in part:
                 ids.add(part.rsplit("kernel-", 1)[1].removesuffix(".json"))
     return ids
