@@ -232,3 +232,60 @@ def test_fused_conv_relu_maxpool_is_the_three_in_a_row(case, size, pool_stride, 
     )
     assert got32.dtype == np.float32
     np.testing.assert_allclose(got32, want, atol=1e-4)
+    # training: the same values, each pooled cell's arg-max, and the gradient at the conv's
+    # output routed through it is the ReLU's and the pool's backward in a row
+    ho, wo = REF.conv2d_forward(x, w, b, s, p).shape[2:]
+    out, arg = REF.conv2d_relu_maxpool2d_train_forward(x, w, b, s, p, size, pool_stride)
+    np.testing.assert_array_equal(out, want)
+    assert arg.dtype == np.int32 and arg.shape == want.shape
+    dout = rng.normal(size=want.shape)
+    z = REF.conv2d_forward(x, w, b, s, p)
+    dz = REF.relu_maxpool2d_backward(dout, arg, size, pool_stride, ho, wo)
+    np.testing.assert_allclose(
+        dz,
+        REF.relu_backward(REF.maxpool2d_backward(dout, REF.relu_forward(z), size, pool_stride), z),
+    )
+    got, got_arg = CPU.conv2d_relu_maxpool2d_train_forward(x, w, b, s, p, size, pool_stride)
+    np.testing.assert_allclose(got, want, atol=1e-10)
+    np.testing.assert_array_equal(got_arg, arg)
+    np.testing.assert_allclose(
+        CPU.relu_maxpool2d_backward(dout, arg, size, pool_stride, ho, wo), dz
+    )
+    got32, arg32 = CPU.conv2d_relu_maxpool2d_train_forward(
+        *(a.astype(np.float32) for a in (x, w, b)), s, p, size, pool_stride
+    )
+    assert got32.dtype == np.float32 and arg32.dtype == np.int32
+    np.testing.assert_allclose(got32, want, atol=1e-4)
+    dz32 = CPU.relu_maxpool2d_backward(dout.astype(np.float32), arg32, size, pool_stride, ho, wo)
+    assert dz32.dtype == np.float32
+    np.testing.assert_allclose(
+        dz32, REF.relu_maxpool2d_backward(dout, arg32, size, pool_stride, ho, wo), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("k, stride, size, pool_stride", [(3, 1, 2, 2), (2, 1, 3, 2), (3, 2, 2, 1)])
+def test_fused_training_pass_ties_and_dead_windows(k, stride, size, pool_stride):
+    """A plane of equal values sends each window's gradient to its first cell (row by row),
+    a plane at or below 0 sends none (the ReLU is flat there), as the layers in a row do."""
+    x = np.ones((2, 1, 9, 8))
+    w, b = np.zeros((2, 1, k, k)), np.array([1.5, 0.0])  # channel 0: all 1.5; channel 1: all 0
+    for be in (REF, CPU):
+        out, arg = be.conv2d_relu_maxpool2d_train_forward(x, w, b, stride, 0, size, pool_stride)
+        ho, wo = REF.conv2d_forward(x, w, b, stride, 0).shape[2:]
+        hq, wq = out.shape[2:]
+        first = (np.arange(hq)[:, None] * pool_stride) * wo + np.arange(wq)[None, :] * pool_stride
+        np.testing.assert_array_equal(arg[:, 0], np.broadcast_to(first, (2, hq, wq)))
+        assert (out[:, 0] == 1.5).all() and (arg[:, 1] == -1).all() and not out[:, 1].any()
+        dz = be.relu_maxpool2d_backward(np.ones(out.shape), arg, size, pool_stride, ho, wo)
+        assert not dz[:, 1].any() and dz[:, 0].sum() == 2 * hq * wq
+
+
+def test_fused_training_backward_says_what_is_wrong():
+    arg, dout = np.zeros((1, 1, 3, 3), np.int32), np.ones((1, 1, 3, 3))
+    for be in (REF, CPU):
+        with pytest.raises(ValueError, match="arg must be int32"):
+            be.relu_maxpool2d_backward(dout, arg.astype(np.int64), 2, 2, 6, 6)
+        with pytest.raises(ValueError, match=r"dout must be \(N, C, 2, 2\)"):
+            be.relu_maxpool2d_backward(dout, arg, 2, 2, 5, 5)
+        with pytest.raises(ValueError, match="cells of a 6x6 plane"):
+            be.relu_maxpool2d_backward(dout, arg + 36, 2, 2, 6, 6)

@@ -97,6 +97,16 @@ def test_fused_conv_relu_maxpool(cu, rng):
     x, w, b = rng.normal(size=(2, 2, 9, 8)), rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
     want = REF.conv2d_relu_maxpool2d_forward(x, w, b, 1, 1, 2, 2)
     close(cu.conv2d_relu_maxpool2d_forward(x, w, b, 1, 1, 2, 2), want)
+    for size, stride in ((2, 2), (3, 1)):  # apart, and overlapping windows
+        out, arg = REF.conv2d_relu_maxpool2d_train_forward(x, w, b, 1, 1, size, stride)
+        got, got_arg = cu.conv2d_relu_maxpool2d_train_forward(x, w, b, 1, 1, size, stride)
+        close(got, out)
+        np.testing.assert_array_equal(got_arg, arg)
+        d = rng.normal(size=out.shape)
+        close(
+            cu.relu_maxpool2d_backward(d, arg, size, stride, 9, 8),
+            REF.relu_maxpool2d_backward(d, arg, size, stride, 9, 8),
+        )
 
 
 @pytest.mark.parametrize("size, stride", [(2, 2), (3, 1), (2, 3)])

@@ -280,6 +280,52 @@ def test_predict_fuses_conv_relu_pool_and_agrees_with_forward(backend):
 
 
 @pytest.mark.parametrize("backend", ["numpy", "cpu"])
+def test_a_conv_relu_maxpool_run_trains_as_its_layers_one_by_one(backend):
+    """forward runs each Conv2D, ReLU, MaxPool2D run in one pass that keeps only the pool's
+    arg-max; the output, d loss / d input and every gradient are those of the layers run one
+    by one (overlapping pool windows, a padded and an unpadded conv, a frozen one)."""
+    layers = [
+        nn.Conv2D(2, 4, 3, padding=1, dtype="float64"),
+        nn.ReLU(),
+        nn.MaxPool2D(2),
+        nn.Conv2D(4, 3, 2, dtype="float64"),
+        nn.ReLU(),
+        nn.MaxPool2D(3, stride=1),
+        nn.Flatten(),
+        nn.Dense(12, 5, dtype="float64"),
+    ]
+    model = nn.Sequential(layers, seed=2, backend=backend, dtype="float64")
+    rng = np.random.default_rng(3)
+    X, dout = rng.normal(size=(4, 2, 10, 10)), rng.normal(size=(4, 5))
+
+    def one_by_one():
+        h = X
+        for layer in layers:
+            h = layer.forward(h)
+        d = dout
+        for layer in reversed(layers):
+            d = layer.backward(d)
+        return h, d, model.grad.copy()
+
+    out, dx, grads = one_by_one()
+    model.grad[:] = 0
+    np.testing.assert_allclose(model.forward(X), out, atol=1e-12)
+    assert layers[1]._x is None and layers[5]._x is None  # fused: the ReLUs kept no input
+    np.testing.assert_allclose(model.backward(dout), dx, atol=1e-12)
+    np.testing.assert_allclose(model.grad, grads, atol=1e-12)
+    model.grad[:] = 0
+    model.forward(X)
+    assert model.backward(dout, input_grad=False) is None
+    np.testing.assert_allclose(model.grad, grads, atol=1e-12)
+    model.forward(X)
+    np.testing.assert_allclose(model.input_backward(dout), dx, atol=1e-12)
+    model.set_trainable(False, layers=[0])
+    model.forward(X)
+    model.backward(dout)
+    assert not layers[0].grads["W"].any() and layers[3].grads["W"].any()
+
+
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
 def test_input_backward_is_backwards_dx_and_leaves_the_gradients(backend):
     """Sequential.input_backward (an attack's gradient): the same d loss / d input as the
     full backward, with every parameter's gradient left as it was (Conv2D skips its dw)."""

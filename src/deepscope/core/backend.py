@@ -20,6 +20,8 @@ PRIMITIVES = (
     "conv2d_backward_input",  # dx alone (an attack's input gradient): no dw, no db
     "conv2d_backward_params",  # dw, db alone (a network's first layer): no dx
     "conv2d_relu_maxpool2d_forward",  # inference only: conv, ReLU, max pool in one pass
+    "conv2d_relu_maxpool2d_train_forward",  # the same, and each pooled cell's arg-max
+    "relu_maxpool2d_backward",  # the gradient at the conv's output from that arg-max
     "maxpool2d_forward", "maxpool2d_backward",
     "avgpool2d_forward", "avgpool2d_backward",
     "relu_forward", "relu_backward",
@@ -57,6 +59,8 @@ class Backend:
     conv2d_backward_input: Callable
     conv2d_backward_params: Callable
     conv2d_relu_maxpool2d_forward: Callable
+    conv2d_relu_maxpool2d_train_forward: Callable
+    relu_maxpool2d_backward: Callable
     maxpool2d_forward: Callable
     maxpool2d_backward: Callable
     avgpool2d_forward: Callable

@@ -124,6 +124,34 @@ def check_pool(x: np.ndarray, size, stride) -> tuple[int, int]:
     )
 
 
+def check_relu_maxpool_arg(dout, arg, size, stride, ho, wo) -> None:
+    """The arguments of ``relu_maxpool2d_backward``: ``dout`` (N, C, Hq, Wq) with Hq, Wq what
+    a ``size`` pool at ``stride`` makes of a (ho, wo) plane, ``arg`` int32 shaped like it,
+    each entry -1 or a cell of that plane."""
+    for name, value in (("size", size), ("stride", stride), ("ho", ho), ("wo", wo)):
+        check_int(name, value, 1)
+    if size > ho or size > wo:
+        raise ValueError(f"pool size {size} is larger than the conv output {ho}x{wo}")
+    if dout.ndim != 4:
+        raise ValueError(f"dout must be (N, C, Hq, Wq), got shape {tuple(dout.shape)}")
+    hq, wq = conv_output_size(ho, size, stride, 0), conv_output_size(wo, size, stride, 0)
+    if tuple(dout.shape[2:]) != (hq, wq):
+        raise ValueError(
+            f"dout must be (N, C, {hq}, {wq}) for a {size}x{size} pool at stride {stride} "
+            f"over {ho}x{wo}, got shape {tuple(dout.shape)}"
+        )
+    if tuple(arg.shape) != tuple(dout.shape) or arg.dtype != np.int32:
+        raise ValueError(
+            f"arg must be int32 shaped like dout {tuple(dout.shape)}, got {arg.dtype} "
+            f"{tuple(arg.shape)}"
+        )
+    if isinstance(arg, np.ndarray) and arg.size and (arg.min() < -1 or arg.max() >= ho * wo):
+        raise ValueError(
+            f"arg must hold -1 or cells of a {ho}x{wo} plane (0 .. {ho * wo - 1}), "
+            f"got {arg.min()} .. {arg.max()}"
+        )
+
+
 def check_same_shape(a_name: str, a: np.ndarray, b_name: str, b: np.ndarray) -> None:
     if a.shape != b.shape:
         raise ValueError(

@@ -37,6 +37,7 @@ class Sequential:
                 layer.reset_parameters(rng)
         self._check_chain()
         self._gather()
+        self._ran: list | None = None  # the steps of the last forward, for backward
 
     # parameters -------------------------------------------------------------------------
     def _check_chain(self) -> None:
@@ -204,48 +205,55 @@ class Sequential:
             self.grad[:] = grad_d.copy_to_host()
 
     # compute ----------------------------------------------------------------------------
+    def _steps(self) -> list:
+        """The layers as a pass runs them: each Conv2D, ReLU, MaxPool2D run as one step."""
+        layers, steps, i = self.layers, [], 0
+        while i < len(layers):
+            run = layers[i : i + 3]
+            if [type(layer) for layer in run] == [Conv2D, ReLU, MaxPool2D]:
+                steps.append(_ConvReluPool(*run))
+                i += 3
+            else:
+                steps.append(layers[i])
+                i += 1
+        return steps
+
     def forward(self, x, training: bool = True) -> np.ndarray:
-        for layer in self.layers:
-            x = layer.forward(x, training)
+        """The layers in order, each keeping what its backward needs. A Conv2D, ReLU,
+        MaxPool2D run goes through the backend's ``conv2d_relu_maxpool2d_train_forward`` in
+        one pass: the conv's output is not kept (the ReLU and the pool hold no input), only
+        each pooled cell's arg-max, through which ``backward`` routes the gradient."""
+        self._ran = self._steps()
+        for step in self._ran:
+            x = step.forward(x, training)
         return x
 
     __call__ = forward
 
     def predict(self, x) -> np.ndarray:
-        """Forward pass in evaluation mode (dropout off), for reading the outputs: each
-        Conv2D, ReLU, MaxPool2D run goes through the backend's fused
-        ``conv2d_relu_maxpool2d_forward``, and those layers keep nothing for a backward pass
-        (run ``forward(x, training=False)`` before a ``backward``)."""
-        layers, i = self.layers, 0
-        while i < len(layers):
-            run = layers[i : i + 3]
-            if [type(layer) for layer in run] == [Conv2D, ReLU, MaxPool2D]:
-                conv, pool = run[0], run[2]
-                x = self.backend.conv2d_relu_maxpool2d_forward(
-                    conv._input(x), conv.params["W"], conv.params["b"], conv.stride,
-                    conv.padding, pool.size, pool.stride,
-                )  # fmt: skip
-                for layer in run:
-                    layer._x = None
-                i += 3
-            else:
-                x = layers[i].forward(x, training=False)
-                i += 1
+        """Forward pass in evaluation mode (dropout off), for reading the outputs: a Conv2D,
+        ReLU, MaxPool2D run goes through the backend's ``conv2d_relu_maxpool2d_forward`` and
+        keeps nothing for a backward pass (run ``forward`` before a ``backward``)."""
+        self._ran = None
+        for step in self._steps():
+            x = step.predict(x) if isinstance(step, _ConvReluPool) else step.forward(x, False)
         return x
 
     def backward(self, dout, input_grad: bool = True) -> np.ndarray | None:
-        """Back-propagate ``dout``; returns d loss / d input, or with ``input_grad=False``
-        (a training step, where nothing reads it) None, the first layer computing only its
-        parameters' gradients (a Conv2D's dx is left out, as PyTorch leaves out the input's
-        gradient). The gradients of frozen layers (``trainable = False``) are computed on
-        the way and then set to zero, so clipping, norms and diagnostics count only what
-        training moves (as PyTorch, where a frozen parameter has no gradient)."""
-        for i in range(len(self.layers) - 1, -1, -1):
+        """Back-propagate ``dout`` through the last ``forward``; returns d loss / d input, or
+        with ``input_grad=False`` (a training step, where nothing reads it) None, the first
+        layer computing only its parameters' gradients (a Conv2D's dx is left out, as PyTorch
+        leaves out the input's gradient). The gradients of frozen layers (``trainable =
+        False``) are computed on the way and then set to zero, so clipping, norms and
+        diagnostics count only what training moves (as PyTorch, where a frozen parameter has
+        no gradient)."""
+        steps = self._ran or self.layers
+        for i in range(len(steps) - 1, -1, -1):
             if i == 0 and not input_grad:
-                self.layers[0].param_backward(dout)
+                steps[0].param_backward(dout)
                 dout = None
             else:
-                dout = self.layers[i].backward(dout)
+                dout = steps[i].backward(dout)
         for layer in self.frozen_layers():
             for k, g in layer.grads.items():
                 if isinstance(g, np.ndarray):
@@ -259,8 +267,8 @@ class Sequential:
         left as they were, and layers that can skip computing theirs (Conv2D's dw, db) do."""
         kept = self.grad.copy()
         try:
-            for layer in reversed(self.layers):
-                dout = layer.input_backward(dout)
+            for step in reversed(self._ran or self.layers):
+                dout = step.input_backward(dout)
         finally:
             self.grad[:] = kept
         return dout
@@ -356,6 +364,50 @@ class Sequential:
             f"Sequential(\n{inner}\n) total parameters {self.num_parameters():,}, "
             f"{self.dtype.name}, backend {self.backend.name!r}"
         )
+
+
+class _ConvReluPool:
+    """A Conv2D, ReLU, MaxPool2D run as one step of a pass (``Sequential._steps``): the
+    backend computes the three in one go and keeps, for the backward pass, only each pooled
+    cell's arg-max (``arg``), not the conv's output; the gradient at the conv's output comes
+    from ``relu_maxpool2d_backward`` and goes on through the Conv2D's own backward."""
+
+    def __init__(self, conv: Conv2D, relu: ReLU, pool: MaxPool2D):
+        self.conv, self.relu, self.pool = conv, relu, pool
+        self._arg = self._plane = None
+
+    def _args(self, x):
+        conv, pool = self.conv, self.pool
+        x = conv._input(x)
+        self._plane = conv.output_shape(tuple(x.shape[1:]))[1:]
+        w, b = conv.params["W"], conv.params["b"]
+        return x, (x, w, b, conv.stride, conv.padding, pool.size, pool.stride)
+
+    def forward(self, x, training=True):
+        x, args = self._args(x)
+        out, self._arg = self.conv.backend.conv2d_relu_maxpool2d_train_forward(*args)
+        self.conv._x, self.relu._x, self.pool._x = x, None, None
+        return out
+
+    def predict(self, x):
+        out = self.conv.backend.conv2d_relu_maxpool2d_forward(*self._args(x)[1])
+        self.conv._x = self.relu._x = self.pool._x = None
+        return out
+
+    def _conv_grad(self, dout):
+        pool = self.pool
+        return self.conv.backend.relu_maxpool2d_backward(
+            dout, self._arg, pool.size, pool.stride, *self._plane
+        )
+
+    def backward(self, dout):
+        return self.conv.backward(self._conv_grad(dout))
+
+    def param_backward(self, dout):
+        self.conv.param_backward(self._conv_grad(dout))
+
+    def input_backward(self, dout):
+        return self.conv.input_backward(self._conv_grad(dout))
 
 
 def _frozen_note(count: int, n_frozen: int) -> str:

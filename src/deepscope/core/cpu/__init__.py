@@ -22,6 +22,7 @@ from .conv import (
     conv2d_backward_params,
     conv2d_forward,
     conv2d_relu_maxpool2d_forward,
+    conv2d_relu_maxpool2d_train_forward,
 )
 from .dense import dense_backward, dense_forward
 from .dropout import dropout_backward, dropout_forward
@@ -36,7 +37,13 @@ from .losses import (
 )
 from .mlp import DenseTrainer
 from .optim import apply_update
-from .pool import avgpool2d_backward, avgpool2d_forward, maxpool2d_backward, maxpool2d_forward
+from .pool import (
+    avgpool2d_backward,
+    avgpool2d_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+    relu_maxpool2d_backward,
+)
 from .residual import residual_backward, residual_forward
 from .threads import POLICY  # noqa: F401  (first: thread policy before any kernel runs)
 from .weightnorm import weightnorm_backward, weightnorm_forward

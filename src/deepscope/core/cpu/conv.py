@@ -103,53 +103,59 @@ def _forward3(xp, w, b, ho, wo):
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq, zero):
-    """max over each pool window of relu(conv): the conv plane stays in a buffer of the
-    task's own and only the pooled cells are written (relu(max) = max(relu): one pass).
-    Each window row takes the max down its columns first, then across each window."""
+def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, out, arg, zero):
+    """out = max over each pool window of relu(conv), and arg = the window's first arg-max
+    as a cell of the (ho, wo) conv plane, or -1 where the max is not above ``zero`` (relu(max)
+    = max(relu): one pass). The conv plane stays in a buffer of the task's own."""
     n_img, n_in, hp, wp = xp.shape
     flat = xp.reshape(n_img, n_in, hp * wp)
-    out = np.empty((n_img, w.shape[0], hq, wq), dtype=xp.dtype)
-    cols = (wq - 1) * pool_stride + size  # the columns the windows cover
+    hq, wq = out.shape[2], out.shape[3]
     for n in prange(n_img):
         acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)
-        colmax = np.empty(cols, dtype=xp.dtype)
         for o in range(w.shape[0]):
             _plane(acc, flat, w, b, n, o, stride, wp)
             for i in range(hq):
-                top, row = i * pool_stride * wp, out[n, o, i]
-                for j in range(cols):
-                    colmax[j] = max(acc[top + j], zero)
-                for p in range(1, size):
-                    a = acc[top + p * wp :]
-                    for j in range(cols):
-                        colmax[j] = max(colmax[j], a[j])
                 for j in range(wq):
-                    row[j] = colmax[j * pool_stride]
-                for q in range(1, size):
-                    for j in range(wq):
-                        row[j] = max(row[j], colmax[j * pool_stride + q])
-    return out
+                    r0, c0 = i * pool_stride, j * pool_stride
+                    best, at = acc[r0 * wp + c0], r0 * wo + c0
+                    for p in range(size):
+                        a = acc[(r0 + p) * wp + c0 :]
+                        for q in range(size):
+                            if a[q] > best:
+                                best, at = a[q], (r0 + p) * wo + c0 + q
+                    out[n, o, i, j] = best if best > zero else zero
+                    arg[n, o, i, j] = at if best > zero else -1
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _forward3_relu_maxpool2(xp, w, b, ho, wo, hq, wq, zero):
+def _forward3_relu_maxpool2(xp, w, b, ho, wo, out, arg, zero):
     """``_forward_relu_maxpool`` for a 3x3 kernel at stride 1 and a 2x2 pool at stride 2."""
     n_img, n_in, hp, wp = xp.shape
     flat = xp.reshape(n_img, n_in, hp * wp)
-    out = np.empty((n_img, w.shape[0], hq, wq), dtype=xp.dtype)
+    hq, wq = out.shape[2], out.shape[3]
     for n in prange(n_img):
         acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)
-        colmax = np.empty(2 * wq, dtype=xp.dtype)
         for o in range(w.shape[0]):
             _plane3(acc, flat, w, b, n, o, wp)
             for i in range(hq):
-                a0, a1, row = acc[2 * i * wp :], acc[(2 * i + 1) * wp :], out[n, o, i]
-                for j in range(2 * wq):
-                    colmax[j] = max(a0[j], a1[j])
+                a0, a1, row, hit = (
+                    acc[2 * i * wp :],
+                    acc[(2 * i + 1) * wp :],
+                    out[n, o, i],
+                    arg[n, o, i],
+                )
+                top = 2 * i * wo
                 for j in range(wq):
-                    row[j] = max(max(colmax[2 * j], colmax[2 * j + 1]), zero)
-    return out
+                    c = 2 * j
+                    best, at = a0[c], top + c
+                    if a0[c + 1] > best:
+                        best, at = a0[c + 1], top + c + 1
+                    if a1[c] > best:
+                        best, at = a1[c], top + wo + c
+                    if a1[c + 1] > best:
+                        best, at = a1[c + 1], top + wo + c + 1
+                    row[j] = best if best > zero else zero
+                    hit[j] = at if best > zero else -1
 
 
 @njit(cache=True)
@@ -175,7 +181,7 @@ def _widen_plane(buf, plane, wp, margin):
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _backward3(dout, xp, w, with_dx, with_params, part_w, part_b):
+def _backward3(dout, xp, w, with_dx, with_params, part_w, part_b, zero):
     """dx (``with_dx``; else an empty array) and the per-chunk sums of dw and db
     (``with_params``) of a 3x3 convolution at stride 1, in one parallel pass: the images
     are split into ``chunks`` (one per thread), and a chunk lays each image's dout planes
@@ -183,7 +189,8 @@ def _backward3(dout, xp, w, with_dx, with_params, part_w, part_b):
     gathered: input cell v sums w[p, q] * (dout cell v - p * wp - q). dw and db are summed
     per chunk (dw's nine sums in one pass over a plane) into ``part_w`` (chunks, O, C, 9)
     and ``part_b`` (chunks, O), zeros from the caller (an allocation in here would be a
-    parallel region of its own); the caller adds the chunks.
+    parallel region of its own); the caller adds the chunks. A plane's sums run in x's own
+    type (``zero``): float64 sums of float32 products take twice as long.
     """
     n_img, n_out, ho, wo = dout.shape
     n_in, hp, wp = xp.shape[1], xp.shape[2], xp.shape[3]
@@ -214,13 +221,13 @@ def _backward3(dout, xp, w, with_dx, with_params, part_w, part_b):
                 continue
             for o in range(n_out):
                 d = wide[o, margin:]
-                sb = 0.0
+                sb = zero
                 for u in range(span):
                     sb += d[u]
                 part_b[t, o] += sb
                 for c in range(n_in):
                     r0, r1, r2 = flat[n, c, 0:], flat[n, c, wp:], flat[n, c, 2 * wp :]
-                    s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = 0.0
+                    s00 = s01 = s02 = s10 = s11 = s12 = s20 = s21 = s22 = zero
                     for u in range(span):
                         e = d[u]
                         s00 += e * r0[u]
@@ -302,15 +309,25 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     return _forward(xp, w, b, stride, ho, wo)
 
 
-def conv2d_relu_maxpool2d_forward(x, w, b, stride, padding, size, pool_stride):
+def conv2d_relu_maxpool2d_train_forward(x, w, b, stride, padding, size, pool_stride):
     ho, wo = check_conv(x, w, b, stride, padding)
     hq, wq = check_pool(np.empty((1, 1, ho, wo), dtype=x.dtype), size, pool_stride)
     xp = pad(np.ascontiguousarray(x), padding)
     w, b = np.ascontiguousarray(w), np.ascontiguousarray(b)
+    out = np.empty((x.shape[0], w.shape[0], hq, wq), dtype=x.dtype)
+    arg = np.empty(out.shape, dtype=np.int32)
     zero = x.dtype.type(0)  # the ReLU's floor, in the arrays' own type
     if _is3(w, stride) and size == 2 and pool_stride == 2:
-        return _forward3_relu_maxpool2(xp, w, b, ho, wo, hq, wq, zero)
-    return _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, hq, wq, zero)
+        _forward3_relu_maxpool2(xp, w, b, ho, wo, out, arg, zero)
+    else:
+        _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, out, arg, zero)
+    return out, arg
+
+
+def conv2d_relu_maxpool2d_forward(x, w, b, stride, padding, size, pool_stride):
+    """The training pass's kernels with ``arg`` dropped (one kernel to compile for both; arg
+    costs a quarter of the conv's cells)."""
+    return conv2d_relu_maxpool2d_train_forward(x, w, b, stride, padding, size, pool_stride)[0]
 
 
 def _backward_setup(dout, x, w, stride, padding):
@@ -326,7 +343,7 @@ def _run3(dout, xp, w, with_dx, with_params):
     """``_backward3`` split into one chunk per thread: (dxp, dw, db) in x's dtype."""
     chunks = min(dout.shape[0], get_num_threads())
     part_w, part_b = np.zeros((chunks, w.shape[0], w.shape[1], 9)), np.zeros((chunks, w.shape[0]))
-    dxp = _backward3(dout, xp, w, with_dx, with_params, part_w, part_b)
+    dxp = _backward3(dout, xp, w, with_dx, with_params, part_w, part_b, xp.dtype.type(0))
     dw = part_w.sum(axis=0).reshape(w.shape).astype(xp.dtype)
     return dxp, dw, part_b.sum(axis=0).astype(xp.dtype)
 

@@ -5,7 +5,7 @@ apart so that a cold cache compiles only what a network uses."""
 import numpy as np
 from numba import njit, prange
 
-from ..checks import check_pool
+from ..checks import check_pool, check_relu_maxpool_arg
 
 
 @njit(parallel=True, cache=True)
@@ -104,6 +104,39 @@ def _pool_backward(dout, x, size, stride, use_max):
                             for q in range(size):
                                 dx[n, c, r0 + p, c0 + q] += dout[n, c, i, j] * share
     return dx
+
+
+@njit(parallel=True, cache=True)
+def _unpool(dout, arg, size, stride, wo, dz):
+    """dz[n, c, arg[n, c, i, j]] gets dout[n, c, i, j] where arg >= 0; dz's planes are flat
+    (ho * wo) and each task zeroes its own first (an np.zeros from the caller costs more
+    than this whole pass: fresh pages faulted in by both threads). Windows apart (stride >=
+    size, the usual pool) give each cell one gradient at most, so a dead window (-1, about
+    half of a ReLU network's) stores its 0 in its own first cell rather than taking a
+    branch the processor mispredicts; overlapping windows add up."""
+    n_img, n_ch, hq, wq = dout.shape
+    for n in prange(n_img):
+        for c in range(n_ch):
+            a, d, g = arg[n, c], dout[n, c], dz[n, c]
+            g[:] = 0
+            if stride >= size:
+                for i in range(hq):
+                    for j in range(wq):  # arithmetic, not a select: that one jumps too
+                        at = a[i, j]
+                        dead = at < 0
+                        g[at + dead * (stride * (i * wo + j) + 1)] = d[i, j] * (1 - dead)
+            else:
+                for i in range(hq):
+                    for j in range(wq):
+                        if a[i, j] >= 0:
+                            g[a[i, j]] += d[i, j]
+
+
+def relu_maxpool2d_backward(dout, arg, size, stride, ho, wo):
+    check_relu_maxpool_arg(dout, arg, size, stride, ho, wo)
+    dz = np.empty((dout.shape[0], dout.shape[1], ho * wo), dtype=dout.dtype)
+    _unpool(np.ascontiguousarray(dout), np.ascontiguousarray(arg), size, stride, wo, dz)
+    return dz.reshape(dout.shape[0], dout.shape[1], ho, wo)
 
 
 def _forward(x, size, stride, use_max):

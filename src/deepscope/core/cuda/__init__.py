@@ -16,7 +16,14 @@ from __future__ import annotations
 import numpy as np
 from numba import cuda
 
-from ..checks import check_conv, check_dense, check_labels, check_pool, check_same_shape
+from ..checks import (
+    check_conv,
+    check_dense,
+    check_labels,
+    check_pool,
+    check_relu_maxpool_arg,
+    check_same_shape,
+)
 from ..reference.batchnorm import check_batchnorm
 from ..reference.weightnorm import check_weightnorm
 from . import kernels as K
@@ -412,6 +419,29 @@ def conv2d_relu_maxpool2d_forward(x, w, b, stride, padding, size, pool_stride):
     host = _host(x, w, b)
     z = conv2d_forward(to_device(x), to_device(w), to_device(b), stride, padding)
     return _answer(maxpool2d_forward(relu_forward(z), size, pool_stride), host)
+
+
+def conv2d_relu_maxpool2d_train_forward(x, w, b, stride, padding, size, pool_stride):
+    """The conv kernel, then one that pools, applies the ReLU and records each arg-max; the
+    conv's output stays on the device and is dropped."""
+    host = _host(x, w, b)
+    z = conv2d_forward(to_device(x), to_device(w), to_device(b), stride, padding)
+    hq, wq = check_pool(z, size, pool_stride)
+    out = cuda.device_array((z.shape[0], z.shape[1], hq, wq), np.float32)
+    arg = cuda.device_array(out.shape, np.int32)
+    blocks, threads = grid_1d(out.size)
+    K.relu_maxpool_arg[blocks, threads](z, size, pool_stride, out, arg)
+    return _answer(out, host), _answer(arg, host)
+
+
+def relu_maxpool2d_backward(dout, arg, size, stride, ho, wo):
+    check_relu_maxpool_arg(dout, arg, size, stride, ho, wo)
+    host = _host(dout, arg)
+    dd, da = to_device(dout), to_device(arg, dtype=np.int32)
+    dz = cuda.device_array((dd.shape[0], dd.shape[1], ho, wo), np.float32)
+    blocks, threads = grid_1d(dz.size)
+    K.unpool_arg[blocks, threads](dd, da, size, stride, dz)
+    return _answer(dz, host)
 
 
 def maxpool2d_backward(dout, x, size, stride):

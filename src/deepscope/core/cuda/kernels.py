@@ -489,6 +489,53 @@ def pool_backward(dout, x, size, stride, use_max, dx):
     dx[n, c, r, q] = acc
 
 
+@cuda.jit
+def relu_maxpool_arg(z, size, stride, out, arg):
+    """out[n, c, i, j] = relu of the max of z's window at (i*S, j*S), arg = that max's cell
+    (row * Wo + column) of the plane, the first on ties row by row, or -1 where it is not
+    above 0: one thread per output element."""
+    idx = cuda.grid(1)
+    if idx >= out.size:
+        return
+    hq, wq, n_ch, wo = out.shape[2], out.shape[3], out.shape[1], z.shape[3]
+    j = idx % wq
+    i = (idx // wq) % hq
+    c = (idx // (wq * hq)) % n_ch
+    n = idx // (wq * hq * n_ch)
+    r0, c0 = i * stride, j * stride
+    best, at = z[n, c, r0, c0], r0 * wo + c0
+    for p in range(size):
+        for q in range(size):
+            v = z[n, c, r0 + p, c0 + q]
+            if v > best:
+                best, at = v, (r0 + p) * wo + c0 + q
+    if best > 0:
+        out[n, c, i, j], arg[n, c, i, j] = best, at
+    else:
+        out[n, c, i, j], arg[n, c, i, j] = float32(0.0), -1
+
+
+@cuda.jit
+def unpool_arg(dout, arg, size, stride, dz):
+    """dz[n, c, r, q]: one thread per conv output cell gathers the gradients of the pool
+    windows whose ``arg`` names it (no atomics: overlapping windows are summed here)."""
+    idx = cuda.grid(1)
+    if idx >= dz.size:
+        return
+    h, wd, n_ch = dz.shape[2], dz.shape[3], dz.shape[1]
+    q = idx % wd
+    r = (idx // wd) % h
+    c = (idx // (wd * h)) % n_ch
+    n = idx // (wd * h * n_ch)
+    hq, wq = dout.shape[2], dout.shape[3]
+    acc = float32(0.0)
+    for i in range(max(0, (r - size + stride) // stride), min(hq, r // stride + 1)):
+        for j in range(max(0, (q - size + stride) // stride), min(wq, q // stride + 1)):
+            if arg[n, c, i, j] == r * wd + q:
+                acc += dout[n, c, i, j]
+    dz[n, c, r, q] = acc
+
+
 # ---- training on the device ----------------------------------------------------------------
 @cuda.jit
 def gather_rows(src, order, start, out):

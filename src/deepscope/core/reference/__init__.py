@@ -45,8 +45,10 @@ from .pool import (
     avgpool2d_backward,
     avgpool2d_forward,
     conv2d_relu_maxpool2d_forward,
+    conv2d_relu_maxpool2d_train_forward,
     maxpool2d_backward,
     maxpool2d_forward,
+    relu_maxpool2d_backward,
 )
 from .residual import residual_backward, residual_forward
 from .weightnorm import weightnorm_backward, weightnorm_forward

@@ -1,9 +1,10 @@
 """Max and average pooling over size x size windows moved by ``stride`` (no padding), and
-convolution, ReLU and max pooling in a row for inference."""
+convolution, ReLU and max pooling in a row: for inference, and for training with each pooled
+cell's arg-max kept for the backward pass."""
 
 import numpy as np
 
-from ..checks import check_pool
+from ..checks import check_pool, check_relu_maxpool_arg
 from .activations import relu_forward
 from .conv import conv2d_forward, windows
 
@@ -49,3 +50,36 @@ def conv2d_relu_maxpool2d_forward(x, w, b, stride, padding, size, pool_stride):
     return maxpool2d_forward(
         relu_forward(conv2d_forward(x, w, b, stride, padding)), size, pool_stride
     )
+
+
+def conv2d_relu_maxpool2d_train_forward(x, w, b, stride, padding, size, pool_stride):
+    """(out, arg): Conv2D, ReLU, MaxPool2D in a row, and for the backward pass ``arg``, int32
+    shaped like ``out``: for each pooled cell the flat index (row * Wo + column) in its conv
+    output plane (Ho, Wo) of the window's largest value (the first on ties, row by row), or
+    -1 where that value is not above 0 (the ReLU passes no gradient there). Faster backends
+    never store the conv's output."""
+    z = conv2d_forward(x, w, b, stride, padding)
+    n, c, ho, wo = z.shape
+    hq, wq = check_pool(z, size, pool_stride)
+    win = windows(z, size, pool_stride, 0).reshape(n, c, hq, wq, size * size)
+    k = win.argmax(axis=4)
+    top = np.take_along_axis(win, k[..., None], axis=4)[..., 0]
+    row = np.arange(hq)[:, None] * pool_stride + k // size
+    col = np.arange(wq)[None, :] * pool_stride + k % size
+    arg = np.where(top > 0, row * wo + col, -1).astype(np.int32)
+    return np.maximum(top, 0).astype(x.dtype), arg
+
+
+def relu_maxpool2d_backward(dout, arg, size, stride, ho, wo):
+    """d loss / d conv output (N, C, ho, wo) from the pooled gradient ``dout`` and the
+    ``arg`` of ``conv2d_relu_maxpool2d_train_forward`` (a ``size`` pool at ``stride`` over
+    ho x wo): each pooled cell's gradient goes to its arg-max (summed where windows
+    overlap), nowhere where arg is -1."""
+    check_relu_maxpool_arg(dout, arg, size, stride, ho, wo)
+    n, c = dout.shape[:2]
+    dz = np.zeros((n * c, ho * wo), dtype=dout.dtype)
+    plane = np.broadcast_to(np.arange(n * c)[:, None], (n * c, arg[0, 0].size))
+    a, d = arg.reshape(n * c, -1), dout.reshape(n * c, -1)
+    hit = a >= 0
+    np.add.at(dz, (plane[hit], a[hit]), d[hit])
+    return dz.reshape(n, c, ho, wo)
