@@ -489,17 +489,18 @@ def time_side(key: str, side: str) -> float:
 
 def _time_in_process(key: str, side: str) -> float:
     """``time_side`` in a fresh interpreter. For PyTorch, torch is imported there before
-    deepscope and without the OMP_WAIT_POLICY deepscope set here: deepscope's thread policy
-    (idle OpenMP threads sleep, one BLAS thread) must not reach torch's own thread pool,
-    which it made 2-5x slower (F: 10.7 ms against 1.9 ms)."""
-    from .core.cpu.threads import OMP_WAIT_SET_HERE
+    deepscope and without the OpenMP wait setting deepscope made here: deepscope's thread
+    policy must not reach torch's own thread pool (the earlier one, idle OpenMP threads
+    asleep at once, made torch 2-5x slower: F 10.7 ms against 1.9 ms)."""
+    from .core.cpu.threads import WAIT_SET_HERE, WAIT_VARS
 
     env = dict(os.environ)
     first = ""
     if side.startswith("torch"):
         first = "import torch; "
-        if OMP_WAIT_SET_HERE:
-            env.pop("OMP_WAIT_POLICY", None)
+        if WAIT_SET_HERE:
+            for var in WAIT_VARS:
+                env.pop(var, None)
     code = f"{first}from deepscope.bench import time_side; print(time_side({key!r}, {side!r}))"
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True

@@ -198,7 +198,7 @@ def info() -> str:
         layer = "not initialised"
     lines.append(
         f"numba threading layer: {layer}, {numba.config.NUMBA_NUM_THREADS} threads; "
-        f"BLAS threads: {POLICY['blas_threads']}"
+        f"BLAS threads: {POLICY['blas_threads']}; idle OpenMP workers: {POLICY['openmp_wait']}"
     )
     ok, why = be.cuda_status()
     lines.append("backends: numpy (reference), cpu (numba)" + (", cuda" if ok else ""))
