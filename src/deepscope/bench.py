@@ -50,7 +50,7 @@ WORKLOADS = {
     "E": Workload(
         "E",
         "FGSM on 100 digits at 20 epsilon values for a small CNN (conv 8@3x3-relu-maxpool "
-        "2-dense 10), including the input gradient (each side in its own process)",
+        "2-dense 10), including the input gradient",
         1 / 3,
         20,
     ),
@@ -61,19 +61,18 @@ WORKLOADS = {
         "G",
         "20-layer width-32 MLP with batch norm and residual connections (20 blocks x + "
         "tanh(BN(Dense x))), MSE, batch 128, one SGD step with the per-layer diagnostics "
-        "(|dW|, |W|, update ratio, mean |f'(z)|; each side in its own process)",
+        "(|dW|, |W|, update ratio, mean |f'(z)|)",
         0.5,
         50,
     ),
     "L": Workload(
         "L",
         "Loss landscape 101x101 of the 2-8-8-1 tanh MLP on 500 points (torch: batched matmuls, "
-        "chunks of 256 grid points; each side in its own process)",
+        "chunks of 256 grid points)",
         1 / 3,
         5,
     ),
 }
-ISOLATED = ("E", "G", "L")  # deepscope timed in a fresh process too (torch always is)
 NO_NUMPY = ("L",)  # no numpy column: the numpy landscape evaluates one grid point at a time
 EPSILONS = np.linspace(0.01, 0.3, 20)  # workload E (the sweep adds eps = 0 first: 21 passes)
 
@@ -127,7 +126,14 @@ def machine_limit(key: str, seconds: float) -> dict | None:
     the rate deepscope's ``seconds`` amount to (6 x samples x weights operations an epoch)."""
     if key != "B":
         return None
-    rate, threads = sgemm_rate(dense_epoch_shapes(AUTOENCODER, B_SAMPLES, B_BATCH))
+    # in a process of its own: BLAS's worker threads spin on after the products (C's step
+    # ran 2.5x slower for the next 60 ms when they shared this process)
+    code = (
+        "from deepscope.bench import AUTOENCODER, B_BATCH, B_SAMPLES, dense_epoch_shapes, "
+        "sgemm_rate; print(*sgemm_rate(dense_epoch_shapes(AUTOENCODER, B_SAMPLES, B_BATCH)))"
+    )
+    rate, threads = _last_line(code, dict(os.environ)).split()
+    rate, threads = float(rate), int(threads)
     weights = sum(a * b for a, b in zip(AUTOENCODER, AUTOENCODER[1:]))
     return {"sgemm": rate, "threads": threads, "rate": 6 * B_SAMPLES * weights / seconds / 1e9}
 
@@ -502,10 +508,15 @@ def _time_in_process(key: str, side: str) -> float:
             for var in WAIT_VARS:
                 env.pop(var, None)
     code = f"{first}from deepscope.bench import time_side; print(time_side({key!r}, {side!r}))"
+    return float(_last_line(code, env))
+
+
+def _last_line(code: str, env: dict) -> str:
+    """The last line ``code`` prints, run in a fresh interpreter with ``env``."""
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    return float(out.stdout.strip().splitlines()[-1])
+    return out.stdout.strip().splitlines()[-1]
 
 
 def cold_start(key: str) -> float:
@@ -518,11 +529,7 @@ def cold_start(key: str) -> float:
         f"deepscope_runner({key!r}, 'cpu')(); print(time.perf_counter() - t)"
     )
     with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        out = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-        )
-    return float(out.stdout.strip().splitlines()[-1])
+        return float(_last_line(code, {**os.environ, "NUMBA_CACHE_DIR": cache}))
 
 
 ROUNDS = 3  # deepscope and torch each timed this many times, alternately; medians shown
@@ -531,11 +538,13 @@ ROUNDS = 3  # deepscope and torch each timed this many times, alternately; media
 def run_workload(key: str, with_numpy=True, with_torch=True, with_cold=True) -> dict:
     w = WORKLOADS[key]
     row = {"key": key, "title": w.title, "target": w.target}
-    timer = _time_in_process if key in ISOLATED else time_side
     torch = with_torch and torch_available()
     ours, theirs = [], []
-    for _ in range(ROUNDS):  # alternately, so that the machine's drift reaches both sides
-        ours.append(timer(key, "cpu"))
+    # every side in a fresh process, alternately, so that the machine's drift reaches both:
+    # in a long-lived one, numba's two threads came back from a wait on one core (C's step
+    # 0.75 ms in a fresh process, 1.8-1.9 ms in the bench's own after a torch process ran)
+    for _ in range(ROUNDS):
+        ours.append(_time_in_process(key, "cpu"))
         if torch:
             theirs.append(_time_in_process(key, "torch"))  # always on its own (see there)
     row["deepscope"] = statistics.median(ours)
@@ -546,7 +555,7 @@ def run_workload(key: str, with_numpy=True, with_torch=True, with_cold=True) -> 
     if with_cold:
         row["cold"] = cold_start(key)
     if with_numpy and key not in NO_NUMPY:
-        row["numpy"] = timer(key, "numpy")
+        row["numpy"] = _time_in_process(key, "numpy")
     row["limit"] = machine_limit(key, row["deepscope"])
     return row
 
@@ -693,8 +702,7 @@ def gpu_main(keys=None, out=print) -> list[dict]:
 def import_time() -> float:
     """Seconds for ``import deepscope, deepscope.nn`` in a fresh interpreter (warm cache)."""
     code = "import time; t=time.perf_counter(); import deepscope.nn; print(time.perf_counter()-t)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip())
+    return float(_last_line(code, dict(os.environ)))
 
 
 def main(keys=None, with_numpy=True, startup=True, out=print) -> list[dict]:
