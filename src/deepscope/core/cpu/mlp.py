@@ -196,6 +196,22 @@ def loss_value(kind, out, yb):
     return total / (n * k)
 
 
+@njit(cache=True)
+def _batch_views(xb_ws, yb_ws, act_ws, grad_ws, starts, widths, n_x, n_y, bsz):
+    """A batch of ``bsz`` rows as views of the epoch's workspaces: inputs, targets, and each
+    layer's activations and deltas (bsz, width)."""
+    layers = range(widths.shape[0])
+    acts = [
+        act_ws[bsz * starts[i] : bsz * (starts[i] + widths[i])].reshape(bsz, widths[i])
+        for i in layers
+    ]
+    deltas = [
+        grad_ws[bsz * starts[i] : bsz * (starts[i] + widths[i])].reshape(bsz, widths[i])
+        for i in layers
+    ]
+    return xb_ws[: bsz * n_x].reshape(bsz, n_x), yb_ws[: bsz * n_y].reshape(bsz, n_y), acts, deltas
+
+
 @njit(cache=True, error_model="numpy")
 def train_steps(
     theta,
@@ -240,31 +256,31 @@ def train_steps(
             lowest = layer
     dtype = theta.dtype
     widths = layout[:, 3]
-    total_width = 0
-    for layer in range(n_layers):
-        total_width += widths[layer]
+    starts = np.zeros(n_layers, dtype=np.int64)  # layer l's rows begin at bsz * starts[l]
+    for layer in range(1, n_layers):
+        starts[layer] = starts[layer - 1] + widths[layer - 1]
+    total_width = starts[n_layers - 1] + widths[n_layers - 1]
     act_ws = np.empty(batch_size * total_width, dtype=dtype)
     grad_ws = np.empty(batch_size * total_width, dtype=dtype)
-    xb_ws = np.empty(batch_size * x_all.shape[1], dtype=dtype)
-    yb_ws = np.empty(batch_size * y_all.shape[1], dtype=dtype)
-    n_rows = order.shape[0]
+    n_rows, n_x, n_y = order.shape[0], x_all.shape[1], y_all.shape[1]
+    xb_ws = np.empty(batch_size * n_x, dtype=dtype)
+    yb_ws = np.empty(batch_size * n_y, dtype=dtype)
+    # the batch's views, made again only when its size changes (the last batch may be short)
+    bsz = 0
+    xb, yb, acts, deltas = _batch_views(xb_ws, yb_ws, act_ws, grad_ws, starts, widths, n_x, n_y, 0)
     for step in range(lrs.shape[0]):
         start = step * batch_size
-        bsz = min(batch_size, n_rows - start)
-        xb = xb_ws[: bsz * x_all.shape[1]].reshape(bsz, x_all.shape[1])
-        yb = yb_ws[: bsz * y_all.shape[1]].reshape(bsz, y_all.shape[1])
+        if min(batch_size, n_rows - start) != bsz:
+            bsz = min(batch_size, n_rows - start)
+            xb, yb, acts, deltas = _batch_views(
+                xb_ws, yb_ws, act_ws, grad_ws, starts, widths, n_x, n_y, bsz
+            )
         for r in range(bsz):
             src = order[start + r]
-            xb[r, :] = x_all[src]
-            yb[r, :] = y_all[src]
-        acts = []
-        deltas = []
-        off = 0
-        for layer in range(n_layers):
-            n = bsz * widths[layer]
-            acts.append(act_ws[off : off + n].reshape(bsz, widths[layer]))
-            deltas.append(grad_ws[off : off + n].reshape(bsz, widths[layer]))
-            off += n
+            for j in range(n_x):
+                xb[r, j] = x_all[src, j]
+            for j in range(n_y):
+                yb[r, j] = y_all[src, j]
         out = forward_into(theta, layout, alphas, xb, acts, exact)
         loss = _loss_and_grad(loss_kind, out, yb, deltas[n_layers - 1])
         losses[step] = loss
