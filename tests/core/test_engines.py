@@ -15,7 +15,8 @@ from testkit import (
 )
 
 from deepscope.core import ENGINES, PRIMITIVES, Backend, get_backend
-from deepscope.core.reference.mlp import CROSS_ENTROPY, TANH, forward, loss_value
+from deepscope.core.cpu.losses import log_floored32
+from deepscope.core.reference.mlp import BCE, CROSS_ENTROPY, SIGMOID, TANH, forward, loss_value
 from deepscope.core.reference.optim import FREE, FROZEN, PENALIZED, PRUNED
 
 REF, CPU = get_backend("numpy"), get_backend("cpu")
@@ -114,3 +115,27 @@ def test_the_compiled_landscape_is_the_reference_one(rng, loss, dtype):
     np.testing.assert_allclose(REF.grid_losses(*args), want, rtol=1e-5)
     centre = loss_value(kind, forward(theta, layout, alphas, X)[1][-1], Y)  # (a, b) = (0, 0)
     assert REF.grid_losses(*args)[4] == centre
+
+
+@pytest.mark.parametrize("targets", ["hard", "soft"])
+def test_the_landscape_of_one_sigmoid_output_is_the_reference_one(rng, targets):
+    """One sigmoid output under BCE (the landscape panel's networks): targets all 0 or 1 take
+    the vectorised logarithm, soft ones the per-entry loss; both are the reference's."""
+    theta, layout, alphas = network(rng, (2, 8, 1), (TANH, SIGMOID), np.float32)
+    X = rng.normal(size=(60, 2)).astype(np.float32)
+    Y = rng.integers(0, 2, (60, 1)) if targets == "hard" else rng.uniform(size=(60, 1))
+    d1, d2 = (rng.normal(size=theta.size).astype(np.float32) * 0.3 for _ in range(2))
+    coords = np.array([[a, b] for b in (-1.0, 0.0, 0.5) for a in (-0.5, 0.0, 1.0)])
+    args = (theta, d1, d2, coords, layout, alphas, X, Y.astype(np.float32), BCE)
+    np.testing.assert_allclose(CPU.grid_losses(*args), REF.grid_losses(*args), rtol=1e-5)
+
+
+def test_the_vectorised_log_is_libms_to_float32_and_floored():
+    x = np.r_[np.random.default_rng(0).uniform(0, 3, 5000), 1e-30, 0.5, 0.70710677, 0.7071068]
+    x = np.r_[x, 1.0, 2.0**-126, 3.4e38].astype(np.float32)
+    out = np.empty_like(x)
+    log_floored32(x, out)
+    np.testing.assert_allclose(out, np.log(x.astype(np.float64)), rtol=2e-7, atol=2e-7)
+    floor = np.float32([0.0, 1e-39, -1.0])  # zero, below the smallest normal float32, < 0
+    log_floored32(floor, out[:3])
+    np.testing.assert_array_equal(out[:3], [-100.0, -100.0, -100.0])

@@ -15,6 +15,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from ..reference.mlp import BCE
+from .losses import log_floored32
 from .mlp import forward_feature_major, loss_value
 
 
@@ -24,18 +26,36 @@ def grid_losses(theta, d1, d2, coords, layout, alphas, X, Y, loss_kind):
     out = np.empty(len(coords))
     xt = np.ascontiguousarray(X.T)
     n_threads = numba.get_num_threads()
-    _grid_losses(theta, d1, d2, coords, layout, alphas, xt, Y, loss_kind, n_threads, out)
+    hard = loss_kind == BCE and Y.shape[1] == 1 and bool(np.isin(Y, (0.0, 1.0)).all())
+    _grid_losses(theta, d1, d2, coords, layout, alphas, xt, Y, loss_kind, hard, n_threads, out)
     return out
 
 
+@njit(cache=True, error_model="numpy")
+def _bce_hard(pred, y, picked, logs):
+    """BCE of one output (1, N), feature-major, against targets that are all 0 or 1: one
+    logarithm an entry, log(p) or log(1 - p), through the vectorised ``log_floored32``
+    (float32 workspaces ``picked``, ``logs``); ``loss_value`` is the same sum with libm."""
+    n = pred.shape[1]
+    for i in range(n):
+        p = pred[0, i]
+        picked[i] = p if y[i, 0] == 1.0 else 1.0 - p
+    log_floored32(picked, logs)
+    total = 0.0
+    for i in range(n):
+        total -= logs[i]
+    return total / n
+
+
 @njit(parallel=True, cache=True, error_model="numpy")
-def _grid_losses(theta, d1, d2, coords, layout, alphas, xt, y, loss_kind, n_tasks, out):
+def _grid_losses(theta, d1, d2, coords, layout, alphas, xt, y, loss_kind, hard, n_tasks, out):
     """out[p] = loss of the network theta + coords[p, 0] * d1 + coords[p, 1] * d2.
 
     ``xt`` is the input transposed, (in_features, N); ``y`` float rows (N, k) (class index
     in column 0 for cross-entropy). The grid is cut into ``n_tasks`` runs of points, one per
     thread (``numba.get_num_threads()``: calling it in here would stop the kernel from being
-    cached). Activations use the fast tanh/sigmoid of the float32 training path.
+    cached). Activations use the fast tanh/sigmoid of the float32 training path, and a BCE
+    whose targets are all 0 or 1 (``hard``) the vectorised float32 logarithm.
     """
     n_points = coords.shape[0]
     n_threads = max(1, min(n_tasks, n_points))
@@ -45,6 +65,7 @@ def _grid_losses(theta, d1, d2, coords, layout, alphas, xt, y, loss_kind, n_task
         lo = task * n_points // n_threads
         hi = (task + 1) * n_points // n_threads
         params = np.empty_like(theta)
+        picked, logs = np.empty(n_rows, np.float32), np.empty(n_rows, np.float32)
         acts = []
         for layer in range(layout.shape[0]):
             acts.append(np.empty((widths[layer], n_rows), dtype=theta.dtype))
@@ -53,4 +74,7 @@ def _grid_losses(theta, d1, d2, coords, layout, alphas, xt, y, loss_kind, n_task
             for i in range(theta.shape[0]):
                 params[i] = theta[i] + a * d1[i] + b * d2[i]
             pred = forward_feature_major(params, layout, alphas, xt, acts, False)
-            out[p] = loss_value(loss_kind, pred.T, y)
+            if hard:
+                out[p] = _bce_hard(pred, y, picked, logs)
+            else:
+                out[p] = loss_value(loss_kind, pred.T, y)

@@ -8,6 +8,39 @@ from numba import njit
 from ..checks import check_labels, check_same_shape
 from ..reference.losses import EPS, LOG_FLOOR
 
+LOG2_HI, LOG2_LO = 0.693359375, -2.12194440e-4  # ln 2 in two parts (Cephes)
+SQRT_HALF = 0.707106781186547524
+TINY32 = np.float32(np.finfo(np.float32).tiny)
+
+
+@njit(cache=True, fastmath=True)
+def log_floored32(x, out):
+    """out[i] = max(log(x[i]), LOG_FLOOR) for float32 arrays (LOG_FLOOR below the smallest
+    normal float32, 0 included), in loops that vectorise: the exponent read from the bits,
+    Cephes' degree-9 polynomial on the mantissa (a few ulp of float32). libm's log is a call
+    per entry: on the loss landscape's BCE it was 21 of its 74 ms."""
+    bits, mant = x.view(np.int32), out.view(np.int32)
+    for i in range(x.size):  # the mantissa as a float in [0.5, 1), into out
+        mant[i] = (bits[i] & 0x007FFFFF) | 0x3F000000
+    for i in range(x.size):
+        e = np.float32(((bits[i] >> 23) & 0xFF) - 126)
+        m = out[i]
+        low = m < SQRT_HALF  # fold [0.5, 0.707) up to [1, 1.414): f = m - 1 stays small
+        e = e - 1 if low else e
+        f = (m + m - 1) if low else (m - 1)
+        z = f * f
+        y = 7.0376836292e-2 * f - 1.1514610310e-1
+        y = y * f + 1.1676998740e-1
+        y = y * f - 1.2420140846e-1
+        y = y * f + 1.4249322787e-1
+        y = y * f - 1.6668057665e-1
+        y = y * f + 2.0000714765e-1
+        y = y * f - 2.4999993993e-1
+        y = y * f + 3.3333331174e-1
+        y = y * f * z + LOG2_LO * e - 0.5 * z
+        v = f + y + LOG2_HI * e
+        out[i] = v if x[i] >= TINY32 else LOG_FLOOR
+
 
 @njit(cache=True)
 def mse_value(p, t):
