@@ -433,6 +433,20 @@ def channel_sums(dout, db):
         db[o] = buf[0]
 
 
+@cuda.jit(device=True)
+def nchw(idx, a):
+    """(n, c, i, j): the position of flat index ``idx`` in the 4-D C-order array ``a``."""
+    h, w, ch = a.shape[2], a.shape[3], a.shape[1]
+    return idx // (w * h * ch), (idx // (w * h)) % ch, (idx // w) % h, idx % w
+
+
+@cuda.jit(device=True)
+def windows_over(r, size, stride, count):
+    """(lo, hi): the pool windows lo .. hi - 1 (of ``count``) along one axis that cover
+    cell ``r``."""
+    return max(0, (r - size + stride) // stride), min(count, r // stride + 1)
+
+
 @cuda.jit
 def pool_forward(x, size, stride, use_max, out):
     """out[n, c, i, j] = max (or mean) of x's size x size window at (i*S, j*S): one thread per
@@ -440,11 +454,7 @@ def pool_forward(x, size, stride, use_max, out):
     idx = cuda.grid(1)
     if idx >= out.size:
         return
-    ho, wo, n_ch = out.shape[2], out.shape[3], out.shape[1]
-    j = idx % wo
-    i = (idx // wo) % ho
-    c = (idx // (wo * ho)) % n_ch
-    n = idx // (wo * ho * n_ch)
+    n, c, i, j = nchw(idx, out)
     best = x[n, c, i * stride, j * stride]
     total = float32(0.0)
     for p in range(size):
@@ -463,17 +473,12 @@ def pool_backward(dout, x, size, stride, use_max, dx):
     idx = cuda.grid(1)
     if idx >= dx.size:
         return
-    h, wd, n_ch = dx.shape[2], dx.shape[3], dx.shape[1]
-    q = idx % wd
-    r = (idx // wd) % h
-    c = (idx // (wd * h)) % n_ch
-    n = idx // (wd * h * n_ch)
-    ho, wo = dout.shape[2], dout.shape[3]
+    n, c, r, q = nchw(idx, dx)
+    i_lo, i_hi = windows_over(r, size, stride, dout.shape[2])
+    j_lo, j_hi = windows_over(q, size, stride, dout.shape[3])
     acc = float32(0.0)
-    i_lo = max(0, (r - size + stride) // stride)
-    j_lo = max(0, (q - size + stride) // stride)
-    for i in range(i_lo, min(ho, r // stride + 1)):
-        for j in range(j_lo, min(wo, q // stride + 1)):
+    for i in range(i_lo, i_hi):
+        for j in range(j_lo, j_hi):
             if not use_max:
                 acc += dout[n, c, i, j] / (size * size)
                 continue
@@ -497,11 +502,8 @@ def relu_maxpool_arg(z, size, stride, out, arg):
     idx = cuda.grid(1)
     if idx >= out.size:
         return
-    hq, wq, n_ch, wo = out.shape[2], out.shape[3], out.shape[1], z.shape[3]
-    j = idx % wq
-    i = (idx // wq) % hq
-    c = (idx // (wq * hq)) % n_ch
-    n = idx // (wq * hq * n_ch)
+    n, c, i, j = nchw(idx, out)
+    wo = z.shape[3]
     r0, c0 = i * stride, j * stride
     best, at = z[n, c, r0, c0], r0 * wo + c0
     for p in range(size):
@@ -522,16 +524,13 @@ def unpool_arg(dout, arg, size, stride, dz):
     idx = cuda.grid(1)
     if idx >= dz.size:
         return
-    h, wd, n_ch = dz.shape[2], dz.shape[3], dz.shape[1]
-    q = idx % wd
-    r = (idx // wd) % h
-    c = (idx // (wd * h)) % n_ch
-    n = idx // (wd * h * n_ch)
-    hq, wq = dout.shape[2], dout.shape[3]
+    n, c, r, q = nchw(idx, dz)
+    i_lo, i_hi = windows_over(r, size, stride, dout.shape[2])
+    j_lo, j_hi = windows_over(q, size, stride, dout.shape[3])
     acc = float32(0.0)
-    for i in range(max(0, (r - size + stride) // stride), min(hq, r // stride + 1)):
-        for j in range(max(0, (q - size + stride) // stride), min(wq, q // stride + 1)):
-            if arg[n, c, i, j] == r * wd + q:
+    for i in range(i_lo, i_hi):
+        for j in range(j_lo, j_hi):
+            if arg[n, c, i, j] == r * dz.shape[3] + q:
                 acc += dout[n, c, i, j]
     dz[n, c, r, q] = acc
 
