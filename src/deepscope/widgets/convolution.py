@@ -430,7 +430,8 @@ class ConvolutionPanel(Panel):
     def _stack_figure(self) -> Figure:
         cols = _domains([1] * 4, 0.03)
         rows = _domains([1] * len(scene.STACK_ROWS) + [1.5], 0.025)[::-1]  # top row first
-        layout = theme.layout(1400, margin=dict(l=125, r=70, t=80, b=20), showlegend=False)
+        # the title above the two notes that head the input and the vote: room for both
+        layout = theme.layout(1400, margin=dict(l=125, r=70, t=130, b=20), showlegend=False)
 
         def square(n, x, y):
             common = dict(constrain="domain", visible=False)
