@@ -153,9 +153,13 @@ def _loss_and_grad(kind, out, yb, dout):
             elif kind == HALF_MSE:
                 total += (p - t) * (p - t)
                 dout[r, j] = (p - t) / size
-            else:
-                lp = max(math.log(p), LOG_FLOOR) if p > 0 else LOG_FLOOR
-                lq = max(math.log1p(-p), LOG_FLOOR) if p < 1 else LOG_FLOOR
+            else:  # a target of exactly 0 or 1 needs one of the two logarithms (libm calls)
+                lp = 0.0
+                if t != 0.0:
+                    lp = max(math.log(p), LOG_FLOOR) if p > 0 else LOG_FLOOR
+                lq = 0.0
+                if t != 1.0:
+                    lq = max(math.log1p(-p), LOG_FLOOR) if p < 1 else LOG_FLOOR
                 total -= t * lp + (1.0 - t) * lq
                 dout[r, j] = (p - t) / max(p * (1.0 - p), EPS) / size
     if kind == HALF_MSE:
