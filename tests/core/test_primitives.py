@@ -280,6 +280,33 @@ def test_fused_training_pass_ties_and_dead_windows(k, stride, size, pool_stride)
         assert not dz[:, 1].any() and dz[:, 0].sum() == 2 * hq * wq
 
 
+@pytest.mark.parametrize("k, size", [(3, 2), (2, 3)])  # the 3x3/2x2 loops and the general ones
+def test_a_nan_wins_its_window_and_a_dead_window_passes_no_gradient(k, size):
+    """A NaN reaching the pool comes out NaN, as from the layers one by one (a diverged
+    network must not read as a finite one); a dead window's gradient, even inf or NaN, goes
+    nowhere."""
+    x = np.ones((1, 1, 8, 8))
+    w, b = np.zeros((2, 1, k, k)), np.array([1.0, -1.0])  # channel 0 alive, channel 1 dead
+    w[0, 0, 0, 0] = np.nan  # every conv cell of channel 0 is NaN
+    for be in (REF, CPU):
+        out, arg = be.conv2d_relu_maxpool2d_train_forward(x, w, b, 1, 0, size, size)
+        assert np.isnan(out[:, 0]).all() and (arg[:, 0] >= 0).all()
+        assert np.isnan(be.conv2d_relu_maxpool2d_forward(x, w, b, 1, 0, size, size)[:, 0]).all()
+        assert (arg[:, 1] == -1).all() and not out[:, 1].any()
+        ho, wo = 9 - k, 9 - k
+        dout = np.full(out.shape, np.inf)
+        dout[0, 1, 0, 0] = np.nan
+        dz = be.relu_maxpool2d_backward(dout, arg, size, size, ho, wo)
+        assert not dz[:, 1].any() and np.isinf(dz[:, 0]).any()
+
+
+def test_a_pool_larger_than_the_conv_output_says_so():
+    x, w, b = np.ones((1, 1, 6, 6)), np.ones((1, 1, 3, 3)), np.zeros(1)
+    for be in (REF, CPU):
+        with pytest.raises(ValueError, match="pool size 5 is larger than the conv's output 4x4"):
+            be.conv2d_relu_maxpool2d_train_forward(x, w, b, 1, 0, 5, 5)
+
+
 def test_fused_training_backward_says_what_is_wrong():
     arg, dout = np.zeros((1, 1, 3, 3), np.int32), np.ones((1, 1, 3, 3))
     for be in (REF, CPU):

@@ -107,6 +107,9 @@ def test_fused_conv_relu_maxpool(cu, rng):
             cu.relu_maxpool2d_backward(d, arg, size, stride, 9, 8),
             REF.relu_maxpool2d_backward(d, arg, size, stride, 9, 8),
         )
+    w[0, 0, 0, 0] = np.nan  # a NaN wins its window, as on the other backends
+    out, arg = cu.conv2d_relu_maxpool2d_train_forward(x, w, b, 1, 1, 2, 2)
+    assert np.isnan(out[:, 0]).all() and (arg[:, 0] >= 0).all()
 
 
 @pytest.mark.parametrize("size, stride", [(2, 2), (3, 1), (2, 3)])

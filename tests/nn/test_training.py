@@ -326,6 +326,30 @@ def test_a_conv_relu_maxpool_run_trains_as_its_layers_one_by_one(backend):
 
 
 @pytest.mark.parametrize("backend", ["numpy", "cpu"])
+def test_a_fused_step_gives_way_to_layers_run_on_their_own_and_keeps_nan(backend):
+    """After model.forward, layers run one by one on other data: backward follows them, not
+    the stale fused step. A NaN weight makes the output NaN, fused or not."""
+    layers = [nn.Conv2D(1, 2, 3, dtype="float64"), nn.ReLU(), nn.MaxPool2D(2), nn.Flatten()]
+    model = nn.Sequential(layers, seed=0, backend=backend, dtype="float64")
+    rng = np.random.default_rng(0)
+    X, X2 = rng.normal(size=(2, 1, 6, 6)), rng.normal(size=(2, 1, 6, 6))
+    dout = rng.normal(size=(2, 8))
+    model.forward(X)
+    h = X2
+    for layer in layers:
+        h = layer.forward(h)
+    dx = model.backward(dout)
+    for layer in layers:
+        h = layer.forward(X2 if layer is layers[0] else h)
+    d = dout
+    for layer in reversed(layers):
+        d = layer.backward(d)
+    np.testing.assert_allclose(dx, d)
+    layers[0].params["W"][0, 0, 0, 0] = np.nan
+    assert np.isnan(model.forward(X)[:, :4]).all() and np.isnan(model.predict(X)[:, :4]).all()
+
+
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
 def test_input_backward_is_backwards_dx_and_leaves_the_gradients(backend):
     """Sequential.input_backward (an attack's gradient): the same d loss / d input as the
     full backward, with every parameter's gradient left as it was (Conv2D skips its dw)."""

@@ -124,6 +124,22 @@ def check_pool(x: np.ndarray, size, stride) -> tuple[int, int]:
     )
 
 
+def check_conv_pool(x, w, b, stride, padding, size, pool_stride) -> tuple[int, int, int, int]:
+    """(Ho, Wo, Hq, Wq): the conv's output plane and the pooled one, for a conv followed by a
+    ``size`` pool at ``pool_stride``."""
+    ho, wo = check_conv(x, w, b, stride, padding)
+    check_int("size", size, 1)
+    check_int("pool_stride", pool_stride, 1)
+    if size > ho or size > wo:
+        raise ValueError(f"pool size {size} is larger than the conv's output {ho}x{wo}")
+    return (
+        ho,
+        wo,
+        conv_output_size(ho, size, pool_stride, 0),
+        conv_output_size(wo, size, pool_stride, 0),
+    )
+
+
 def check_relu_maxpool_arg(dout, arg, size, stride, ho, wo) -> None:
     """The arguments of ``relu_maxpool2d_backward``: ``dout`` (N, C, Hq, Wq) with Hq, Wq what
     a ``size`` pool at ``stride`` makes of a (ho, wo) plane, ``arg`` int32 shaped like it,

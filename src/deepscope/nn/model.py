@@ -218,6 +218,19 @@ class Sequential:
                 i += 1
         return steps
 
+    def _last_steps(self) -> list:
+        """The steps of the last ``forward``, while they still hold: the same layers, and no
+        fused run's layers run on their own since (their own state is newer). Otherwise the
+        layers one by one, each with what it kept."""
+        steps = self._ran
+        if steps is None:
+            return self.layers
+        flat = [x for s in steps for x in (s.layers if isinstance(s, _ConvReluPool) else (s,))]
+        same = len(flat) == len(self.layers) and all(a is b for a, b in zip(flat, self.layers))
+        if same and all(s.holds() for s in steps if isinstance(s, _ConvReluPool)):
+            return steps
+        return self.layers
+
     def forward(self, x, training: bool = True) -> np.ndarray:
         """The layers in order, each keeping what its backward needs. A Conv2D, ReLU,
         MaxPool2D run goes through the backend's ``conv2d_relu_maxpool2d_train_forward`` in
@@ -247,7 +260,7 @@ class Sequential:
         False``) are computed on the way and then set to zero, so clipping, norms and
         diagnostics count only what training moves (as PyTorch, where a frozen parameter has
         no gradient)."""
-        steps = self._ran or self.layers
+        steps = self._last_steps()
         for i in range(len(steps) - 1, -1, -1):
             if i == 0 and not input_grad:
                 steps[0].param_backward(dout)
@@ -267,7 +280,7 @@ class Sequential:
         left as they were, and layers that can skip computing theirs (Conv2D's dw, db) do."""
         kept = self.grad.copy()
         try:
-            for step in reversed(self._ran or self.layers):
+            for step in reversed(self._last_steps()):
                 dout = step.input_backward(dout)
         finally:
             self.grad[:] = kept
@@ -374,7 +387,17 @@ class _ConvReluPool:
 
     def __init__(self, conv: Conv2D, relu: ReLU, pool: MaxPool2D):
         self.conv, self.relu, self.pool = conv, relu, pool
-        self._arg = self._plane = None
+        self.layers = (conv, relu, pool)
+        self._arg = self._plane = self._x = None
+
+    def holds(self) -> bool:
+        """Whether the layers still hold this step's forward (none ran on its own since)."""
+        return (
+            self._x is not None
+            and self.conv._x is self._x
+            and self.relu._x is None
+            and (self.pool._x is None)
+        )
 
     def _args(self, x):
         conv, pool = self.conv, self.pool
@@ -386,7 +409,7 @@ class _ConvReluPool:
     def forward(self, x, training=True):
         x, args = self._args(x)
         out, self._arg = self.conv.backend.conv2d_relu_maxpool2d_train_forward(*args)
-        self.conv._x, self.relu._x, self.pool._x = x, None, None
+        self.conv._x, self.relu._x, self.pool._x, self._x = x, None, None, x
         return out
 
     def predict(self, x):

@@ -16,7 +16,10 @@ copy of ``dout`` with a zero margin) rather than scattered.
 import numpy as np
 from numba import get_num_threads, njit, prange
 
-from ..checks import check_conv, check_pool
+from ..checks import check_conv, check_conv_pool
+
+# fastmath but for the promise of no NaN and no inf: the pooling kernels test for NaN
+FAST_FINITE_FREE = {"reassoc", "contract", "arcp", "nsz", "afn"}
 
 
 @njit(cache=True)
@@ -102,11 +105,13 @@ def _forward3(xp, w, b, ho, wo):
     return out
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST_FINITE_FREE)
 def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, out, arg, zero):
     """out = max over each pool window of relu(conv), and arg = the window's first arg-max
     as a cell of the (ho, wo) conv plane, or -1 where the max is not above ``zero`` (relu(max)
-    = max(relu): one pass). The conv plane stays in a buffer of the task's own."""
+    = max(relu): one pass). A NaN wins its window, as in the layers one by one (a diverged
+    network must not read as a finite one). The conv plane stays in a buffer of the task's
+    own."""
     n_img, n_in, hp, wp = xp.shape
     flat = xp.reshape(n_img, n_in, hp * wp)
     hq, wq = out.shape[2], out.shape[3]
@@ -121,13 +126,14 @@ def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, out, arg,
                     for p in range(size):
                         a = acc[(r0 + p) * wp + c0 :]
                         for q in range(size):
-                            if a[q] > best:
+                            if a[q] > best or a[q] != a[q]:
                                 best, at = a[q], (r0 + p) * wo + c0 + q
-                    out[n, o, i, j] = best if best > zero else zero
-                    arg[n, o, i, j] = at if best > zero else -1
+                    live = not best <= zero  # NaN too
+                    out[n, o, i, j] = best if live else zero
+                    arg[n, o, i, j] = at if live else -1
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FAST_FINITE_FREE)
 def _forward3_relu_maxpool2(xp, w, b, ho, wo, out, arg, zero):
     """``_forward_relu_maxpool`` for a 3x3 kernel at stride 1 and a 2x2 pool at stride 2."""
     n_img, n_in, hp, wp = xp.shape
@@ -148,14 +154,15 @@ def _forward3_relu_maxpool2(xp, w, b, ho, wo, out, arg, zero):
                 for j in range(wq):
                     c = 2 * j
                     best, at = a0[c], top + c
-                    if a0[c + 1] > best:
+                    if a0[c + 1] > best or a0[c + 1] != a0[c + 1]:
                         best, at = a0[c + 1], top + c + 1
-                    if a1[c] > best:
+                    if a1[c] > best or a1[c] != a1[c]:
                         best, at = a1[c], top + wo + c
-                    if a1[c + 1] > best:
+                    if a1[c + 1] > best or a1[c + 1] != a1[c + 1]:
                         best, at = a1[c + 1], top + wo + c + 1
-                    row[j] = best if best > zero else zero
-                    hit[j] = at if best > zero else -1
+                    live = not best <= zero  # NaN too
+                    row[j] = best if live else zero
+                    hit[j] = at if live else -1
 
 
 @njit(cache=True)
@@ -310,8 +317,7 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
 
 
 def conv2d_relu_maxpool2d_train_forward(x, w, b, stride, padding, size, pool_stride):
-    ho, wo = check_conv(x, w, b, stride, padding)
-    hq, wq = check_pool(np.empty((1, 1, ho, wo), dtype=x.dtype), size, pool_stride)
+    ho, wo, hq, wq = check_conv_pool(x, w, b, stride, padding, size, pool_stride)
     xp = pad(np.ascontiguousarray(x), padding)
     w, b = np.ascontiguousarray(w), np.ascontiguousarray(b)
     out = np.empty((x.shape[0], w.shape[0], hq, wq), dtype=x.dtype)

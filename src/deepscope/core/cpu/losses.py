@@ -13,12 +13,13 @@ SQRT_HALF = 0.707106781186547524
 TINY32 = np.float32(np.finfo(np.float32).tiny)
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath={"reassoc", "contract", "arcp", "nsz", "afn"})
 def log_floored32(x, out):
-    """out[i] = max(log(x[i]), LOG_FLOOR) for float32 arrays (LOG_FLOOR below the smallest
-    normal float32, 0 included), in loops that vectorise: the exponent read from the bits,
-    Cephes' degree-9 polynomial on the mantissa (a few ulp of float32). libm's log is a call
-    per entry: on the loss landscape's BCE it was 21 of its 74 ms."""
+    """out[i] = max(log(x[i]), LOG_FLOOR) for float32 arrays only (LOG_FLOOR below the
+    smallest normal float32, 0 and negatives included; NaN stays NaN and inf inf, so a
+    diverged network's loss is not a number), in loops that vectorise: the exponent read
+    from the bits, Cephes' degree-9 polynomial on the mantissa (a few ulp of float32).
+    libm's log is a call per entry: on the loss landscape's BCE it was 21 of its 74 ms."""
     bits, mant = x.view(np.int32), out.view(np.int32)
     for i in range(x.size):  # the mantissa as a float in [0.5, 1), into out
         mant[i] = (bits[i] & 0x007FFFFF) | 0x3F000000
@@ -39,7 +40,8 @@ def log_floored32(x, out):
         y = y * f + 3.3333331174e-1
         y = y * f * z + LOG2_LO * e - 0.5 * z
         v = f + y + LOG2_HI * e
-        out[i] = v if x[i] >= TINY32 else LOG_FLOOR
+        v = v if x[i] >= TINY32 else LOG_FLOOR
+        out[i] = x[i] if (x[i] != x[i] or x[i] == np.inf) else v
 
 
 @njit(cache=True)

@@ -124,7 +124,7 @@ def _unpool(dout, arg, size, stride, wo, dz):
                     for j in range(wq):  # arithmetic, not a select: that one jumps too
                         at = a[i, j]
                         dead = at < 0
-                        g[at + dead * (stride * (i * wo + j) + 1)] = d[i, j] * (1 - dead)
+                        g[at + dead * (stride * (i * wo + j) + 1)] = 0 if dead else d[i, j]
             else:
                 for i in range(hq):
                     for j in range(wq):

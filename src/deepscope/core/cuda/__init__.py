@@ -18,6 +18,7 @@ from numba import cuda
 
 from ..checks import (
     check_conv,
+    check_conv_pool,
     check_dense,
     check_labels,
     check_pool,
@@ -424,9 +425,9 @@ def conv2d_relu_maxpool2d_forward(x, w, b, stride, padding, size, pool_stride):
 def conv2d_relu_maxpool2d_train_forward(x, w, b, stride, padding, size, pool_stride):
     """The conv kernel, then one that pools, applies the ReLU and records each arg-max; the
     conv's output stays on the device and is dropped."""
+    _, _, hq, wq = check_conv_pool(x, w, b, stride, padding, size, pool_stride)
     host = _host(x, w, b)
     z = conv2d_forward(to_device(x), to_device(w), to_device(b), stride, padding)
-    hq, wq = check_pool(z, size, pool_stride)
     out = cuda.device_array((z.shape[0], z.shape[1], hq, wq), np.float32)
     arg = cuda.device_array(out.shape, np.int32)
     blocks, threads = grid_1d(out.size)

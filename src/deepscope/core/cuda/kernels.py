@@ -497,8 +497,8 @@ def pool_backward(dout, x, size, stride, use_max, dx):
 @cuda.jit
 def relu_maxpool_arg(z, size, stride, out, arg):
     """out[n, c, i, j] = relu of the max of z's window at (i*S, j*S), arg = that max's cell
-    (row * Wo + column) of the plane, the first on ties row by row, or -1 where it is not
-    above 0: one thread per output element."""
+    (row * Wo + column) of the plane, the first on ties row by row (the first NaN, if any),
+    or -1 where it is not above 0: one thread per output element."""
     idx = cuda.grid(1)
     if idx >= out.size:
         return
@@ -509,9 +509,9 @@ def relu_maxpool_arg(z, size, stride, out, arg):
     for p in range(size):
         for q in range(size):
             v = z[n, c, r0 + p, c0 + q]
-            if v > best:
+            if v > best or v != v:  # a NaN wins its window, as in the layers one by one
                 best, at = v, (r0 + p) * wo + c0 + q
-    if best > 0:
+    if not best <= 0:
         out[n, c, i, j], arg[n, c, i, j] = best, at
     else:
         out[n, c, i, j], arg[n, c, i, j] = float32(0.0), -1

@@ -4,7 +4,7 @@ cell's arg-max kept for the backward pass."""
 
 import numpy as np
 
-from ..checks import check_pool, check_relu_maxpool_arg
+from ..checks import check_conv_pool, check_pool, check_relu_maxpool_arg
 from .activations import relu_forward
 from .conv import conv2d_forward, windows
 
@@ -56,17 +56,18 @@ def conv2d_relu_maxpool2d_train_forward(x, w, b, stride, padding, size, pool_str
     """(out, arg): Conv2D, ReLU, MaxPool2D in a row, and for the backward pass ``arg``, int32
     shaped like ``out``: for each pooled cell the flat index (row * Wo + column) in its conv
     output plane (Ho, Wo) of the window's largest value (the first on ties, row by row), or
-    -1 where that value is not above 0 (the ReLU passes no gradient there). Faster backends
-    never store the conv's output."""
+    -1 where that value is not above 0 (the ReLU passes no gradient there). A NaN wins its
+    window (out NaN, arg its first NaN), as in the layers one by one. Faster backends never
+    store the conv's output."""
+    ho, wo, hq, wq = check_conv_pool(x, w, b, stride, padding, size, pool_stride)
     z = conv2d_forward(x, w, b, stride, padding)
-    n, c, ho, wo = z.shape
-    hq, wq = check_pool(z, size, pool_stride)
+    n, c = z.shape[:2]
     win = windows(z, size, pool_stride, 0).reshape(n, c, hq, wq, size * size)
-    k = win.argmax(axis=4)
+    k = win.argmax(axis=4)  # numpy's argmax: the first NaN, if any
     top = np.take_along_axis(win, k[..., None], axis=4)[..., 0]
     row = np.arange(hq)[:, None] * pool_stride + k // size
     col = np.arange(wq)[None, :] * pool_stride + k % size
-    arg = np.where(top > 0, row * wo + col, -1).astype(np.int32)
+    arg = np.where(~(top <= 0), row * wo + col, -1).astype(np.int32)
     return np.maximum(top, 0).astype(x.dtype), arg
 
 
@@ -74,7 +75,8 @@ def relu_maxpool2d_backward(dout, arg, size, stride, ho, wo):
     """d loss / d conv output (N, C, ho, wo) from the pooled gradient ``dout`` and the
     ``arg`` of ``conv2d_relu_maxpool2d_train_forward`` (a ``size`` pool at ``stride`` over
     ho x wo): each pooled cell's gradient goes to its arg-max (summed where windows
-    overlap), nowhere where arg is -1."""
+    overlap), nowhere where arg is -1. ``arg`` is that function's: a cell outside its own
+    window is not checked, and backends may treat it differently."""
     check_relu_maxpool_arg(dout, arg, size, stride, ho, wo)
     n, c = dout.shape[:2]
     dz = np.zeros((n * c, ho * wo), dtype=dout.dtype)
