@@ -36,6 +36,8 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from testkit import CHROMIUM_ARGS  # noqa: E402 (the browser as the tests start it)
 
+from deepscope.cli import REFILL_AFTER_S  # noqa: E402
+
 DASHBOARDS = (
     "neuron",
     "descent",
@@ -232,8 +234,9 @@ def first_plot(args) -> None:
                     times.append(shown)
                     if res["errors"]:
                         print(f"  {name}: {'; '.join(res['errors'])}", file=sys.stderr)
-                    if args.pool:
-                        server.settle()  # the pool refills before the next opening
+                    if args.pool:  # the pool refills before the next opening
+                        time.sleep(REFILL_AFTER_S)
+                        server.settle()
                 print(f"{name:<13}" + "".join(times), flush=True)
         finally:
             server.stop()
