@@ -126,8 +126,8 @@ def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, out, arg,
                     for p in range(size):
                         a = acc[(r0 + p) * wp + c0 :]
                         for q in range(size):
-                            if a[q] > best or a[q] != a[q]:
-                                best, at = a[q], (r0 + p) * wo + c0 + q
+                            take = (a[q] > best) | (a[q] != a[q])
+                            best, at = (a[q], (r0 + p) * wo + c0 + q) if take else (best, at)
                     live = not best <= zero  # NaN too
                     out[n, o, i, j] = best if live else zero
                     arg[n, o, i, j] = at if live else -1
@@ -154,12 +154,10 @@ def _forward3_relu_maxpool2(xp, w, b, ho, wo, out, arg, zero):
                 for j in range(wq):
                     c = 2 * j
                     best, at = a0[c], top + c
-                    if a0[c + 1] > best or a0[c + 1] != a0[c + 1]:
-                        best, at = a0[c + 1], top + c + 1
-                    if a1[c] > best or a1[c] != a1[c]:
-                        best, at = a1[c], top + wo + c
-                    if a1[c + 1] > best or a1[c + 1] != a1[c + 1]:
-                        best, at = a1[c + 1], top + wo + c + 1
+                    for v, k in ((a0[c + 1], top + c + 1), (a1[c], top + wo + c),
+                                 (a1[c + 1], top + wo + c + 1)):  # fmt: skip
+                        take = (v > best) | (v != v)  # no short-circuit: selects, not jumps
+                        best, at = (v, k) if take else (best, at)
                     live = not best <= zero  # NaN too
                     row[j] = best if live else zero
                     hit[j] = at if live else -1
