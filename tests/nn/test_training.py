@@ -406,3 +406,18 @@ def test_input_backward_and_training_steps_through_every_layer_with_parameters(f
         model, X, y, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.1), epochs=2, batch_size=8
     )
     assert np.isfinite(history.step_loss).all()
+
+
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+def test_a_nan_network_under_bce_is_a_divergence_not_a_floor(backend):
+    """A NaN probability makes the BCE NaN, as the reference's np.maximum(log p, floor) does,
+    so training reports the divergence rather than a finite loss at the log's floor."""
+    model = nn.Sequential(
+        [nn.Dense(2, 4), nn.Tanh(), nn.Dense(4, 1), nn.Sigmoid()], backend=backend
+    )
+    model.layers[0].params["W"][0, 0] = np.nan
+    X, y = playground("xor", 40, 0.0, seed=0)
+    loss = nn.BCELoss(backend)
+    history = nn.fit(model, X, y, loss, nn.SGD(model, lr=0.1), epochs=2, batch_size=10)
+    assert history.diverged_at == 0
+    assert np.isnan(loss.forward(np.array([[np.nan], [0.5]]), np.array([[1.0], [0.0]])))

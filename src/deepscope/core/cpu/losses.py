@@ -45,6 +45,23 @@ def log_floored32(x, out):
 
 
 @njit(cache=True)
+def log_p(p):
+    """max(log(p), LOG_FLOOR) as the reference's np.maximum: NaN stays NaN (a diverged
+    network's loss must not read as a number), 0 and below give LOG_FLOOR."""
+    if p != p:
+        return p
+    return max(math.log(p), LOG_FLOOR) if p > 0 else LOG_FLOOR
+
+
+@njit(cache=True)
+def log_q(p):
+    """max(log(1 - p), LOG_FLOOR), as ``log_p``."""
+    if p != p:
+        return p
+    return max(math.log1p(-p), LOG_FLOOR) if p < 1 else LOG_FLOOR
+
+
+@njit(cache=True)
 def mse_value(p, t):
     s = 0.0
     for i in range(p.size):
@@ -64,9 +81,7 @@ def mse_grad(p, t, out):
 def bce_value(p, t):
     s = 0.0
     for i in range(p.size):
-        lp = math.log(p[i]) if p[i] > 0 else LOG_FLOOR
-        lq = math.log1p(-p[i]) if p[i] < 1 else LOG_FLOOR
-        s -= t[i] * max(lp, LOG_FLOOR) + (1.0 - t[i]) * max(lq, LOG_FLOOR)
+        s -= t[i] * log_p(p[i]) + (1.0 - t[i]) * log_q(p[i])
     return s / p.size
 
 

@@ -18,7 +18,7 @@ from numba import njit
 
 from ..reference.mlp import CROSS_ENTROPY, HALF_MSE, MSE
 from ..reference.optim import FROZEN
-from .losses import EPS, LOG_FLOOR, ce_value_grad
+from .losses import EPS, ce_value_grad, log_p, log_q
 from .optim import apply_update
 from .scalar import activate_array, multiply_slope
 
@@ -154,12 +154,8 @@ def _loss_and_grad(kind, out, yb, dout):
                 total += (p - t) * (p - t)
                 dout[r, j] = (p - t) / size
             else:  # a target of exactly 0 or 1 needs one of the two logarithms (libm calls)
-                lp = 0.0
-                if t != 0.0:
-                    lp = max(math.log(p), LOG_FLOOR) if p > 0 else LOG_FLOOR
-                lq = 0.0
-                if t != 1.0:
-                    lq = max(math.log1p(-p), LOG_FLOOR) if p < 1 else LOG_FLOOR
+                lp = log_p(p) if t != 0.0 else 0.0
+                lq = log_q(p) if t != 1.0 else 0.0
                 total -= t * lp + (1.0 - t) * lq
                 dout[r, j] = (p - t) / max(p * (1.0 - p), EPS) / size
     if kind == HALF_MSE:
@@ -192,9 +188,9 @@ def loss_value(kind, out, yb):
                 total += (p - t) * (p - t)
                 continue
             if t != 0.0:
-                total -= t * (max(math.log(p), LOG_FLOOR) if p > 0 else LOG_FLOOR)
+                total -= t * log_p(p)
             if t != 1.0:
-                total -= (1.0 - t) * (max(math.log1p(-p), LOG_FLOOR) if p < 1 else LOG_FLOOR)
+                total -= (1.0 - t) * log_q(p)
     if kind == HALF_MSE:
         return 0.5 * (total / (n * k))
     return total / (n * k)
