@@ -124,33 +124,31 @@ def check_pool(x: np.ndarray, size, stride) -> tuple[int, int]:
     )
 
 
+def _pooled(ho, wo, size, stride, stride_name) -> tuple[int, int]:
+    """(Hq, Wq): what a ``size`` pool at ``stride`` makes of a conv's (ho, wo) output."""
+    check_int("size", size, 1)
+    check_int(stride_name, stride, 1)
+    if size > ho or size > wo:
+        raise ValueError(f"pool size {size} is larger than the conv's output {ho}x{wo}")
+    return conv_output_size(ho, size, stride, 0), conv_output_size(wo, size, stride, 0)
+
+
 def check_conv_pool(x, w, b, stride, padding, size, pool_stride) -> tuple[int, int, int, int]:
     """(Ho, Wo, Hq, Wq): the conv's output plane and the pooled one, for a conv followed by a
     ``size`` pool at ``pool_stride``."""
     ho, wo = check_conv(x, w, b, stride, padding)
-    check_int("size", size, 1)
-    check_int("pool_stride", pool_stride, 1)
-    if size > ho or size > wo:
-        raise ValueError(f"pool size {size} is larger than the conv's output {ho}x{wo}")
-    return (
-        ho,
-        wo,
-        conv_output_size(ho, size, pool_stride, 0),
-        conv_output_size(wo, size, pool_stride, 0),
-    )
+    return (ho, wo, *_pooled(ho, wo, size, pool_stride, "pool_stride"))
 
 
 def check_relu_maxpool_arg(dout, arg, size, stride, ho, wo) -> None:
     """The arguments of ``relu_maxpool2d_backward``: ``dout`` (N, C, Hq, Wq) with Hq, Wq what
     a ``size`` pool at ``stride`` makes of a (ho, wo) plane, ``arg`` int32 shaped like it,
     each entry -1 or a cell of that plane."""
-    for name, value in (("size", size), ("stride", stride), ("ho", ho), ("wo", wo)):
-        check_int(name, value, 1)
-    if size > ho or size > wo:
-        raise ValueError(f"pool size {size} is larger than the conv output {ho}x{wo}")
+    check_int("ho", ho, 1)
+    check_int("wo", wo, 1)
+    hq, wq = _pooled(ho, wo, size, stride, "stride")
     if dout.ndim != 4:
         raise ValueError(f"dout must be (N, C, Hq, Wq), got shape {tuple(dout.shape)}")
-    hq, wq = conv_output_size(ho, size, stride, 0), conv_output_size(wo, size, stride, 0)
     if tuple(dout.shape[2:]) != (hq, wq):
         raise ValueError(
             f"dout must be (N, C, {hq}, {wq}) for a {size}x{size} pool at stride {stride} "

@@ -17,9 +17,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange
 
 from ..checks import check_conv, check_conv_pool
-
-# fastmath but for the promise of no NaN and no inf: the pooling kernels test for NaN
-FAST_FINITE_FREE = {"reassoc", "contract", "arcp", "nsz", "afn"}
+from .scalar import FASTMATH_KEEP_NAN
 
 
 @njit(cache=True)
@@ -105,7 +103,7 @@ def _forward3(xp, w, b, ho, wo):
     return out
 
 
-@njit(parallel=True, cache=True, fastmath=FAST_FINITE_FREE)
+@njit(parallel=True, cache=True, fastmath=FASTMATH_KEEP_NAN)
 def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, out, arg, zero):
     """out = max over each pool window of relu(conv), and arg = the window's first arg-max
     as a cell of the (ho, wo) conv plane, or -1 where the max is not above ``zero`` (relu(max)
@@ -133,7 +131,7 @@ def _forward_relu_maxpool(xp, w, b, stride, ho, wo, size, pool_stride, out, arg,
                     arg[n, o, i, j] = at if live else -1
 
 
-@njit(parallel=True, cache=True, fastmath=FAST_FINITE_FREE)
+@njit(parallel=True, cache=True, fastmath=FASTMATH_KEEP_NAN)
 def _forward3_relu_maxpool2(xp, w, b, ho, wo, out, arg, zero):
     """``_forward_relu_maxpool`` for a 3x3 kernel at stride 1 and a 2x2 pool at stride 2."""
     n_img, n_in, hp, wp = xp.shape

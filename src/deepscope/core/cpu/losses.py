@@ -7,13 +7,14 @@ from numba import njit
 
 from ..checks import check_labels, check_same_shape
 from ..reference.losses import EPS, LOG_FLOOR
+from .scalar import FASTMATH_KEEP_NAN
 
 LOG2_HI, LOG2_LO = 0.693359375, -2.12194440e-4  # ln 2 in two parts (Cephes)
 SQRT_HALF = 0.707106781186547524
 TINY32 = np.float32(np.finfo(np.float32).tiny)
 
 
-@njit(cache=True, fastmath={"reassoc", "contract", "arcp", "nsz", "afn"})
+@njit(cache=True, fastmath=FASTMATH_KEEP_NAN)
 def log_floored32(x, out):
     """out[i] = max(log(x[i]), LOG_FLOOR) for float32 arrays only (LOG_FLOOR below the
     smallest normal float32, 0 and negatives included; NaN stays NaN and inf inf, so a

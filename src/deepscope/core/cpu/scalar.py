@@ -9,6 +9,10 @@ import math
 
 from numba import njit
 
+#: numba's fastmath without its promise of no NaN and no inf: for loops that test for NaN
+#: (the pool's arg-max, the vectorised log), which that promise would let LLVM drop
+FASTMATH_KEEP_NAN = {"reassoc", "contract", "arcp", "nsz", "afn"}
+
 _CLAMP = 7.90531110763549805
 
 
