@@ -114,14 +114,17 @@ def test_a_job_row_runs_a_job_as_a_task_and_stop_ends_it():
 
     row, ended, seen = JobRow("Run"), [], []
 
+    def done(reason):  # the status is written while the button is still held
+        ended.append((reason, row.go.disabled))
+
     async def run():
-        row.run(job(), seen.append, lambda: None, ended.append)
+        row.run(job(), seen.append, lambda: None, done)
         assert row.running and row.go.disabled and not row.halt.disabled
-        row.run(job(), seen.append, lambda: None, ended.append)  # a second press: ignored
+        row.run(job(), seen.append, lambda: None, done)  # a second press: ignored
         await asyncio.sleep(0.2)
         row.halt.click()
         await row.task
 
     asyncio.run(run())
-    assert ended == ["stopped"] and 0 < len(seen) < 10_000
+    assert ended == [("stopped", True)] and 0 < len(seen) < 10_000
     assert not row.running and not row.go.disabled and row.halt.disabled

@@ -78,6 +78,20 @@ def test_xor_fails_then_the_hidden_layer_fixes_it():
     assert "the neuron gets" in panel.table.value
 
 
+def test_train_comes_back_only_after_the_line_says_how_it_ended():
+    """A page (or a student) acting on the Train button finds the bar's line final: the
+    line's message goes out before the button's."""
+    panel = NeuronPanel(gate="XOR")
+    bar = panel.controls["train"]
+    seen = []
+    bar.train_button.observe(
+        lambda change: seen.append(bar.label.value) if not change["new"] else None,
+        names="disabled",
+    )
+    panel.train()
+    assert len(seen) == 1 and "finished after" in seen[0], seen
+
+
 def test_gradient_descent_learns_and_with_sigmoid():
     panel = NeuronPanel(gate="AND", rule="gradient descent", learning_rate=2.0, epochs=200)
     frames = panel.learn()

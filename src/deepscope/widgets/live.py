@@ -297,8 +297,11 @@ class JobRow(W.HBox):
 
         def finished(reason):
             self.runner = None
-            self.go.disabled, self.halt.disabled = False, True
-            done(reason)
+            try:
+                done(reason)  # the status line first: the button back means it is final
+            finally:
+                if self.runner is None:  # (done may have started the next job)
+                    self.go.disabled, self.halt.disabled = False, True
 
         self.runner = Runner(events, handle, draw, finished, fps=fps)
         self.go.disabled, self.halt.disabled = True, False

@@ -801,10 +801,12 @@ class Panel(W.VBox):
     def _finished(self, reason: str) -> None:
         self._compile_watch.release()
         self._compile_watch.clear(reset=True)
-        self.running = False
-        self.paused = False
+        # the line says how it ended before Train comes back: a page that acts on the
+        # button must find the line final (the messages reach it in this order)
         ended = reason.split(":")[0]
         self.training_bar.report(*self._progress, time.perf_counter() - self._t0, ended)
+        self.running = False
+        self.paused = False
         if reason == "diverged" and self._diverged:
             self.say(html.escape(self._diverged), "error")
         if reason.startswith("error"):
