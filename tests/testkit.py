@@ -137,24 +137,25 @@ def dataset(rng, loss, n_in, n_out, dtype, n=23):
 
 
 def train(backend, seed, loss, dtype, rule="adam", lr=0.05, frozen=(), clip=(0.0, 0.0),
-          epochs=3, rows=23):  # fmt: skip
-    """``epochs`` epochs of ``backend``'s DenseTrainer on a 3-5-4-4-k network (tanh, leaky
-    ReLU, ReLU, the loss's own) over ``rows`` rows in batches of 5, the last one short.
+          epochs=3, rows=23, sizes=(3, 5, 4, 4), batch=5):  # fmt: skip
+    """``epochs`` epochs of ``backend``'s DenseTrainer on a 3-5-4-4-k network (``sizes``;
+    tanh, leaky ReLU, ReLU, the loss's own) over ``rows`` rows in batches of ``batch``, the
+    last one short.
     Returns (each epoch's (losses, norms, done), the arrays (theta, s1, s2, mask) after the
     last, the trained network's predictions)."""
     rng = np.random.default_rng(seed)
     kind, last = LOSSES[loss]
     k = 3 if kind == CROSS_ENTROPY else 2
-    theta, layout, alphas = network(rng, (3, 5, 4, 4, k), (TANH, LEAKY_RELU, RELU, last), dtype)
-    X, Y = dataset(rng, loss, 3, k, dtype, rows)
+    theta, layout, alphas = network(rng, (*sizes, k), (TANH, LEAKY_RELU, RELU, last), dtype)
+    X, Y = dataset(rng, loss, sizes[0], k, dtype, rows)
     s1, s2, grad = np.zeros_like(theta), np.zeros_like(theta), np.zeros_like(theta)
     mask = np.full(theta.size, PENALIZED, np.uint8)
     for layer in frozen:
         w_off, b_off, n_in, n_out, _ = layout[layer]
         mask[w_off : b_off + n_out] |= FROZEN
     opt_kind, hyper = RULES[rule]
-    engine = backend.DenseTrainer(theta, grad, layout, alphas, X, Y, 5, kind, s1, s2, mask)
-    results, t, n_steps = [], 0, -(-rows // 5)
+    engine = backend.DenseTrainer(theta, grad, layout, alphas, X, Y, batch, kind, s1, s2, mask)
+    results, t, n_steps = [], 0, -(-rows // batch)
     for epoch in range(epochs):
         order = np.random.default_rng(epoch).permutation(rows)
         lrs = np.full(n_steps, lr)

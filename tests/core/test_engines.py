@@ -72,6 +72,17 @@ def test_the_compiled_epoch_is_the_reference_one(loss, dtype, rtol):
     assert_same_training(train(REF, 0, loss, dtype), want, rtol)
 
 
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 1e-4)])
+def test_the_compiled_epoch_with_products_for_blas_is_the_reference_one(dtype, rtol):
+    """Layers wide enough that the products go to BLAS, split by rows over the threads
+    (``gemm.mm_rows``): 70 rows in batches of 32 (the last of 6), the third layer frozen;
+    SGD, as Adam makes a float32 rounding in a gradient near 0 a whole step."""
+    sizes = (60, 50, 40, 30)
+    want = train(CPU, 4, "half_mse", dtype, "sgd", 1e-5, (2,), rows=70, sizes=sizes, batch=32)
+    mine = train(REF, 4, "half_mse", dtype, "sgd", 1e-5, (2,), rows=70, sizes=sizes, batch=32)
+    assert_same_training(mine, want, rtol)
+
+
 @pytest.mark.parametrize(
     "rule, frozen, clip",
     [

@@ -8,7 +8,8 @@ update - in one call of :func:`train_steps`, without returning to Python.
 Parameters live in one flat vector ``theta`` (gradients in ``grad``); ``layout`` row l holds
 (W offset, b offset, in_features, out_features, activation code) of dense layer l (the
 codes of ``reference.mlp``). Small products run as plain loops (no call overhead); large
-ones go to BLAS via np.dot. float32 takes the rational tanh of ``scalar.py``, float64 libm's.
+ones go to BLAS, split over the threads by rows (``gemm.mm_rows``). float32 takes the
+rational tanh of ``scalar.py``, float64 libm's.
 """
 
 import math
@@ -18,6 +19,7 @@ from numba import njit
 
 from ..reference.mlp import CROSS_ENTROPY, HALF_MSE, MSE
 from ..reference.optim import FROZEN
+from .gemm import mm_rows, split_parts
 from .losses import EPS, ce_value_grad, log_p, log_q
 from .optim import apply_update
 from .scalar import activate_array, multiply_slope
@@ -26,12 +28,12 @@ BLAS_MIN_WORK = 32768  # m * k * n from which np.dot beats hand loops
 
 
 @njit(cache=True, error_model="numpy")
-def _mm(a, b, out):
+def _mm(a, b, out, parts):
     """out = a @ b."""
     m, k = a.shape
     n = b.shape[1]
     if m * k * n >= BLAS_MIN_WORK:
-        np.dot(a, b, out)
+        mm_rows(False, False, a, b, out, parts)
         return
     for i in range(m):
         for j in range(n):
@@ -43,12 +45,12 @@ def _mm(a, b, out):
 
 
 @njit(cache=True, error_model="numpy")
-def _mm_tn(a, b, out):
+def _mm_tn(a, b, out, parts):
     """out = a.T @ b (weight gradient: inputs.T @ dz)."""
     k, m = a.shape
     n = b.shape[1]
     if m * k * n >= BLAS_MIN_WORK:
-        np.dot(a.T, b, out)
+        mm_rows(True, False, a, b, out, parts)
         return
     for i in range(m):
         for j in range(n):
@@ -61,12 +63,12 @@ def _mm_tn(a, b, out):
 
 
 @njit(cache=True, error_model="numpy")
-def _mm_nt(a, b, out):
+def _mm_nt(a, b, out, parts):
     """out = a @ b.T (input gradient: dz @ W.T)."""
     m, k = a.shape
     n = b.shape[0]
     if m * k * n >= BLAS_MIN_WORK:
-        np.dot(a, b.T, out)
+        mm_rows(False, True, a, b, out, parts)
         return
     for i in range(m):
         for j in range(n):
@@ -77,15 +79,16 @@ def _mm_nt(a, b, out):
 
 
 @njit(cache=True, error_model="numpy")
-def forward_into(theta, layout, alphas, x, acts, exact):
-    """Fill acts[l] (flat workspace slices) with layer l's output for the batch x."""
+def forward_into(theta, layout, alphas, x, acts, exact, parts):
+    """Fill acts[l] (flat workspace slices) with layer l's output for the batch x; the large
+    products split in ``parts`` over the threads (``gemm.split_parts``)."""
     prev = x
     for layer in range(layout.shape[0]):
         w_off, b_off, n_in, n_out, code = layout[layer]
         w = theta[w_off : w_off + n_in * n_out].reshape(n_in, n_out)
         b = theta[b_off : b_off + n_out]
         out = acts[layer]
-        _mm(prev, w, out)
+        _mm(prev, w, out, parts)
         for i in range(out.shape[0]):
             for j in range(n_out):
                 out[i, j] += b[j]
@@ -235,12 +238,13 @@ def train_steps(
     norms,
     clip_norm=0.0,
     clip_value=0.0,
+    parts=1,
 ):
     """Run len(lrs) mini-batch steps over the rows ``order`` of (x_all, y_all): the epoch
     of ``reference.mlp.DenseTrainer.epoch``, float32 with the rational tanh unless
     ``exact``. losses[s] receives step s's batch loss, norms[l] = (|dW_l|, |W_l|) the last
-    completed step's; theta, grad, s1, s2 and mask are updated in place. Returns the number
-    of steps completed."""
+    completed step's; theta, grad, s1, s2 and mask are updated in place; the large products
+    split in ``parts`` over the threads. Returns the number of steps completed."""
     n_layers = layout.shape[0]
     frozen = np.zeros(n_layers, dtype=np.bool_)
     lowest = n_layers  # the lowest trainable layer: the backward pass ends there
@@ -281,7 +285,7 @@ def train_steps(
                 xb[r, j] = x_all[src, j]
             for j in range(n_y):
                 yb[r, j] = y_all[src, j]
-        out = forward_into(theta, layout, alphas, xb, acts, exact)
+        out = forward_into(theta, layout, alphas, xb, acts, exact, parts)
         loss = _loss_and_grad(loss_kind, out, yb, deltas[n_layers - 1])
         losses[step] = loss
         if not math.isfinite(loss):
@@ -292,7 +296,7 @@ def train_steps(
             multiply_slope(code, dz.reshape(dz.size), a.reshape(a.size), alphas[layer])
             if not frozen[layer]:
                 prev = xb if layer == 0 else acts[layer - 1]
-                _mm_tn(prev, dz, grad[w_off : w_off + n_in * n_out].reshape(n_in, n_out))
+                _mm_tn(prev, dz, grad[w_off : w_off + n_in * n_out].reshape(n_in, n_out), parts)
                 db = grad[b_off : b_off + n_out]
                 for j in range(n_out):
                     db[j] = 0.0
@@ -301,7 +305,7 @@ def train_steps(
                         db[j] += dz[i, j]
             if layer > lowest:
                 w = theta[w_off : w_off + n_in * n_out].reshape(n_in, n_out)
-                _mm_nt(dz, w, deltas[layer - 1])
+                _mm_nt(dz, w, deltas[layer - 1], parts)
         if clip_norm > 0.0:
             total = 0.0
             for i in range(grad.size):
@@ -361,6 +365,7 @@ class DenseTrainer:
             norms,
             clip_norm,
             clip_value,
+            split_parts(),
         )
         return losses, norms, done
 
