@@ -177,6 +177,9 @@ def test_run_all_draws_every_figure_inside_the_column(lab, browser, shots, noteb
         shown = [f["title"] for f in page.evaluate(FIGURES)]  # as saved
         page.reload()
         page.wait_for_selector(".jp-Notebook", timeout=180_000)
+        # the widget manager asks the kernel for every widget's state before it draws any
+        # (the playground notebook's 48 panels: none back in 150 s on a slower machine)
+        page.wait_for_selector(".deepscope-figure .js-plotly-plot", timeout=450_000)
         figures = wait_drawn(page, timeout_s=150, count=len(shown))  # they come back in turn
         page.screenshot(path=str(shots / f"lab_{notebook}_reloaded.png"), full_page=False)
         assert figures and all(f["drawn"] for f in figures), (
