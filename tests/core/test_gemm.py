@@ -42,6 +42,14 @@ def test_empty_inner_dimension_gives_zeros_and_empty_outputs_are_fine():
     mm_rows(False, False, np.zeros((0, 4)), np.zeros((4, 3)), np.zeros((0, 3)), 2)
 
 
+def test_shapes_that_do_not_agree_are_refused():
+    a = np.zeros((8, 4), np.float32)
+    with pytest.raises(ValueError, match="do not agree"):
+        mm_rows(False, False, a, np.zeros((5, 3), np.float32), np.zeros((8, 3), np.float32), 2)
+    with pytest.raises(ValueError, match="do not agree"):
+        mm_rows(True, False, a, np.zeros((8, 3), np.float32), np.zeros((8, 3), np.float32), 2)
+
+
 def test_a_strided_or_mixed_array_is_refused_at_compile_time():
     a = np.zeros((8, 8), np.float32)
     with pytest.raises(numba.core.errors.TypingError):

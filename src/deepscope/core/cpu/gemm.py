@@ -14,6 +14,7 @@ scipy's BLAS) with the leading dimensions given.
 """
 
 import numba
+import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
 from numba.core import cgutils
@@ -25,13 +26,14 @@ from .threads import POLICY
 @intrinsic
 def _gemm(typingctx, trans_a, trans_b, m, n, k, a, a_off, lda, b, ldb, c, c_off, ldc):
     """Row-major ``c[c_off:] (m x n, leading dim ldc) = op(a[a_off:]) @ op(b)``, op the
-    transpose where ``trans_*``; a, b, c C-contiguous 2-D arrays of one float dtype."""
+    transpose where ``trans_*``; a, b, c C-contiguous 2-D arrays of one float dtype.
+    Returns numba's BLAS status: 0, or -1 where no BLAS could be loaded."""
     arrays = (a, b, c)
     if not all(isinstance(x, types.Array) and x.ndim == 2 and x.layout == "C" for x in arrays):
         return None  # the leading dimensions are the C-contiguous arrays' own
     if a.dtype not in (types.float32, types.float64) or not b.dtype == c.dtype == a.dtype:
         return None
-    sig = types.void(trans_a, trans_b, m, n, k, a, a_off, lda, b, ldb, c, c_off, ldc)
+    sig = types.int32(trans_a, trans_b, m, n, k, a, a_off, lda, b, ldb, c, c_off, ldc)
 
     def codegen(context, builder, signature, args):
         ta, tb, m_, n_, k_, av, a_off_, lda_, bv, ldb_, cv, c_off_, ldc_ = args
@@ -64,7 +66,7 @@ def _gemm(typingctx, trans_a, trans_b, m, n, k, a, a_off, lda, b, ldb, c, c_off,
         kind = ir.Constant(char, ord("s" if dtype == types.float32 else "d"))
         zero = context.get_constant(types.intp, 0)
         # row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: B comes first
-        builder.call(
+        return builder.call(
             fn,
             (
                 kind,
@@ -83,7 +85,6 @@ def _gemm(typingctx, trans_a, trans_b, m, n, k, a, a_off, lda, b, ldb, c, c_off,
                 as_intp(ldc_, tys[12]),
             ),
         )
-        return context.get_dummy_value()
 
     return sig, codegen
 
@@ -95,6 +96,10 @@ def mm_rows(trans_a, trans_b, a, b, out, parts):
     2-D arrays of one float dtype."""
     m, n = out.shape
     k = a.shape[0] if trans_a else a.shape[1]
+    a_rows = a.shape[1] if trans_a else a.shape[0]
+    b_rows, b_cols = (b.shape[1], b.shape[0]) if trans_b else (b.shape[0], b.shape[1])
+    if a_rows != m or b_rows != k or b_cols != n:
+        raise ValueError("mm_rows: the shapes of op(a), op(b) and out do not agree")
     if m == 0 or n == 0:
         return
     if k == 0:
@@ -102,12 +107,16 @@ def mm_rows(trans_a, trans_b, a, b, out, parts):
         return
     lda, ldb = a.shape[1], b.shape[1]
     parts = min(parts, max(m // 16, 1))
+    status = np.zeros(parts, dtype=np.int32)
     for part in prange(parts):
         r0 = m * part // parts
         r1 = m * (part + 1) // parts
         # op(a)'s rows r0..r1: a's rows (offset r0 rows) or, transposed, a's columns
         a_off = r0 if trans_a else r0 * lda
-        _gemm(trans_a, trans_b, r1 - r0, n, k, a, a_off, lda, b, ldb, out, r0 * n, n)
+        status[part] = _gemm(trans_a, trans_b, r1 - r0, n, k, a, a_off, lda, b, ldb, out,
+                             r0 * n, n)  # fmt: skip
+    if status.any():
+        raise RuntimeError("mm_rows: no BLAS could be loaded (numba takes scipy's)")
 
 
 def split_parts() -> int:
