@@ -54,7 +54,7 @@ TEST_WORKERS ?= 2
 XDIST := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 LAB   := tests/browser/test_jupyterlab.py
 test: install chromium proxy
-	$(PY) -m pytest $(XDIST) --ignore=$(LAB)
+	$(PY) -m pytest $(XDIST) --durations=15 --ignore=$(LAB)
 	$(PY) -m pytest $(LAB)
 	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest $(XDIST) -m cuda tests/cuda
 

@@ -6,17 +6,23 @@ the user chose thread counts already, deepscope keeps BLAS to ``DEEPSCOPE_BLAS_T
 threads (default 1): deepscope parallelises its own kernels with numba instead.
 
 numba's OpenMP workers then wait for the next parallel loop spinning a short while
-(``GOMP_SPINCOUNT`` = ``SPINCOUNT`` turns, about 0.3 ms here) and then sleep, unless the
-user set ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``. Sleeping at once (OMP_WAIT_POLICY=passive,
-the earlier policy) made every parallel loop pay a wake-up: the small CNN's training step
-took 0.89 ms against 0.65 ms. libgomp's own default (300,000 turns, several ms) keeps a core
-busy long after each loop, in every kernel of a class.
+(``GOMP_SPINCOUNT`` = ``SPINCOUNT`` turns, some 30 us here) and then sleep, unless the user
+set ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``. Sleeping at once (OMP_WAIT_POLICY=passive, the
+earlier policy) made every parallel loop pay a wake-up: the small CNN's training step took
+0.89 ms against 0.65 ms. Spinning long costs the machine when it is shared: a class's
+kernels, or a test suite's processes, each keep a core busy after every loop. With two other
+processes training beside it on the 2-core AMD machine, building the autoencoder panel took
+26-32 s spinning 10,000 turns, 14-16 s at 3,000 and 11-13 s at 1,000, and an autoencoder
+epoch (bench B) 370-580 ms against 240-380 ms at 1,000; on that machine alone the three
+counts timed the same (B 102-113 ms, C 1.2 ms, F 0.7-0.8 ms). libgomp's own default
+(300,000 turns, several ms) is worse still; 1,000 is also what it falls back to when it sees
+more threads than cores.
 """
 
 import os
 
 USER_SET = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-SPINCOUNT = "10000"
+SPINCOUNT = "1000"
 WAIT_VARS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
 #: set by deepscope (not by the user): a process started from this one inherits it
