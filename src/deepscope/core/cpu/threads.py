@@ -12,11 +12,11 @@ earlier policy) made every parallel loop pay a wake-up: the small CNN's training
 0.89 ms against 0.65 ms. Spinning long costs the machine when it is shared: a class's
 kernels, or a test suite's processes, each keep a core busy after every loop. With two other
 processes training beside it on the 2-core AMD machine, building the autoencoder panel took
-26-32 s spinning 10,000 turns, 14-16 s at 3,000 and 11-13 s at 1,000, and an autoencoder
-epoch (bench B) 370-580 ms against 240-380 ms at 1,000; on that machine alone the three
-counts timed the same (B 102-113 ms, C 1.2 ms, F 0.7-0.8 ms). libgomp's own default
-(300,000 turns, several ms) is worse still; 1,000 is also what it falls back to when it sees
-more threads than cores.
+26-32 s spinning 10,000 turns, 14-16 s at 3,000 and 11-13 s at 1,000; an autoencoder
+epoch (bench B, 55 ms alone on a later machine of that kind) took 500-550 ms beside them at
+10,000 and 147-150 ms at 1,000. Alone, the three counts timed the same (B 102-113 ms, C
+1.2 ms, F 0.7-0.8 ms). libgomp's own default (300,000 turns, several ms) is worse still;
+1,000 is also what it falls back to when it sees more threads than cores.
 """
 
 import os
