@@ -45,17 +45,18 @@ $(VENV)/.warm: $(VENV)/.runtime $(shell find src/deepscope -name '*.py')
 serve: $(VENV)/.warm
 	$(VENV)/bin/deepscope serve --port $(PORT) --host $(HOST)
 
-# Three runs: everything on the CPU but JupyterLab, its test files spread over TEST_WORKERS
-# processes (pytest-xdist; 1 runs them in this one); then JupyterLab running every notebook,
-# alone (its reload waits on the kernel's widget state, which a busy machine delays past any
-# sane limit); then the CUDA kernels in numba's simulator (the variable must be set before
-# numba is first imported, hence a process of its own).
+# Three runs: every test but the browser's, its test files spread over TEST_WORKERS
+# processes (pytest-xdist; 1 runs them in this one); then the browser tests, one at a time
+# (a page waits on its kernel, Voila and Chromium, which the other process's compiling and
+# training delayed past any sane limit: the autoencoder dashboard's 20 opening epochs took
+# 14 s alone, 28 s beside it, over 180 s twice on a busier machine); then the CUDA kernels
+# in numba's simulator (the variable must be set before numba is first imported, hence a
+# process of its own).
 TEST_WORKERS ?= 2
 XDIST := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
-LAB   := tests/browser/test_jupyterlab.py
 test: install chromium proxy
-	$(PY) -m pytest $(XDIST) --durations=15 --ignore=$(LAB)
-	$(PY) -m pytest $(LAB)
+	$(PY) -m pytest $(XDIST) --durations=15 -m "not browser"
+	$(PY) -m pytest --durations=15 -m browser
 	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest $(XDIST) -m cuda tests/cuda
 
 bench: install

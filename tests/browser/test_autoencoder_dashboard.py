@@ -23,8 +23,8 @@ def _drag(page, label, dx):
 
 def test_train_then_click_the_code_map(voila, open_page, shots):
     page, errors = open_page(f"{voila}/voila/render/autoencoder.ipynb", height=1600)
-    # its 20 epochs on opening: 20-35 s here, numba's cache cold or not; CI's machine, the
-    # other test worker beside it, went past 180 s twice (the JupyterLab check waits 450 s)
+    # its 20 epochs on opening: 14 s here alone; CI's machine went past 180 s twice while the
+    # other test process compiled and trained beside it (the JupyterLab check waits 450 s)
     page.wait_for_selector("text=A code of 32 numbers", timeout=420_000)
     page.wait_for_function(
         f"() => ({FIG})('codes')._fullData.find(t => t.name === 'codes').x.length === 500",

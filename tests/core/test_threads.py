@@ -26,8 +26,8 @@ def policy(**env):
 
 def test_idle_openmp_workers_spin_briefly_then_sleep():
     told, spin, wait = policy()
-    assert spin == "1000" and wait is None
-    assert told["openmp_wait"] == "spin 1000 then sleep (GOMP_SPINCOUNT)"
+    assert spin == "10000" and wait is None
+    assert told["openmp_wait"] == "spin 10000 then sleep (GOMP_SPINCOUNT)"
 
 
 @pytest.mark.parametrize("var, value", [("OMP_WAIT_POLICY", "passive"), ("GOMP_SPINCOUNT", "0")])

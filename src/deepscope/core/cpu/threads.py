@@ -6,23 +6,26 @@ the user chose thread counts already, deepscope keeps BLAS to ``DEEPSCOPE_BLAS_T
 threads (default 1): deepscope parallelises its own kernels with numba instead.
 
 numba's OpenMP workers then wait for the next parallel loop spinning a short while
-(``GOMP_SPINCOUNT`` = ``SPINCOUNT`` turns, some 30 us here) and then sleep, unless the user
-set ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``. Sleeping at once (OMP_WAIT_POLICY=passive, the
-earlier policy) made every parallel loop pay a wake-up: the small CNN's training step took
-0.89 ms against 0.65 ms. Spinning long costs the machine when it is shared: a class's
-kernels, or a test suite's processes, each keep a core busy after every loop. With two other
-processes training beside it on the 2-core AMD machine, building the autoencoder panel took
-26-32 s spinning 10,000 turns, 14-16 s at 3,000 and 11-13 s at 1,000; an autoencoder
-epoch (bench B, 55 ms alone on a later machine of that kind) took 500-550 ms beside them at
-10,000 and 147-150 ms at 1,000. Alone, the three counts timed the same (B 102-113 ms, C
-1.2 ms, F 0.7-0.8 ms). libgomp's own default (300,000 turns, several ms) is worse still;
-1,000 is also what it falls back to when it sees more threads than cores.
+(``GOMP_SPINCOUNT`` = ``SPINCOUNT`` turns, about 0.3 ms here) and then sleep, unless the
+user set ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``. Sleeping at once (OMP_WAIT_POLICY=passive,
+the earlier policy) made every parallel loop pay a wake-up: the small CNN's training step
+took 0.89 ms against 0.65 ms. libgomp's own default (300,000 turns, several ms) keeps a core
+busy long after each loop, in every kernel of a class.
+
+Shorter spins were measured on the 2-core AMD machine with two other processes training
+(autoencoder epochs and CNN steps) beside the one measured, all at the same count. At 1,000
+turns the measured process trained faster (an autoencoder epoch, bench B, 147-150 ms
+against 500-550 ms at 10,000; 55 ms alone), but a page beside them crawled: the
+autoencoder dashboard's browser test, Voila, Chromium and its kernel, took 159-256 s and
+failed on its 10 s waits (42 s twice at 10,000, 92 s at 3,000, 65 s at 30,000). Threads
+that sleep and wake after every loop take the cores back from a page's processes each time
+they wake; threads that spin do not. A class is pages, so the count stays at 10,000.
 """
 
 import os
 
 USER_SET = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-SPINCOUNT = "1000"
+SPINCOUNT = "10000"
 WAIT_VARS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
 #: set by deepscope (not by the user): a process started from this one inherits it
