@@ -24,6 +24,8 @@ they wake; threads that spin do not. A class is pages, so the count stays at 10,
 
 import os
 
+import numba
+
 USER_SET = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 SPINCOUNT = "10000"
 WAIT_VARS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
@@ -57,3 +59,8 @@ def configure_threads() -> dict:
 
 
 POLICY = configure_threads()
+# numba starts its threading layer when it compiles a parallel kernel, but not when it loads a
+# cached function that calls one (numba issue 8578): the dense epoch, loaded from the cache
+# in a fresh process that had run no parallel kernel yet, aborted with "LLVM ERROR: Symbol
+# not found: allocate_sched" or called a null pointer. Started here, under the policy above.
+numba.get_num_threads()
