@@ -101,6 +101,7 @@ RULES = {  # kind, [momentum | beta1 | alpha, nesterov | beta2, eps, weight_deca
     "prune": (SGD, [0.0, 0.0, 0.0, 0.01, 0.05, 1.0]),  # the Playground's L1
     "rmsprop": (RMSPROP, [0.99, 0.0, 1e-8, 0.01, 0.02, 0.0]),
     "adam": (ADAM, [0.9, 0.999, 1e-8, 0.01, 0.02, 0.0]),
+    "adam_plain": (ADAM, [0.9, 0.999, 1e-8, 0.0, 0.0, 0.0]),  # no penalty: a loop of its own
     "adagrad": (ADAGRAD, [0.0, 0.0, 1e-10, 0.0, 0.02, 0.0]),
 }
 
