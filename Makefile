@@ -48,10 +48,10 @@ serve: $(VENV)/.warm
 # Three runs: every test but the browser's, its test files spread over TEST_WORKERS
 # processes (pytest-xdist; 1 runs them in this one); then the browser tests, one at a time
 # (a page waits on its kernel, Voila and Chromium, which the other process's compiling and
-# training delayed past any sane limit: the autoencoder dashboard's 20 opening epochs took
-# 14 s alone, 28 s beside it, over 180 s twice on a busier machine); then the CUDA kernels
-# in numba's simulator (the variable must be set before numba is first imported, hence a
-# process of its own).
+# training delay: the autoencoder dashboard's 20 opening epochs took 14 s alone and 28 s
+# beside it, and JupyterLab's reload past any sane limit); then the CUDA kernels in numba's
+# simulator (the variable must be set before numba is first imported, hence a process of
+# its own).
 TEST_WORKERS ?= 2
 XDIST := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 test: install chromium proxy
