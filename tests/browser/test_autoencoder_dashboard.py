@@ -23,10 +23,9 @@ def _drag(page, label, dx):
 
 def test_train_then_click_the_code_map(voila, open_page, shots):
     page, errors = open_page(f"{voila}/voila/render/autoencoder.ipynb", height=1600)
-    # its 20 epochs on opening: 14 s here alone, 28 s beside another test process; a busy
-    # machine is given as long as the JupyterLab check gives (450 s). (CI's two timeouts at
-    # 180 s were a kernel that had crashed: numba issue 8578, see core/cpu/threads.py.)
-    page.wait_for_selector("text=A code of 32 numbers", timeout=420_000)
+    # its 20 epochs on opening: 14 s here alone, 28 s beside another test process (CI's two
+    # timeouts here were a kernel that had crashed: numba issue 8578, see core/cpu/threads.py)
+    page.wait_for_selector("text=A code of 32 numbers", timeout=180_000)
     page.wait_for_function(
         f"() => ({FIG})('codes')._fullData.find(t => t.name === 'codes').x.length === 500",
         timeout=30_000,
