@@ -50,6 +50,14 @@ def parse_pool(specs: list[str], dashboards: list[str]) -> dict[str, int]:
     return {nb: {"pool_size": n} for nb, n in sizes.items()}
 
 
+def plotly_url() -> str:
+    """Where ``deepscope serve`` offers plotly.js (its version in the query: a page keeps the
+    file until plotly changes)."""
+    from .widgets.figure import plotly_version
+
+    return f"/deepscope/static/plotly.min.js?v={plotly_version()}"
+
+
 def server_config(pool: dict[str, dict], cull_after: float):
     """The Voila configuration ``deepscope serve`` runs with.
 
@@ -61,10 +69,15 @@ def server_config(pool: dict[str, dict], cull_after: float):
       on. The check is off here; the server has no other form to protect.
     - A kernel whose page is gone without a word (a crash, a lost connection) is culled after
       ``cull_after`` seconds without a connection (0: never).
+    - The pages come from deepscope's template (``share/voila/templates/deepscope``, on the
+      Jupyter path while ``serve`` runs): Voila's lab template, whose head has a dashboard's
+      page fetch and run plotly.js while its kernel starts.
     """
     from traitlets.config import Config
 
     cfg = Config()
+    cfg.VoilaConfiguration.template = "deepscope"
+    cfg.VoilaConfiguration.resources = {"deepscope_plotly": plotly_url()}
     cfg.Voila.tornado_settings = {"disable_check_xsrf": True}
     # plotly's own extension (FigureWidget, which the panels do not use) would add a 4.8 MB
     # script to every page
@@ -90,9 +103,11 @@ def dashboards() -> list[str]:
 def serve(port: int, host: str, no_browser: bool, pool: dict[str, dict], cull_after: float):
     """Voila over the dashboards, in this process; the browser opens on the gallery once the
     server answers (Voila itself would open its file list)."""
-    from .widgets.figure import PLOTLY_URL_ENV, plotly_version
+    from .widgets.figure import PLOTLY_URL_ENV
 
-    os.environ[PLOTLY_URL_ENV] = f"/deepscope/static/plotly.min.js?v={plotly_version()}"
+    os.environ[PLOTLY_URL_ENV] = plotly_url()
+    share = str(resources.files("deepscope") / "share")  # deepscope's Voila template
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [share, os.getenv("JUPYTER_PATH")]))
     gallery = f"http://{host}:{port}/voila/render/index.ipynb"
     preheated = ", ".join(f"{nb.removesuffix('.ipynb')} {c['pool_size']}"
                           for nb, c in pool.items())  # fmt: skip

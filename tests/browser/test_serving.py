@@ -2,6 +2,7 @@
 page's own link applied, plotly.js comes as a file, and a page that is left frees its kernel."""
 
 import time
+import urllib.request
 
 import psutil
 import pytest
@@ -66,7 +67,20 @@ def test_a_preheated_kernel_opens_the_page_with_its_link(server, open_page):
     assert "not used" not in body
     loaded = page.evaluate("() => performance.getEntriesByType('resource').map(r => r.name)")
     assert any("/deepscope/static/plotly.min.js" in name for name in loaded)
+    # deepscope's template: plotly.js in the page's head, run while the kernel started, and
+    # the figures drew with it (figure.js adds a script of its own only when it finds none)
+    heads = "() => [...document.head.querySelectorAll('script[src*=\"plotly.min.js\"]')].length"
+    assert page.evaluate(heads) == 1
     assert not errors
+
+
+def test_only_dashboard_pages_fetch_plotly_js_early(server):
+    url = server[0]
+    dashboard = urllib.request.urlopen(f"{url}/voila/render/descent.ipynb", timeout=120).read()
+    head = dashboard.decode().split("<body", 1)[0]
+    assert '<script async src="/deepscope/static/plotly.min.js?v=' in head
+    gallery = urllib.request.urlopen(f"{url}/voila/render/index.ipynb", timeout=120).read()
+    assert b"plotly.min.js" not in gallery  # no figures there: nothing to run
 
 
 def test_a_page_that_is_left_frees_its_kernel(server, open_page):

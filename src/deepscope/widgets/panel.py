@@ -35,7 +35,9 @@ import html
 import json
 import math
 import os
+import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -854,11 +856,44 @@ def preheated() -> bool:
 def page_query() -> str:
     """The query string of the Voila page this kernel serves ('' elsewhere); in a preheated
     kernel it waits for the page."""
-    if "VOILA_KERNEL_ID" in os.environ or "VOILA_PREHEAT" in os.environ:
-        try:
-            from voila.utils import get_query_string
-
-            return get_query_string() or ""
-        except Exception:  # an older Voila: the environment still has it
-            pass
+    if preheated() and not _PAGE["came"]:
+        _wait_for_page()
     return os.environ.get("QUERY_STRING", "")
+
+
+_PAGE = {"came": False}  # a preheated kernel serves one page: its request comes once
+
+
+def _wait_for_page() -> None:
+    """In a preheated kernel, wait for the page that takes it and put that request's
+    variables (QUERY_STRING, SCRIPT_NAME, ...) in the environment, as Voila's own
+    ``voila.utils.wait_for_request`` does; written here because importing ``voila`` loads
+    jupyter_server, jupyter_events and jsonschema's URI grammar: 2.4 s and 56 MiB in every
+    kernel, most of a dashboard's start. Voila answers on a websocket
+    ``{VOILA_WS_BASE_URL}voila/query/{VOILA_KERNEL_ID}`` with one JSON message."""
+    import websockets
+
+    env = os.environ
+    base = env.get("VOILA_WS_BASE_URL", env.get("VOILA_SERVER_URL", "/"))
+    url = (
+        f"{env.get('VOILA_WS_PROTOCOL', 'ws')}://{env.get('VOILA_APP_IP', '127.0.0.1')}:"
+        f"{env.get('VOILA_APP_PORT', '8866')}{base}voila/query/{env.get('VOILA_KERNEL_ID')}"
+    )
+    got: list[str] = []
+
+    async def receive() -> None:
+        async with websockets.connect(url, open_timeout=5) as ws:
+            got.append(await ws.recv())
+
+    def run() -> None:  # the kernel's own event loop runs in this thread: a loop of its own
+        try:
+            asyncio.run(receive())
+        except (OSError, TimeoutError, websockets.WebSocketException) as err:
+            warnings.warn(f"no page came through {url} ({err}): the defaults stand", stacklevel=1)
+
+    thread = threading.Thread(target=run, name="deepscope-wait-for-page")
+    thread.start()
+    thread.join()
+    _PAGE["came"] = True
+    if got:
+        env.update({str(k): str(v) for k, v in json.loads(got[0]).items()})
