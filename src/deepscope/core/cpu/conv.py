@@ -26,7 +26,12 @@ def pad(x, padding):
         return x
     n, c, h, w = x.shape
     xp = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=x.dtype)
-    xp[:, :, padding : padding + h, padding : padding + w] = x
+    for i in range(n):  # loops, not a slice assignment: numba's array-to-array setitem
+        for j in range(c):  # brings its shape-error formatting, 3 s of a cold cache's compile
+            for r in range(h):
+                row, src = xp[i, j, r + padding], x[i, j, r]
+                for q in range(w):
+                    row[q + padding] = src[q]
     return xp
 
 
@@ -73,6 +78,17 @@ def _plane(acc, flat, w, b, n, o, stride, wp):
                         acc[u] += wv * src[stride * u]
 
 
+@njit(cache=True)
+def _rows_out(plane, acc, wp):
+    """plane[i, j] = acc[i * wp + j]: an output plane from its ``wp``-wide flat layout (in
+    loops: see ``pad``)."""
+    ho, wo = plane.shape
+    for i in range(ho):
+        row = plane[i]
+        for j in range(wo):
+            row[j] = acc[i * wp + j]
+
+
 @njit(parallel=True, cache=True, fastmath=True)
 def _forward(xp, w, b, stride, ho, wo):
     n_img, n_in, hp, wp = xp.shape
@@ -82,8 +98,7 @@ def _forward(xp, w, b, stride, ho, wo):
         acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)  # up to the last real cell
         for o in range(w.shape[0]):
             _plane(acc, flat, w, b, n, o, stride, wp)
-            for i in range(ho):
-                out[n, o, i] = acc[i * wp : i * wp + wo]
+            _rows_out(out[n, o], acc, wp)
     return out
 
 
@@ -98,8 +113,7 @@ def _forward3(xp, w, b, ho, wo):
         acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)
         for o in range(w.shape[0]):
             _plane3(acc, flat, w, b, n, o, wp)
-            for i in range(ho):
-                out[n, o, i] = acc[i * wp : i * wp + wo]
+            _rows_out(out[n, o], acc, wp)
     return out
 
 
@@ -169,7 +183,9 @@ def _widen(dout, wp):
     for n in range(n_img):
         for o in range(n_out):
             for i in range(ho):
-                wide[n, o, i * wp : i * wp + wo] = dout[n, o, i]
+                row, src = wide[n, o, i * wp :], dout[n, o, i]
+                for j in range(wo):
+                    row[j] = src[j]
     return wide
 
 
