@@ -5,6 +5,7 @@ import pytest
 
 from deepscope.scenes import adversarial as scene
 from deepscope.widgets import AdversarialPanel
+from deepscope.widgets.adversarial import PLANE_TAB
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +83,23 @@ def test_bad_settings_say_what_is_allowed(trained):
     assert "target class must be 0..1 for the X / O CNN (O, X); got 5" in other.message.value
 
 
+def test_the_2d_view_is_computed_when_its_tab_is_first_shown(messages):
+    p = AdversarialPanel(compute=False, plane="xor")
+    plane = messages(p.plane_fig)
+    p.refresh()
+    assert p._plane is None and plane == []  # hidden: its network is not trained
+    p.plane = "gauss"  # moved while hidden: still nothing
+    assert p._plane is None and plane == []
+    p.tabs.selected_index = PLANE_TAB
+    assert p._plane[0] == "gauss" and plane == ["update"]
+    assert np.shape(p.plane_fig.trace("decision")["z"]) == (81, 81)
+    p.plane_eps = 0.5  # open: it follows its settings
+    assert p._plane_attack is not None and plane == ["update", "update"]
+
+
 def test_the_2d_point_follows_a_click_and_the_attack_crosses():
     p = AdversarialPanel(compute=False, plane="circle", plane_eps=2.0)
+    p.tabs.selected_index = PLANE_TAB  # a click comes from the figure on screen
     p.plane_fig._custom_msg(None, {"event": "click", "points": [
         {"trace": "decision", "x": 0.5, "y": 0.5, "z": 0.9, "index": 0}]}, [])  # fmt: skip
     assert (p.point_x, p.point_y) == (0.5, 0.5)

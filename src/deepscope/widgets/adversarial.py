@@ -26,6 +26,7 @@ ROWS = ((0.0, 0.36), (0.5, 1.0))  # bars and the sweep below, the images above
 SWEEP_EPS = {"cnn": 0.3, "mlp": 0.3, "xo": 0.8}  # how far the sweep goes (pixel units)
 IMAGES = 100  # the held-out images to pick from, attack and sweep
 REDO = dict(state=True, recompute=True)
+PLANE_TAB = 1  # the 2-D boundary's tab
 
 
 def _note(text: str, x: float, y: float, **props) -> dict:
@@ -235,10 +236,12 @@ class AdversarialPanel(Panel):
             (self.patch_size, self.patch_row, self.patch_col),
             ink,
         )
-        plane_key = (self.plane, self.plane_eps, self.point_x, self.point_y)
-        moved = plane_key != self._plane_key  # the 2-D view only when its own settings move
+        # the 2-D view only while its tab is open, and when its own settings moved: its
+        # network trains 200 epochs (on a cold cache that compiles the dense engine, 14 s,
+        # which the first picture of the Attack tab would wait for)
+        moved = self.tabs.selected_index == PLANE_TAB and self._plane_settings() != self._plane_key
         if moved:
-            self._plane_key = plane_key
+            self._plane_key = self._plane_settings()
             self._plane_recompute()
         with self.figures_batch():
             self.controls["step"].set_frames(len(self.replay.images))
@@ -251,6 +254,9 @@ class AdversarialPanel(Panel):
             if moved:
                 self._draw_plane()
             self.render()
+
+    def _plane_settings(self):
+        return (self.plane, self.plane_eps, self.point_x, self.point_y)
 
     def _plane_recompute(self):
         if self._plane is None or self._plane[0] != self.plane:
@@ -781,3 +787,5 @@ class AdversarialPanel(Panel):
         images, FGSM and PGD: too slow to redo at every move of the slider)."""
         if change["new"] == 2 and not self.running and self._transfer_at != self.eps:
             self._transfer_text()
+        if change["new"] == PLANE_TAB and self._plane_settings() != self._plane_key:
+            self.refresh()  # the 2-D view, first shown or moved while hidden
