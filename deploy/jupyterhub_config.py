@@ -54,11 +54,13 @@ c.SimpleLocalProcessSpawner.home_dir_template = str(here / "students" / "{userna
 c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
 c.Spawner.notebook_dir = str(deepscope.cli.apps_dir())  # the dashboards, read-only is fine
 c.Spawner.default_url = "/voila/render/index.ipynb"  # a student lands on the gallery
-c.Spawner.environment = {"NUMBA_CACHE_DIR": cache}
-# a kernel whose page is gone ends after 10 minutes without a connection (preheating, and
-# leaving plotly's unused extension off, are deepscope serve's alone: Voila's server
-# extension has neither)
+# deepscope's Voila template: the buttons' icons from the server, not a CDN
+c.Spawner.environment = {"NUMBA_CACHE_DIR": cache, "JUPYTER_PATH": deepscope.cli.jupyter_share()}
+# a kernel whose page is gone ends after 10 minutes without a connection (preheating,
+# plotly.js as a file run in the page's head, and leaving plotly's unused extension off, are
+# deepscope serve's alone: Voila's server extension has none of them)
 c.Spawner.args = [
+    "--VoilaConfiguration.template=deepscope",
     "--MappingKernelManager.cull_idle_timeout=600",
     "--MappingKernelManager.cull_interval=60",
 ]

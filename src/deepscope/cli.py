@@ -50,6 +50,12 @@ def parse_pool(specs: list[str], dashboards: list[str]) -> dict[str, int]:
     return {nb: {"pool_size": n} for nb, n in sizes.items()}
 
 
+def jupyter_share() -> str:
+    """The Jupyter data folder holding deepscope's Voila template (``voila/templates/
+    deepscope``): on ``JUPYTER_PATH`` it is found by ``--VoilaConfiguration.template=deepscope``."""
+    return str(resources.files("deepscope") / "share")
+
+
 def plotly_url() -> str:
     """Where ``deepscope serve`` offers plotly.js (its version in the query: a page keeps the
     file until plotly changes)."""
@@ -106,8 +112,8 @@ def serve(port: int, host: str, no_browser: bool, pool: dict[str, dict], cull_af
     from .widgets.figure import PLOTLY_URL_ENV
 
     os.environ[PLOTLY_URL_ENV] = plotly_url()
-    share = str(resources.files("deepscope") / "share")  # deepscope's Voila template
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [share, os.getenv("JUPYTER_PATH")]))
+    paths = [jupyter_share(), os.getenv("JUPYTER_PATH")]  # deepscope's Voila template
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, paths))
     gallery = f"http://{host}:{port}/voila/render/index.ipynb"
     preheated = ", ".join(f"{nb.removesuffix('.ipynb')} {c['pool_size']}"
                           for nb, c in pool.items())  # fmt: skip

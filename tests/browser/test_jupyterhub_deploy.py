@@ -80,6 +80,9 @@ def test_three_students_each_open_a_dashboard_on_their_own_server(hub, browser, 
         body = page.inner_text("body")
         assert "surface=ravine" in body and "not used" not in body  # the link was read
         assert "Traceback" not in body
+        loaded = page.evaluate("() => performance.getEntriesByType('resource').map(r => r.name)")
+        icons = [n for n in loaded if "fontawesome" in n]  # deepscope's template: from the server
+        assert icons and all(n.startswith(url) for n in icons)
     pages[0].screenshot(path=str(shots / "hub_descent.png"), full_page=True)
     log = (here / "hub.log").read_text()
     for name in STUDENTS:  # a server each, in a folder each

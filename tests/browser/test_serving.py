@@ -71,6 +71,11 @@ def test_a_preheated_kernel_opens_the_page_with_its_link(server, open_page):
     # the figures drew with it (figure.js adds a script of its own only when it finds none)
     heads = "() => [...document.head.querySelectorAll('script[src*=\"plotly.min.js\"]')].length"
     assert page.evaluate(heads) == 1
+    # nothing from outside the server: the buttons' icons come from deepscope's template
+    icons = "() => performance.getEntriesByType('resource').some(r => r.name.includes('fa-solid'))"
+    page.wait_for_function(icons, timeout=10_000)
+    loaded = page.evaluate("() => performance.getEntriesByType('resource').map(r => r.name)")
+    assert [n for n in loaded if not n.startswith(url)] == []
     assert not errors
 
 
