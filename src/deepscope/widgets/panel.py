@@ -868,8 +868,8 @@ def _wait_for_page() -> None:
     """In a preheated kernel, wait for the page that takes it and put that request's
     variables (QUERY_STRING, SCRIPT_NAME, ...) in the environment, as Voila's own
     ``voila.utils.wait_for_request`` does; written here because importing ``voila`` loads
-    jupyter_server, jupyter_events and jsonschema's URI grammar: 2.4 s and 56 MiB in every
-    kernel, most of a dashboard's start. Voila answers on a websocket
+    jupyter_server, jupyter_events and jsonschema's URI grammar: 2.4 s and 36-56 MiB in
+    every kernel, most of a dashboard's start. Voila answers on a websocket
     ``{VOILA_WS_BASE_URL}voila/query/{VOILA_KERNEL_ID}`` with one JSON message."""
     import websockets
 
@@ -885,7 +885,7 @@ def _wait_for_page() -> None:
         async with websockets.connect(url, open_timeout=5) as ws:
             got.append(await ws.recv())
 
-    def run() -> None:  # the kernel's own event loop runs in this thread: a loop of its own
+    def run() -> None:  # a thread with a loop of its own: the kernel's loop runs in the caller's
         try:
             asyncio.run(receive())
         except (OSError, TimeoutError, websockets.WebSocketException) as err:
