@@ -26,13 +26,19 @@ def pad(x, padding):
         return x
     n, c, h, w = x.shape
     xp = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=x.dtype)
-    for i in range(n):  # loops, not a slice assignment: numba's array-to-array setitem
-        for j in range(c):  # brings its shape-error formatting, 3 s of a cold cache's compile
+    for i in range(n):
+        for j in range(c):
             for r in range(h):
-                row, src = xp[i, j, r + padding], x[i, j, r]
-                for q in range(w):
-                    row[q + padding] = src[q]
+                _copy(xp[i, j, r + padding, padding:], x[i, j, r], w)
     return xp
+
+
+@njit(cache=True)
+def _copy(dst, src, n):
+    """dst[:n] = src[:n] for 1-D arrays, in a loop: numba compiles an array-to-array slice
+    assignment with its shape-error formatting, about 3 s of a cold cache per function."""
+    for j in range(n):
+        dst[j] = src[j]
 
 
 @njit(cache=True, fastmath=True)
@@ -78,17 +84,6 @@ def _plane(acc, flat, w, b, n, o, stride, wp):
                         acc[u] += wv * src[stride * u]
 
 
-@njit(cache=True)
-def _rows_out(plane, acc, wp):
-    """plane[i, j] = acc[i * wp + j]: an output plane from its ``wp``-wide flat layout (in
-    loops: see ``pad``)."""
-    ho, wo = plane.shape
-    for i in range(ho):
-        row = plane[i]
-        for j in range(wo):
-            row[j] = acc[i * wp + j]
-
-
 @njit(parallel=True, cache=True, fastmath=True)
 def _forward(xp, w, b, stride, ho, wo):
     n_img, n_in, hp, wp = xp.shape
@@ -98,7 +93,8 @@ def _forward(xp, w, b, stride, ho, wo):
         acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)  # up to the last real cell
         for o in range(w.shape[0]):
             _plane(acc, flat, w, b, n, o, stride, wp)
-            _rows_out(out[n, o], acc, wp)
+            for i in range(ho):
+                _copy(out[n, o, i], acc[i * wp :], wo)
     return out
 
 
@@ -113,7 +109,8 @@ def _forward3(xp, w, b, ho, wo):
         acc = np.empty((ho - 1) * wp + wo, dtype=xp.dtype)
         for o in range(w.shape[0]):
             _plane3(acc, flat, w, b, n, o, wp)
-            _rows_out(out[n, o], acc, wp)
+            for i in range(ho):
+                _copy(out[n, o, i], acc[i * wp :], wo)
     return out
 
 
@@ -183,9 +180,7 @@ def _widen(dout, wp):
     for n in range(n_img):
         for o in range(n_out):
             for i in range(ho):
-                row, src = wide[n, o, i * wp :], dout[n, o, i]
-                for j in range(wo):
-                    row[j] = src[j]
+                _copy(wide[n, o, i * wp :], dout[n, o, i], wo)
     return wide
 
 
