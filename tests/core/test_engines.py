@@ -16,6 +16,7 @@ from testkit import (
 
 from deepscope.core import ENGINES, PRIMITIVES, Backend, get_backend
 from deepscope.core.cpu.losses import log_floored32
+from deepscope.core.cpu.split import SPLIT_MIN
 from deepscope.core.reference.mlp import BCE, CROSS_ENTROPY, SIGMOID, TANH, forward, loss_value
 from deepscope.core.reference.optim import FREE, FROZEN, PENALIZED, PRUNED
 
@@ -40,12 +41,13 @@ def update_case(rng, dtype, n=60):
     return p, mask
 
 
+@pytest.mark.parametrize("n", [60, SPLIT_MIN + 7], ids=["small", "split over the threads"])
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-6)])
 @pytest.mark.parametrize("rule", list(RULES))
-def test_the_compiled_update_is_the_reference_one(rng, rule, dtype, rtol):
+def test_the_compiled_update_is_the_reference_one(rng, rule, dtype, rtol, n):
     kind, hyper = RULES[rule]
     hyper = np.array(hyper)
-    p, mask = update_case(rng, dtype)
+    p, mask = update_case(rng, dtype, n)
     runs = {}
     for backend in (REF, CPU):
         state = [p.copy(), np.zeros_like(p), np.zeros_like(p), mask.copy()]

@@ -61,7 +61,9 @@ def test_the_compiled_half_mse_is_the_step_one():
     dout = np.empty_like(out)
     value = mlp._loss_and_grad(mlp.HALF_MSE, out, y, dout)
     loss = nn.MSELoss("cpu", half=True)
-    assert value == loss.forward(out, y)
+    # the epoch's loss sums each row in vectorised order (core/cpu/split.py), the loss
+    # module in entry order: the two may differ in the last bit
+    assert value == pytest.approx(loss.forward(out, y), rel=1e-15)
     np.testing.assert_allclose(dout, loss.backward(), rtol=1e-15)
     assert mlp.loss_value(mlp.HALF_MSE, out, y) == pytest.approx(value, rel=1e-15)
     assert mlp.loss_value(mlp.HALF_MSE, out, y) == pytest.approx(

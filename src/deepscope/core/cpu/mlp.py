@@ -22,7 +22,8 @@ from ..reference.optim import FROZEN
 from .gemm import mm_rows, split_parts
 from .losses import EPS, ce_value_grad, log_p, log_q
 from .optim import apply_update
-from .scalar import activate_array, multiply_slope
+from .scalar import activate_array
+from .split import bias_activate, gather_rows, mse_value_grad, slope_and_bias_grad, sums_of_squares
 
 BLAS_MIN_WORK = 32768  # m * k * n from which np.dot beats hand loops
 
@@ -89,10 +90,7 @@ def forward_into(theta, layout, alphas, x, acts, exact, parts):
         b = theta[b_off : b_off + n_out]
         out = acts[layer]
         _mm(prev, w, out, parts)
-        for i in range(out.shape[0]):
-            for j in range(n_out):
-                out[i, j] += b[j]
-        activate_array(code, out.reshape(out.size), alphas[layer], exact)
+        bias_activate(out, b, code, alphas[layer], exact)
         prev = out
     return prev
 
@@ -145,24 +143,17 @@ def _loss_and_grad(kind, out, yb, dout):
         for r in range(n):
             labels[r] = int(yb[r, 0])
         return ce_value_grad(out, labels, dout)
+    if kind == MSE or kind == HALF_MSE:
+        return mse_value_grad(kind, out, yb, dout)
     total = 0.0
     size = n * k
     for r in range(n):
-        for j in range(k):
+        for j in range(k):  # a target of exactly 0 or 1 needs one of the two logarithms
             p, t = out[r, j], yb[r, j]
-            if kind == MSE:
-                total += (p - t) * (p - t)
-                dout[r, j] = 2.0 * (p - t) / size
-            elif kind == HALF_MSE:
-                total += (p - t) * (p - t)
-                dout[r, j] = (p - t) / size
-            else:  # a target of exactly 0 or 1 needs one of the two logarithms (libm calls)
-                lp = log_p(p) if t != 0.0 else 0.0
-                lq = log_q(p) if t != 1.0 else 0.0
-                total -= t * lp + (1.0 - t) * lq
-                dout[r, j] = (p - t) / max(p * (1.0 - p), EPS) / size
-    if kind == HALF_MSE:
-        return 0.5 * (total / size)
+            lp = log_p(p) if t != 0.0 else 0.0
+            lq = log_q(p) if t != 1.0 else 0.0
+            total -= t * lp + (1.0 - t) * lq
+            dout[r, j] = (p - t) / max(p * (1.0 - p), EPS) / size
     return total / size
 
 
@@ -279,12 +270,8 @@ def train_steps(
             xb, yb, acts, deltas = _batch_views(
                 xb_ws, yb_ws, act_ws, grad_ws, starts, widths, n_x, n_y, bsz
             )
-        for r in range(bsz):
-            src = order[start + r]
-            for j in range(n_x):
-                xb[r, j] = x_all[src, j]
-            for j in range(n_y):
-                yb[r, j] = y_all[src, j]
+        gather_rows(x_all, order, start, xb)
+        gather_rows(y_all, order, start, yb)
         out = forward_into(theta, layout, alphas, xb, acts, exact, parts)
         loss = _loss_and_grad(loss_kind, out, yb, deltas[n_layers - 1])
         losses[step] = loss
@@ -293,16 +280,11 @@ def train_steps(
         for layer in range(n_layers - 1, lowest - 1, -1):
             w_off, b_off, n_in, n_out, code = layout[layer]
             a, dz = acts[layer], deltas[layer]
-            multiply_slope(code, dz.reshape(dz.size), a.reshape(a.size), alphas[layer])
+            db = grad[b_off : b_off + n_out]
+            slope_and_bias_grad(code, dz, a, alphas[layer], db, not frozen[layer])
             if not frozen[layer]:
                 prev = xb if layer == 0 else acts[layer - 1]
                 _mm_tn(prev, dz, grad[w_off : w_off + n_in * n_out].reshape(n_in, n_out), parts)
-                db = grad[b_off : b_off + n_out]
-                for j in range(n_out):
-                    db[j] = 0.0
-                for i in range(bsz):
-                    for j in range(n_out):
-                        db[j] += dz[i, j]
             if layer > lowest:
                 w = theta[w_off : w_off + n_in * n_out].reshape(n_in, n_out)
                 _mm_nt(dz, w, deltas[layer - 1], parts)
@@ -319,10 +301,7 @@ def train_steps(
                 grad[i] = min(max(grad[i], -clip_value), clip_value)
         for layer in range(n_layers):
             w_off, n_w = layout[layer, 0], layout[layer, 2] * layout[layer, 3]
-            gs, ws = 0.0, 0.0
-            for i in range(w_off, w_off + n_w):
-                gs += grad[i] * grad[i]
-                ws += theta[i] * theta[i]
+            gs, ws = sums_of_squares(grad, theta, w_off, w_off + n_w)
             norms[layer, 0] = math.sqrt(gs)
             norms[layer, 1] = math.sqrt(ws)
         apply_update(opt_kind, theta, grad, s1, s2, mask, hyper, lrs[step], t0 + step + 1)

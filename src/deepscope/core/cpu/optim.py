@@ -11,7 +11,7 @@ selects rather than branches, so that they vectorise: an Adam step over the auto
 
 import math
 
-from numba import njit
+from numba import njit, prange
 
 from ..reference.optim import (
     ADAM,
@@ -30,6 +30,7 @@ from ..reference.optim import (
     SGD,
     WEIGHT_DECAY,
 )
+from .split import SPLIT_MIN
 
 
 @njit(cache=True)
@@ -90,16 +91,26 @@ def apply_update(kind, p, g, s1, s2, mask, hyper, lr, t):
             p[i] -= lr * gi / (math.sqrt(s1[i]) + eps)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", cache=True, error_model="numpy")
+def _adam_entry(i, p, g, s1, s2, mask, b1, b2, step_size, root_c2, eps):
+    m = mask[i]
+    keep = (m == PRUNED) | (m >= FROZEN)
+    gi, old1, old2, old_p = g[i], s1[i], s2[i], p[i]
+    s1[i] = old1 if keep else b1 * old1 + (1.0 - b1) * gi
+    s2[i] = old2 if keep else b2 * old2 + (1.0 - b2) * gi * gi
+    step = step_size * s1[i] / (math.sqrt(s2[i]) / root_c2 + eps)
+    p[i] = old_p if keep else old_p - step
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
 def _adam_plain(p, g, s1, s2, mask, b1, b2, step_size, root_c2, eps):
     """Adam without penalties, branch-free: a pruned or frozen entry computes its step and
     keeps its old values. The moments are stored before the step reads them, so it sees
-    them rounded to the arrays' dtype, as the general loop does."""
-    for i in range(p.size):
-        m = mask[i]
-        keep = (m == PRUNED) | (m >= FROZEN)
-        gi, old1, old2, old_p = g[i], s1[i], s2[i], p[i]
-        s1[i] = old1 if keep else b1 * old1 + (1.0 - b1) * gi
-        s2[i] = old2 if keep else b2 * old2 + (1.0 - b2) * gi * gi
-        step = step_size * s1[i] / (math.sqrt(s2[i]) / root_c2 + eps)
-        p[i] = old_p if keep else old_p - step
+    them rounded to the arrays' dtype, as the general loop does. From ``SPLIT_MIN``
+    entries on, the entries are split over the threads."""
+    if p.size >= SPLIT_MIN:
+        for i in prange(p.size):
+            _adam_entry(i, p, g, s1, s2, mask, b1, b2, step_size, root_c2, eps)
+    else:
+        for i in range(p.size):
+            _adam_entry(i, p, g, s1, s2, mask, b1, b2, step_size, root_c2, eps)
