@@ -1,12 +1,13 @@
 """The dense epoch's element-wise passes (``core/cpu/split.py``) against numpy, on arrays
-small enough for the plain loop and large enough to be split over the threads, and the
-reductions' values independent of the number of threads."""
+small enough for the plain loop and large enough to be split over the threads (or
+vectorised in blocks), and the reductions' values independent of the number of threads."""
 
 import numba
 import numpy as np
 import pytest
 
 from deepscope.core.cpu.split import (
+    BLOCK,
     SPLIT_MIN,
     bias_activate,
     gather_rows,
@@ -76,13 +77,14 @@ def test_mean_squared_error_and_its_gradient(rng, shape, kind, factor):
     np.testing.assert_allclose(d, factor * 2 * (p - t) / p.size, rtol=1e-13)
 
 
-@pytest.mark.parametrize("lo, hi", [(3, 40), (5, SPLIT_MIN + 4100)], ids=["plain loop", "split"])
+@pytest.mark.parametrize("lo, hi", [(3, 40), (5, BLOCK + 4100)], ids=["plain loop", "vectorised"])
 def test_sums_of_squares_of_a_slice(rng, lo, hi):
     x = rng.normal(size=hi + 9).astype(np.float32)
     y = rng.normal(size=hi + 9).astype(np.float32)
     sx, sy = sums_of_squares(x, y, lo, hi)
     for got, v in ((sx, x), (sy, y)):
-        assert got == pytest.approx(np.sum(v[lo:hi].astype(np.float64) ** 2), rel=1e-12)
+        # the plain loop squares in float32 (a playground layer's few weights), then adds
+        assert got == pytest.approx(np.sum(v[lo:hi].astype(np.float64) ** 2), rel=1e-6)
 
 
 @SHAPES

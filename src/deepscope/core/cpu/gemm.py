@@ -89,6 +89,21 @@ def _gemm(typingctx, trans_a, trans_b, m, n, k, a, a_off, lda, b, ldb, c, c_off,
     return sig, codegen
 
 
+@intrinsic
+def runtime_flag(typingctx, flag):
+    """``flag`` as a plain boolean: a constant True or False passed to :func:`mm_rows` is
+    typed as a literal, and numba compiled mm_rows once per combination of constants (three
+    parallel kernels for the dense step, 0.65 s each on a cold cache) rather than once."""
+    if not isinstance(flag, (types.Boolean, types.BooleanLiteral)):
+        return None
+    sig = types.boolean(flag)
+
+    def codegen(context, builder, signature, args):
+        return context.cast(builder, args[0], signature.args[0], types.boolean)
+
+    return sig, codegen
+
+
 @njit(parallel=True, cache=True)
 def mm_rows(trans_a, trans_b, a, b, out, parts):
     """out = op(a) @ op(b) (op: the transpose where ``trans_*``), out's rows split in

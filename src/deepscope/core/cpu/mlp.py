@@ -19,7 +19,7 @@ from numba import njit
 
 from ..reference.mlp import CROSS_ENTROPY, HALF_MSE, MSE
 from ..reference.optim import FROZEN
-from .gemm import mm_rows, split_parts
+from .gemm import mm_rows, runtime_flag, split_parts
 from .losses import EPS, ce_value_grad, log_p, log_q
 from .optim import apply_update
 from .scalar import activate_array
@@ -34,7 +34,7 @@ def _mm(a, b, out, parts):
     m, k = a.shape
     n = b.shape[1]
     if m * k * n >= BLAS_MIN_WORK:
-        mm_rows(False, False, a, b, out, parts)
+        mm_rows(runtime_flag(False), runtime_flag(False), a, b, out, parts)
         return
     for i in range(m):
         for j in range(n):
@@ -51,7 +51,7 @@ def _mm_tn(a, b, out, parts):
     k, m = a.shape
     n = b.shape[1]
     if m * k * n >= BLAS_MIN_WORK:
-        mm_rows(True, False, a, b, out, parts)
+        mm_rows(runtime_flag(True), runtime_flag(False), a, b, out, parts)
         return
     for i in range(m):
         for j in range(n):
@@ -69,7 +69,7 @@ def _mm_nt(a, b, out, parts):
     m, k = a.shape
     n = b.shape[0]
     if m * k * n >= BLAS_MIN_WORK:
-        mm_rows(False, True, a, b, out, parts)
+        mm_rows(runtime_flag(False), runtime_flag(True), a, b, out, parts)
         return
     for i in range(m):
         for j in range(n):
@@ -262,7 +262,9 @@ def train_steps(
     yb_ws = np.empty(batch_size * n_y, dtype=dtype)
     # the batch's views, made again only when its size changes (the last batch may be short)
     bsz = 0
-    xb, yb, acts, deltas = _batch_views(xb_ws, yb_ws, act_ws, grad_ws, starts, widths, n_x, n_y, 0)
+    xb, yb, acts, deltas = _batch_views(
+        xb_ws, yb_ws, act_ws, grad_ws, starts, widths, n_x, n_y, bsz
+    )
     for step in range(lrs.shape[0]):
         start = step * batch_size
         if min(batch_size, n_rows - start) != bsz:
