@@ -33,7 +33,7 @@ SLOPES = {  # the derivative written with the activation's output a
     4: lambda a: 1 - a * a,
 }
 SHAPES = pytest.mark.parametrize(
-    "shape", [(7, 5), (SPLIT_MIN // 128 + 1, 128)], ids=["plain loop", "split"]
+    "shape", [(7, 5), (SPLIT_MIN // 128 + 1, 128)], ids=["plain loop", "large"]
 )
 
 
@@ -96,7 +96,7 @@ def test_gather_rows(rng, shape):
     np.testing.assert_array_equal(out, x[order[3 : 3 + shape[0]]])
 
 
-def test_the_split_sums_do_not_depend_on_the_number_of_threads(rng):
+def test_the_sums_do_not_depend_on_the_number_of_threads(rng):
     p = rng.random((SPLIT_MIN // 64 + 3, 64)).astype(np.float32)
     t = rng.random(p.shape).astype(np.float32)
     flat = p.reshape(-1)
