@@ -11,7 +11,9 @@ import pytest
 from deepscope.core.cpu.gemm import mm_rows
 from deepscope.core.cpu.threads import USER_SET
 
-SHAPES = [(256, 784, 128), (33, 7, 5), (784, 256, 32), (17, 1, 1), (5, 3, 2)]
+# split in blocks, one call (F's 128x32x32), either side of gemm.SPLIT_MIN_WORK, the edges
+SHAPES = [(256, 784, 128), (128, 32, 32), (256, 64, 64), (128, 64, 64), (784, 256, 32),
+          (33, 7, 5), (17, 1, 1), (5, 3, 2)]  # fmt: skip
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
