@@ -28,7 +28,7 @@ from .split import bias_activate, gather_rows, mse_value_grad, slope_and_bias_gr
 BLAS_MIN_WORK = 32768  # m * k * n from which np.dot beats hand loops
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", cache=True, error_model="numpy")
 def _mm(a, b, out, parts):
     """out = a @ b."""
     m, k = a.shape
@@ -45,7 +45,7 @@ def _mm(a, b, out, parts):
                 out[i, j] += av * b[p, j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", cache=True, error_model="numpy")
 def _mm_tn(a, b, out, parts):
     """out = a.T @ b (weight gradient: inputs.T @ dz)."""
     k, m = a.shape
@@ -63,7 +63,7 @@ def _mm_tn(a, b, out, parts):
                 out[i, j] += av * b[p, j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", cache=True, error_model="numpy")
 def _mm_nt(a, b, out, parts):
     """out = a @ b.T (input gradient: dz @ W.T)."""
     m, k = a.shape
@@ -79,7 +79,7 @@ def _mm_nt(a, b, out, parts):
             out[i, j] = s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always", cache=True, error_model="numpy")
 def forward_into(theta, layout, alphas, x, acts, exact, parts):
     """Fill acts[l] (flat workspace slices) with layer l's output for the batch x; the large
     products split in ``parts`` over the threads (``gemm.split_parts``)."""
