@@ -63,15 +63,18 @@ def test_a_learning_rate_changed_while_training_is_used_from_then_on():
                 break
         p.learning_rate = 0.3
         seen.append(p.experiment.epoch)
+        said.append(p.message.value)
         for _ in range(400):
             await asyncio.sleep(0.01)
             if p.experiment.epoch > seen[0] + 50:
                 break
         p.stop()
 
+    said = []
     asyncio.run(run())
     assert p.experiment.epoch > seen[0] > 0  # it went on, no reset
     assert not p.running
+    assert "Learning rate 0.3 from epoch" in said[0]  # the line says the rate now used
 
 
 def test_clicking_an_input_toggles_its_feature_and_a_neuron_becomes_the_big_picture():

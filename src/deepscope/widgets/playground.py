@@ -544,6 +544,14 @@ class PlaygroundPanel(Panel):
                 kind,
             )
 
+    @T.observe("learning_rate")
+    def _rate_said(self, change):
+        if self.running and self.experiment is not None:  # the line above named the old rate
+            self.say(
+                f"Learning rate {change['new']:g} from epoch {self.experiment.epoch:,}: the "
+                "network keeps what it learned. Pause, Stop or change it again any time."
+            )
+
     @T.observe("paused")
     def _paused_said(self, change):
         if self.running and self.experiment is not None:
