@@ -7,13 +7,26 @@ and runs tens of times faster. float64 keeps the exact libm call.
 
 import math
 
+import numpy as np
 from numba import njit
 
 #: numba's fastmath without its promise of no NaN and no inf: for loops that test for NaN
 #: (the pool's arg-max, the vectorised log), which that promise would let LLVM drop
 FASTMATH_KEEP_NAN = {"reassoc", "contract", "arcp", "nsz", "afn"}
 
-_CLAMP = 7.90531110763549805
+# float32 constants, so float32 data is computed in float32: a Python float would promote
+# every operation to float64 (half the lanes of a vector, a slower division): the sigmoid of
+# 256 x 784 outputs took 162 us that way, 83 us in float32. Rounding the coefficients to
+# float32 leaves the approximation's largest error over [-10, 10] at 2.4e-7 (2.6e-7 before).
+_CLAMP = np.float32(7.90531110763549805)
+_P = [np.float32(c) for c in (-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
+                              5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
+                              4.89352455891786e-03)]  # fmt: skip
+_Q = [np.float32(c) for c in (1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
+                              4.89352518554385e-03)]  # fmt: skip
+P0, P1, P2, P3, P4, P5, P6 = _P
+Q0, Q1, Q2, Q3 = _Q
+ONE, HALF, ZERO = np.float32(1.0), np.float32(0.5), np.float32(0.0)
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -21,16 +34,16 @@ def tanh_fast(x):
     """tanh(x) = x * P(x^2) / Q(x^2) on |x| <= 7.9 (tanh is +-1 to float32 precision beyond)."""
     x = min(max(x, -_CLAMP), _CLAMP)
     x2 = x * x
-    p = x2 * -2.76076847742355e-16 + 2.00018790482477e-13
-    p = x2 * p + -8.60467152213735e-11
-    p = x2 * p + 5.12229709037114e-08
-    p = x2 * p + 1.48572235717979e-05
-    p = x2 * p + 6.37261928875436e-04
-    p = x2 * p + 4.89352455891786e-03
+    p = x2 * P0 + P1
+    p = x2 * p + P2
+    p = x2 * p + P3
+    p = x2 * p + P4
+    p = x2 * p + P5
+    p = x2 * p + P6
     p = x * p
-    q = x2 * 1.19825839466702e-06 + 1.18534705686654e-04
-    q = x2 * q + 2.26843463243900e-03
-    q = x2 * q + 4.89352518554385e-03
+    q = x2 * Q0 + Q1
+    q = x2 * q + Q2
+    q = x2 * q + Q3
     return p / q
 
 
@@ -70,7 +83,7 @@ def activate_array(code, x, alpha, exact):
     n = x.size
     if code == 1:
         for i in range(n):
-            x[i] = max(x[i], 0.0)
+            x[i] = max(x[i], ZERO)
     elif code == 2:
         for i in range(n):
             x[i] = x[i] if x[i] > 0 else alpha * x[i]
@@ -79,7 +92,7 @@ def activate_array(code, x, alpha, exact):
             x[i] = activate(code, x[i], alpha, True)
     elif code == 3:
         for i in range(n):
-            x[i] = 0.5 * tanh_fast(0.5 * x[i]) + 0.5
+            x[i] = HALF * tanh_fast(HALF * x[i]) + HALF
     elif code == 4:
         for i in range(n):
             x[i] = tanh_fast(x[i])
@@ -97,7 +110,7 @@ def multiply_slope(code, d, a, alpha):
             d[i] = d[i] if a[i] > 0 else alpha * d[i]
     elif code == 3:
         for i in range(n):
-            d[i] *= a[i] * (1.0 - a[i])
+            d[i] *= a[i] * (ONE - a[i])
     elif code == 4:
         for i in range(n):
-            d[i] *= 1.0 - a[i] * a[i]
+            d[i] *= ONE - a[i] * a[i]
