@@ -49,9 +49,11 @@ def test_the_update_on_host_arrays_is_the_cpu_one(cu, rng, rule):
     ],
 )
 def test_the_fused_device_epoch_is_the_cpu_one(cu, loss, rule, frozen, clip, rtol):
-    # two epochs of two steps: the simulator runs each CUDA thread as a Python thread
+    # two epochs of two steps: the simulator runs each CUDA thread as a Python thread. The
+    # cpu's float32 tanh is the rational one evaluated in float32 (at most 7 ulps, 3.9e-7, from
+    # the exact value), the device's is libm's: each array is judged against its own scale
     runs = [train(b, 3, loss, np.float32, rule, 0.05, frozen, clip, 2, 8) for b in (CPU, cu)]
-    assert_same_training(runs[1], runs[0], rtol)
+    assert_same_training(runs[1], runs[0], rtol, scaled=True)
 
 
 @pytest.mark.parametrize("loss", ["mse", "half_mse"])

@@ -16,8 +16,9 @@ FASTMATH_KEEP_NAN = {"reassoc", "contract", "arcp", "nsz", "afn"}
 
 # float32 constants, so float32 data is computed in float32: a Python float would promote
 # every operation to float64 (half the lanes of a vector, a slower division): the sigmoid of
-# 256 x 784 outputs took 162 us that way, 83 us in float32. Rounding the coefficients to
-# float32 leaves the approximation's largest error over [-10, 10] at 2.4e-7 (2.6e-7 before).
+# 256 x 784 outputs took 162 us that way, 83 us in float32. Evaluated in float32 the
+# approximation is at most 7 float32 ulps (3.9e-7) from tanh over [-10, 10], near |x| = 5.8
+# (3 ulps, 2.3e-7, in float64).
 _CLAMP = np.float32(7.90531110763549805)
 _P = [np.float32(c) for c in (-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
                               5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
