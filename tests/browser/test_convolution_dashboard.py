@@ -89,6 +89,11 @@ def test_convolution_dashboard_steps_draws_and_trains_live(voila, open_page, sho
     page.get_by_role("button", name="Train").click()
     page.wait_for_selector("text=held-out accuracy", timeout=120_000)
     assert page.get_by_role("button", name="Stop").is_enabled()
+    page.wait_for_function(
+        "() => /training on MNIST digits, [0-9]+ of 30 epochs done/"
+        ".test(fig('vote').layout.title.text)",
+        timeout=30_000,
+    )  # the vote's title says it is training, never "untrained"
     page.screenshot(path=str(shots / "convolution_training.png"), full_page=True)
     # while it trains, shuffle the input's pixels: the input map and the title follow
     before = page.evaluate("() => cells(trace(fig('vote'), 'input')).slice(0, 200).join()")
@@ -110,6 +115,10 @@ def test_convolution_dashboard_steps_draws_and_trains_live(voila, open_page, sho
     assert epoch_label(page) == stopped and "stopped after" in stopped and "30 of" not in stopped
     print(f"Stop took {latency:.2f} s to end training ({stopped})")
     assert "Stopped after" in page.inner_text("body")
+    page.wait_for_function(
+        "() => / after [0-9]+ epochs? on MNIST digits/.test(fig('vote').layout.title.text)",
+        timeout=30_000,
+    )
     assert stack_drawn(page)
     page.screenshot(path=str(shots / "convolution_stack.png"), full_page=True)
     body = page.inner_text("body")

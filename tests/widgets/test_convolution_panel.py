@@ -1,5 +1,6 @@
 import asyncio
 import json
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -204,7 +205,7 @@ def test_training_runs_live_without_blocking(messages):
     fig = panel.stack_fig
     step_sent, stack_sent = messages(panel.step_fig), messages(fig)
     draws, draw = [], panel.draw_training
-    panel.draw_training = lambda: (draws.append(1), draw())
+    panel.draw_training = lambda: (draw(), draws.append(fig.plot_layout["title"]["text"]))
 
     async def until(condition):
         while not condition():
@@ -233,10 +234,17 @@ def test_training_runs_live_without_blocking(messages):
         assert len(panel.history) < 30
         assert "Stopped after" in panel.train_status.value
         assert "stopped after" in panel.controls["train"].label.value
+        assert (
+            f"after {len(panel.history)} epochs on MNIST digits" in fig.plot_layout["title"]["text"]
+        )
+
+    # every live frame says it is training and how far, the first epoch's too
+    assert all(re.search(r"training on MNIST digits, \d+ of 30 epochs done", t) for t in draws)
 
     asyncio.run(run())
     assert step_sent == []  # training redraws the stack only: one message a draw
-    assert len(stack_sent) == len(draws) + 1 > 2  # and one for the shuffle
+    # and one for the shuffle, one when it stopped (the vote's title: how far it trained)
+    assert len(stack_sent) == len(draws) + 2 > 3
     assert panel.trained == {"MNIST": len(panel.history)}
 
 
@@ -277,9 +285,10 @@ def test_step_one_epoch_then_carry_on():
     panel = ConvolutionPanel(epochs=3)
     panel.step_epoch()  # no event loop: one epoch here, then paused
     assert panel.running and panel.paused and len(panel.history) == 1
-    assert "after 1 epoch on X or O" in panel.stack_fig.plot_layout["title"]["text"]
+    assert "training on X or O, 1 of 3 epochs done" in panel.stack_fig.plot_layout["title"]["text"]
     panel.resume()
     assert not panel.running and len(panel.history) == 3
+    assert "after 3 epochs on X or O" in panel.stack_fig.plot_layout["title"]["text"]
 
 
 def test_every_preset_holds_and_a_kernel_keeps_its_digits():

@@ -544,11 +544,12 @@ class ConvolutionPanel(Panel):
         colors = [theme.PALETTE[0] if i == best else "#9aa5b1" for i in range(len(probs))]
         fig.update("vote", x=list(task.classes), y=probs, marker={"color": colors})
         epochs = self.trained.get(self.dataset, 0)
-        state = (
-            f"after {epochs} epoch{'s' * (epochs != 1)} on {task.name}"
-            if epochs
-            else "untrained: random filters, so the vote is a guess"
-        )
+        if self.running and self._run[0] == self.dataset:  # this network, as it trains
+            state = f"training on {task.name}, {epochs} of {self._run[2]} epochs done"
+        elif epochs:
+            state = f"after {epochs} epoch{'s' * (epochs != 1)} on {task.name}"
+        else:
+            state = "untrained: random filters, so the vote is a guess"
         shuffled = " · input pixels shuffled" if self.shuffle_input else ""
         truth = self._truth(task)
         verdict = (
@@ -604,6 +605,7 @@ class ConvolutionPanel(Panel):
             )
 
     def training_finished(self, reason):
+        self._draw_stack(live=True)  # the vote's title: no longer "training"
         if reason == "stopped":
             done = f"{len(self.history)} of {self._run[2]} epochs"
             self.train_status.value += theme.status_html(
