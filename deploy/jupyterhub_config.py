@@ -21,6 +21,7 @@ the environment, so the same file serves the tests and a class:
 For a cluster, see deploy/README.md: the Kubernetes spawner and the image.
 """
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -55,7 +56,21 @@ c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
 c.Spawner.notebook_dir = str(deepscope.cli.apps_dir())  # the dashboards, read-only is fine
 c.Spawner.default_url = "/voila/render/index.ipynb"  # a student lands on the gallery
 # deepscope's Voila template: the buttons' icons from the server, not a CDN
-c.Spawner.environment = {"NUMBA_CACHE_DIR": cache, "JUPYTER_PATH": deepscope.cli.jupyter_share()}
+# and MathJax from the page's own scripts, not a CDN: Voila's page loads its bundled MathJax
+# when the server names no MathJax URL and no MathJax config, as deepscope serve's pages do;
+# a Jupyter server names a config (and Voila's page then adds a CDN's URL). Only a config
+# file can say "none" (null), so the students' servers read one written here.
+student_config = here / "student-config"
+student_config.mkdir(exist_ok=True)
+no_mathjax_cdn = {"tornado_settings": {"mathjax_url": None, "mathjax_config": None}}
+(student_config / "jupyter_server_config.json").write_text(
+    json.dumps({"ServerApp": no_mathjax_cdn})
+)
+c.Spawner.environment = {
+    "NUMBA_CACHE_DIR": cache,
+    "JUPYTER_PATH": deepscope.cli.jupyter_share(),
+    "JUPYTER_CONFIG_PATH": str(student_config),
+}
 # a kernel whose page is gone ends after 10 minutes without a connection (preheating,
 # plotly.js as a file run in the page's head, and leaving plotly's unused extension off, are
 # deepscope serve's alone: Voila's server extension has none of them)

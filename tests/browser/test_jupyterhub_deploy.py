@@ -62,9 +62,10 @@ def hub(tmp_path_factory):
 
 def test_three_students_each_open_a_dashboard_on_their_own_server(hub, browser, shots):
     url, here = hub
-    pages = []
+    pages, errors = [], []
     for name in STUDENTS:  # everyone logs in; their servers start side by side
         page = browser.new_context().new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{url}/hub/login", timeout=60_000)
         page.fill("#username_input", name)
         page.fill("#password_input", PASSWORD)
@@ -82,7 +83,9 @@ def test_three_students_each_open_a_dashboard_on_their_own_server(hub, browser, 
         assert "Traceback" not in body
         loaded = page.evaluate("() => performance.getEntriesByType('resource').map(r => r.name)")
         icons = [n for n in loaded if "fontawesome" in n]  # deepscope's template: from the server
+        assert [n for n in loaded if not n.startswith(url)] == []  # no CDN: no MathJax either
         assert icons and all(n.startswith(url) for n in icons)
+    assert errors == []
     pages[0].screenshot(path=str(shots / "hub_descent.png"), full_page=True)
     log = (here / "hub.log").read_text()
     for name in STUDENTS:  # a server each, in a folder each
